@@ -1,0 +1,183 @@
+"""Accepting zone geometry and positions from outside: check, repair on request, or reject.
+
+Every rejection names where the problem is (which polygon, which ring, which position, or
+the coordinates of a self-intersection) so an officer can fix the drawing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+
+from zones.crs import in_great_britain, metric_area_m2
+from zones.errors import InvalidCoordinates, InvalidGeometry, SwappedCoordinates
+
+ZONE_TYPES = ("Polygon", "MultiPolygon")
+
+
+def looks_swapped(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """True where a position lies outside Great Britain but would lie inside it read lat,lon.
+
+    The service's users are UK forces; a British point sent latitude first lands in the
+    Indian Ocean, and is far more likely a client's axis-order mistake than a real fix.
+    """
+    return ~in_great_britain(lon, lat) & in_great_britain(lat, lon)
+
+
+def check_position(lon: float, lat: float, *, field: str = "") -> None:
+    """Reject a longitude/latitude that is not finite, out of range, or apparently swapped."""
+    prefix = f"{field}." if field else ""
+    for name, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+        if not math.isfinite(value):
+            raise InvalidCoordinates(f"{name} must be a finite number, got {value}", field=prefix + name)
+        if abs(value) > limit:
+            raise InvalidCoordinates(
+                f"{name} {value} is out of range [-{limit:g}, {limit:g}]", field=prefix + name
+            )
+    if bool(looks_swapped(lon, lat)):
+        raise SwappedCoordinates(
+            f"position ({lon}, {lat}) reads as latitude, longitude: send longitude first "
+            f"(GeoJSON order), i.e. ({lat}, {lon})",
+            field=field or None,
+        )
+
+
+def _position(value: Any, where: str) -> tuple[float, float]:
+    if (
+        not isinstance(value, Sequence)
+        or isinstance(value, str)
+        or len(value) not in (2, 3)
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        raise InvalidGeometry(f"a position must be [lon, lat] numbers, got {value!r}", field=where)
+    lon, lat = float(value[0]), float(value[1])
+    for name, v, limit in (("longitude", lon, 180.0), ("latitude", lat, 90.0)):
+        if not math.isfinite(v) or abs(v) > limit:
+            raise InvalidCoordinates(f"{name} {v} is out of range or not finite", field=where)
+    return lon, lat
+
+
+def _check_rings(polygons: Any, where: str) -> list[list[list[tuple[float, float]]]]:
+    if not isinstance(polygons, list) or not polygons:
+        raise InvalidGeometry("expected a non-empty list of polygons", field=where)
+    checked = []
+    for p, rings in enumerate(polygons):
+        if not isinstance(rings, list) or not rings:
+            raise InvalidGeometry("a polygon needs at least an exterior ring", field=f"{where}[{p}]")
+        poly = []
+        for r, ring in enumerate(rings):
+            at = f"{where}[{p}][{r}]"
+            if not isinstance(ring, list):
+                raise InvalidGeometry("a ring must be a list of positions", field=at)
+            coords = [_position(pos, f"{at}[{i}]") for i, pos in enumerate(ring)]
+            if len(coords) < 4:
+                raise InvalidGeometry(
+                    f"a ring needs at least 4 positions (first repeated last), got {len(coords)}",
+                    field=at,
+                )
+            if coords[0] != coords[-1]:
+                raise InvalidGeometry(
+                    f"ring is not closed: first position {list(coords[0])} differs from last "
+                    f"{list(coords[-1])}",
+                    field=at,
+                )
+            poly.append(coords)
+        checked.append(poly)
+    return checked
+
+
+_REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)\]")
+
+
+def _explain_invalid(geom: BaseGeometry) -> str:
+    reason = shapely.is_valid_reason(geom)
+    m = _REASON.match(reason)
+    if not m:
+        return reason
+    return f"{m['what'].strip().lower()} at lon {float(m['x']):.7f}, lat {float(m['y']):.7f}"
+
+
+def _polygonal_part(geom: BaseGeometry) -> BaseGeometry:
+    """The polygons of a repaired geometry, dropping lines and points that make_valid may add."""
+    if isinstance(geom, Polygon | MultiPolygon):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
+    polys: list[Polygon] = []
+    for part in parts:
+        polys.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
+    if not polys:
+        return Polygon()
+    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+
+
+def zone_geometry(
+    geometry: Mapping[str, Any], *, repair: bool = False, field: str = "geometry"
+) -> tuple[BaseGeometry, list[str]]:
+    """Turn a GeoJSON geometry into a valid zone (Polygon or MultiPolygon, holes allowed).
+
+    Parameters
+    ----------
+    geometry
+        A GeoJSON geometry object in EPSG:4326, longitude first.
+    repair
+        When the shape is invalid (self-intersecting, overlapping parts...), repair it with
+        ``shapely.make_valid`` and explain the change instead of rejecting it.
+    field
+        Where the geometry sits in the request, used to name the place of a problem.
+
+    Returns
+    -------
+    The valid geometry and a list of notes describing any repair (empty if none).
+
+    Raises
+    ------
+    InvalidGeometry, InvalidCoordinates, SwappedCoordinates
+    """
+    if not isinstance(geometry, Mapping):
+        raise InvalidGeometry("expected a GeoJSON geometry object", field=field)
+    gtype = geometry.get("type")
+    if gtype not in ZONE_TYPES:
+        raise InvalidGeometry(
+            f"zone geometry must be a Polygon or MultiPolygon, got {gtype!r}", field=f"{field}.type"
+        )
+    coords = geometry.get("coordinates")
+    where = f"{field}.coordinates"
+    if gtype == "Polygon":
+        _check_rings([coords], where)
+    else:
+        _check_rings(coords, where)
+    geom = shape({"type": gtype, "coordinates": coords})
+    allx, ally = shapely.get_coordinates(geom).T
+    swapped = looks_swapped(allx, ally)
+    if swapped.all():
+        raise SwappedCoordinates(
+            "every position reads as latitude, longitude (it would lie in Great Britain the "
+            "other way round): GeoJSON puts longitude first",
+            field=where,
+        )
+    if geom.is_valid:
+        return geom, []
+    problem = _explain_invalid(geom)
+    if not repair:
+        raise InvalidGeometry(
+            f"{problem}; fix the drawing, or ask for it to be repaired (repair=true)", field=field
+        )
+    fixed = _polygonal_part(shapely.make_valid(geom))
+    if fixed.is_empty:
+        raise InvalidGeometry(f"{problem}; nothing polygonal is left after repair", field=field)
+    before, after = metric_area_m2([geom])[0], metric_area_m2([fixed])[0]
+    parts = len(getattr(fixed, "geoms", [fixed]))
+    note = (
+        f"repaired {problem}: now a {fixed.geom_type} of {parts} part(s); area "
+        f"{before:,.0f} m² as drawn (signed rings), {after:,.0f} m² after repair"
+    )
+    return fixed, [note]

@@ -1,0 +1,109 @@
+"""The error table: every domain and service error class mapped to one HTTP status, here only.
+
+Clients get ``{"error": {"code", "message", "field"}}`` with a stable code and a safe
+message; the log gets the detail. A 500 never echoes internals.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.auth import Forbidden, NotAuthenticated
+from zones import errors
+
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(errors.ZonesError):
+    code = "body_too_large"
+
+
+class EmptyBatch(errors.ZonesError):
+    code = "empty_batch"
+
+
+STATUS: dict[type[errors.ZonesError], int] = {
+    errors.NotFound: 404,
+    errors.InvalidGeometry: 422,
+    errors.InvalidCoordinates: 422,
+    errors.InvalidObservation: 422,
+    errors.ImportFailed: 422,
+    EmptyBatch: 422,
+    errors.Conflict: 409,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    BodyTooLarge: 413,
+    errors.ZonesError: 400,
+}
+
+
+def status_of(exc: errors.ZonesError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def error_body(exc: errors.ZonesError) -> dict[str, dict[str, str | None]]:
+    return body(exc.code, exc.message, exc.field)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def describe_validation(errs: list[dict[str, object]]) -> tuple[str, str | None]:
+    """One readable message (and the first field) from pydantic's error list."""
+    parts, first = [], None
+    for e in errs:
+        loc = tuple(e.get("loc", ()))  # type: ignore[call-overload]
+        where = _field(loc)
+        first = first or where
+        parts.append(f"{where}: {e.get('msg')}")
+    return "; ".join(parts), first
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that apply the table."""
+
+    async def zones_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, errors.ZonesError)
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(exc), status_code=status, headers=headers)
+
+    async def validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        message, where = describe_validation(list(exc.errors()))
+        return JSONResponse(body("validation_error", message, where), status_code=422)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
+        return JSONResponse(
+            body("internal_error", f"internal error; the server log has the detail (ref {ref})"),
+            status_code=500,
+        )
+
+    app.add_exception_handler(errors.ZonesError, zones_error)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,118 @@
+"""The app factory: ``create_app(settings)``; its lifespan owns the engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from service.api import (
+    alerts_routes,
+    auth_routes,
+    errors,
+    observations_routes,
+    people_routes,
+    zones_routes,
+)
+from service.assets import vendor_roots
+from service.db.engine import make_engine, make_sessionmaker
+from service.pages import views
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before anything parses them."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            errors.body("body_too_large", f"request body over {self.limit} bytes", "body"), 413
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; the database engine is created when the app starts, not at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not hasattr(app.state, "sessionmaker"):  # tests may hand in their own
+            engine = make_engine(settings.database)
+            app.state.sessionmaker = make_sessionmaker(engine)
+            yield
+            engine.dispose()
+        else:
+            yield
+
+    app = FastAPI(
+        title="Exclusion zones",
+        version="0.1.0",
+        description=(
+            "Exclusion zones of court orders as versioned geometry; sightings and GPS fixes "
+            "judged against them; breach alerts. Log in at `POST /api/v1/auth/token`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth_routes, zones_routes, people_routes, observations_routes, alerts_routes):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(views.router)
+
+    async def to_login(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, views.LoginRequired)
+        return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
+
+    app.add_exception_handler(views.LoginRequired, to_login)
+    for name, folder in vendor_roots(settings.map.node_modules).items():
+        if folder.is_dir():
+            app.mount(f"{views.STATIC}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
+        else:
+            log.warning("map assets folder %s is missing: run `npm ci`", folder)
+    app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
+    return app

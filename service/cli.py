@@ -1,0 +1,171 @@
+"""The ``zones`` command: serve, migrate, demo, import, user, bench, db."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.settings import Settings
+from zones.errors import ZonesError
+from zones.model import Role
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from service.db.engine import make_engine
+
+    return make_engine(settings.database)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db.migrate import upgrade
+
+    engine = _engine(settings)
+    upgrade(engine)
+    print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    cmd_migrate(args, settings)
+    print(f"serving on http://{args.host}:{args.port} (API docs at /docs)")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.auth import add_user
+
+    with Session(_engine(settings)) as session:
+        user = add_user(session, args.name, args.password, Role(args.role))
+        session.commit()
+    print(f"user {user.username} ({user.role.value}) created")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from service import demo
+
+    cmd_migrate(args, settings)
+    return demo.run(_engine(settings), reset=args.reset)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.db import zones_store
+    from zones.importing import parse_category_map, read_zones
+
+    cmd_migrate(args, settings)
+    result = read_zones(
+        Path(args.file),
+        layer=args.layer,
+        name_field=args.name_field,
+        category_field=args.category_field,
+        category_map=parse_category_map(args.map or []),
+        source_crs=args.crs,
+    )
+    gdf = result.zones
+    with Session(_engine(settings)) as session:
+        ids = zones_store.create_many(
+            session, list(gdf.geometry), list(gdf["name"]), list(gdf["category"]),
+            list(gdf["source"]), user="import",
+        )  # fmt: skip
+        session.commit()
+    counts = gdf["category"].value_counts().to_dict()
+    print(f"imported {len(ids)} zone(s) from {args.file} (ids {ids[0]}..{ids[-1]})" if ids else "no zones imported")
+    print("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for note in result.repaired:
+        print(f"repaired: {note}")
+    for reason in result.skipped:
+        print(f"skipped: {reason}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from zones import bench
+
+    data = Path(args.data) if args.data else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    bench.run_judge_bench(
+        data if data.is_dir() else None, fixes=args.fixes, zones=args.zones, seed=args.seed, repeat=args.repeat
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from service.localdb import LocalCluster
+
+    cluster = LocalCluster(settings.database)
+    if args.action == "start":
+        print(cluster.ensure())
+    elif args.action == "stop":
+        cluster.stop()
+        print("stopped")
+    elif args.action == "url":
+        print(settings.database.url or cluster.url())
+    else:
+        print("running" if cluster.running() else "stopped")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zones", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="apply pending migrations, then serve the app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=cmd_migrate)
+    u = sub.add_parser("user", help="manage users")
+    usub = u.add_subparsers(dest="action", required=True)
+    ua = usub.add_parser("add", help="create a user")
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True, choices=[r.value for r in Role])
+    ua.add_argument("--password", required=True)
+    ua.set_defaults(func=cmd_user)
+    d = sub.add_parser("demo", help="load generated demo data (Cambridge) and print the users")
+    d.add_argument("--reset", action="store_true", help="delete everything first")
+    d.set_defaults(func=cmd_demo)
+    i = sub.add_parser("import", help="load zones from GeoJSON, GeoPackage, Shapefile or KML")
+    i.add_argument("file")
+    i.add_argument("--layer")
+    i.add_argument("--name-field")
+    i.add_argument("--category-field")
+    i.add_argument("--map", action="append", metavar="VALUE=CATEGORY", help="category mapping; repeatable")
+    i.add_argument("--crs", help="source CRS when the file has none, e.g. EPSG:27700")
+    i.set_defaults(func=cmd_import)
+    b = sub.add_parser("bench", help="benchmarks against peers, run together")
+    bsub = b.add_subparsers(dest="bench", required=True)
+    bj = bsub.add_parser("judge", help="bulk judging vs geopandas.sjoin and a shapely STRtree")
+    bj.add_argument("--fixes", type=int, default=1_000_000)
+    bj.add_argument("--zones", type=int, default=10_000)
+    bj.add_argument("--seed", type=int, default=0)
+    bj.add_argument("--repeat", type=int, default=3)
+    bj.add_argument("--data", help="folder of the shared data (default ../shared/data)")
+    bj.set_defaults(func=cmd_bench)
+    db = sub.add_parser("db", help="the private PostGIS cluster")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.set_defaults(func=cmd_db)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args, Settings()))
+    except ZonesError as exc:
+        print(f"error ({exc.code}): {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Alert rows: the episodes of one subject, and the alert list supervisors filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from service.db import tables
+from zones import model
+from zones.errors import UnknownAlert
+
+
+def episodes(
+    session: Session, subject_id: int, since: datetime, until: datetime
+) -> list[tables.Alert]:
+    """The subject's alerts that are open or whose span comes near ``since``..``until``."""
+    return list(
+        session.scalars(
+            select(tables.Alert)
+            .where(tables.Alert.subject_id == subject_id)
+            .where(
+                or_(
+                    tables.Alert.status == model.AlertStatus.OPEN.value,
+                    (tables.Alert.first_at <= until)
+                    & (func.coalesce(tables.Alert.closed_at, tables.Alert.last_at) >= since),
+                )
+            )
+            .order_by(tables.Alert.first_at)
+            .with_for_update()
+        )
+    )
+
+
+def as_episode(row: tables.Alert) -> model.Episode:
+    return model.Episode(
+        first_at=row.first_at,
+        last_at=row.last_at,
+        closed_at=row.closed_at,
+        observation_count=row.observation_count,
+    )
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    subject_id: int | None = None
+    status: model.AlertStatus | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = 500
+
+
+def _filtered(f: AlertFilter) -> Select[tuple[tables.Alert, float, float]]:
+    q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
+    if f.subject_id is not None:
+        q = q.where(tables.Alert.subject_id == f.subject_id)
+    if f.status is not None:
+        q = q.where(tables.Alert.status == f.status.value)
+    if f.since is not None:
+        q = q.where(func.coalesce(tables.Alert.closed_at, tables.Alert.last_at) >= f.since)
+    if f.until is not None:
+        q = q.where(tables.Alert.first_at <= f.until)
+    if f.bbox is not None:
+        q = q.where(func.ST_Intersects(tables.Alert.geom, func.ST_MakeEnvelope(*f.bbox, 4326)))
+    return q.order_by(tables.Alert.first_at.desc(), tables.Alert.id.desc()).limit(f.limit)
+
+
+def search(session: Session, f: AlertFilter) -> list[tuple[tables.Alert, float, float]]:
+    """Alerts matching the filter, newest first, each with its position (lon, lat)."""
+    return [(a, float(x), float(y)) for a, x, y in session.execute(_filtered(f)).tuples()]
+
+
+def get(session: Session, alert_id: int) -> tuple[tables.Alert, float, float]:
+    """One alert with its position (lon, lat)."""
+    q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
+    found = session.execute(q.where(tables.Alert.id == alert_id)).tuples().first()
+    if found is None:
+        raise UnknownAlert(f"no alert with id {alert_id}", field="alert_id")
+    a, x, y = found
+    return a, float(x), float(y)

@@ -1,0 +1,213 @@
+"""Tables (SQLAlchemy 2 declarative, geometry through GeoAlchemy2).
+
+The schema itself is created by the Alembic migrations in ``service/migrations``; these
+classes describe it for queries. Geometry is stored in EPSG:4326, longitude first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geoalchemy2 import Geometry
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> Any:
+    return func.now()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (
+        CheckConstraint("role IN ('officer', 'control_room', 'supervisor', 'admin')", name="role"),
+    )
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    risk_level: Mapped[str | None] = mapped_column(String(20))
+    officer: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Zone(Base):
+    """A zone's identity; its shapes live in ``zone_versions``."""
+
+    __tablename__ = "zones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class ZoneVersion(Base):
+    """One version of a zone, never updated once superseded."""
+
+    __tablename__ = "zone_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    area_m2: Mapped[float] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("zone_id", "version"),
+        Index("ix_zone_versions_geom", "geom", postgresql_using="gist"),
+        CheckConstraint("ST_GeometryType(geom) IN ('ST_Polygon', 'ST_MultiPolygon')", name="polygonal"),
+        CheckConstraint("ST_IsValid(geom)", name="valid"),
+    )
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(30))
+    court: Mapped[str | None] = mapped_column(String(200))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (CheckConstraint("ends IS NULL OR ends >= starts", name="dates"),)
+
+
+class Condition(Base):
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), default="exclusion")
+    buffer_m: Mapped[float] = mapped_column(Float, default=0.0)
+    __table_args__ = (CheckConstraint("buffer_m >= 0", name="buffer"),)
+
+
+class ConditionZone(Base):
+    """A zone named by a condition; judging uses the zone's current version and records it."""
+
+    __tablename__ = "condition_zones"
+
+    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"), primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"), primary_key=True)
+    zone_version_at_link: Mapped[int] = mapped_column(Integer)
+
+
+class Observation(Base):
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    device_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    reporter: Mapped[str | None] = mapped_column(String(200))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    __table_args__ = (
+        Index("ix_observations_subject_time", "subject_id", "observed_at"),
+        Index("ix_observations_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(100), unique=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    assigned_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Alert(Base):
+    """One breach episode of one subject in one zone of one condition."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    zone_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    evidence: Mapped[str] = mapped_column(String(20))
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    observation_count: Mapped[int] = mapped_column(Integer, default=1)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    deepest_m: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    disposition: Mapped[str | None] = mapped_column(String(30))
+    __table_args__ = (
+        Index("ix_alerts_subject_condition_zone", "subject_id", "condition_id", "zone_id"),
+        Index("ix_alerts_status_first", "status", "first_at"),
+        Index("ix_alerts_geom", "geom", postgresql_using="gist"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+    )
+
+
+class Verdict(Base):
+    """A stored judgement: every verdict of a sighting, the breaching ones of a fix."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"))
+    zone_id: Mapped[int] = mapped_column(Integer)
+    zone_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(String(20))
+    distance_m: Mapped[float] = mapped_column(Float)
+    disc_fraction_inside: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,172 @@
+"""Storing zones as versions that are never overwritten, and reading them back."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shapely.geometry.base import BaseGeometry
+
+from service.db import convert, tables
+from zones import model
+from zones.crs import metric_area_m2
+from zones.errors import UnknownZone
+
+
+def create(
+    session: Session,
+    geometry: BaseGeometry,
+    *,
+    name: str,
+    category: str,
+    source: str | None = None,
+    notes: list[str] | None = None,
+    user: str | None = None,
+) -> model.Zone:
+    """Store a new zone at version 1."""
+    row = tables.Zone(current_version=1)
+    session.add(row)
+    session.flush()
+    return _add_version(session, row, 1, geometry, name, category, source, notes, user)
+
+
+def create_many(
+    session: Session,
+    geometries: list[BaseGeometry],
+    names: list[str],
+    categories: list[str],
+    sources: list[str | None],
+    user: str | None = None,
+) -> list[int]:
+    """Store many new zones at version 1 (an import); returns their ids."""
+    zone_rows = [tables.Zone(current_version=1) for _ in geometries]
+    session.add_all(zone_rows)
+    session.flush()
+    areas = metric_area_m2(geometries)
+    session.add_all(
+        tables.ZoneVersion(
+            zone_id=z.id, version=1, name=n, category=c, source=s,
+            geom=convert.geom_to_db(g), area_m2=float(a), created_by=user,
+        )
+        for z, g, n, c, s, a in zip(zone_rows, geometries, names, categories, sources, areas, strict=True)
+    )  # fmt: skip
+    session.flush()
+    return [z.id for z in zone_rows]
+
+
+def new_version(
+    session: Session,
+    zone_id: int,
+    geometry: BaseGeometry,
+    *,
+    name: str,
+    category: str,
+    source: str | None = None,
+    notes: list[str] | None = None,
+    user: str | None = None,
+) -> model.Zone:
+    """Store an edit as a new version; the old version stays, marked superseded."""
+    row = session.get(tables.Zone, zone_id, with_for_update=True)
+    if row is None:
+        raise UnknownZone(f"no zone with id {zone_id}", field="id")
+    current = _version_row(session, zone_id, row.current_version)
+    current.superseded_at = func.now()
+    row.current_version += 1
+    return _add_version(
+        session, row, row.current_version, geometry, name, category, source, notes, user
+    )
+
+
+def _add_version(
+    session: Session,
+    zone: tables.Zone,
+    version: int,
+    geometry: BaseGeometry,
+    name: str,
+    category: str,
+    source: str | None,
+    notes: list[str] | None,
+    user: str | None,
+) -> model.Zone:
+    area = float(metric_area_m2([geometry])[0])
+    row = tables.ZoneVersion(
+        zone_id=zone.id,
+        version=version,
+        name=name,
+        category=category,
+        source=source,
+        geom=convert.geom_to_db(geometry),
+        area_m2=area,
+        notes="\n".join(notes) if notes else None,
+        created_by=user,
+    )
+    session.add(row)
+    session.flush()
+    return model.Zone(zone.id, version, name, category, geometry, source, area)
+
+
+def _version_row(session: Session, zone_id: int, version: int) -> tables.ZoneVersion:
+    row = session.scalar(
+        select(tables.ZoneVersion).where(
+            tables.ZoneVersion.zone_id == zone_id, tables.ZoneVersion.version == version
+        )
+    )
+    if row is None:
+        raise UnknownZone(f"zone {zone_id} has no version {version}", field="version")
+    return row
+
+
+def get(session: Session, zone_id: int, version: int | None = None) -> model.Zone:
+    """A zone at ``version``, or at its current version."""
+    if version is None:
+        zone = session.get(tables.Zone, zone_id)
+        if zone is None:
+            raise UnknownZone(f"no zone with id {zone_id}", field="id")
+        version = zone.current_version
+    return convert.zone(_version_row(session, zone_id, version))
+
+
+def versions(session: Session, zone_id: int) -> list[model.Zone]:
+    """Every version of a zone, oldest first."""
+    rows = session.scalars(
+        select(tables.ZoneVersion)
+        .where(tables.ZoneVersion.zone_id == zone_id)
+        .order_by(tables.ZoneVersion.version)
+    ).all()
+    if not rows:
+        raise UnknownZone(f"no zone with id {zone_id}", field="id")
+    return [convert.zone(r) for r in rows]
+
+
+def current(
+    session: Session,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    category: str | None = None,
+    ids: list[int] | None = None,
+    limit: int | None = None,
+) -> list[model.Zone]:
+    """Current versions of zones, optionally within a bbox (intersecting), a category or ids."""
+    q = (
+        select(tables.ZoneVersion)
+        .join(tables.Zone, tables.Zone.id == tables.ZoneVersion.zone_id)
+        .where(tables.ZoneVersion.version == tables.Zone.current_version)
+        .order_by(tables.ZoneVersion.zone_id)
+    )
+    if bbox is not None:
+        q = q.where(
+            func.ST_Intersects(tables.ZoneVersion.geom, func.ST_MakeEnvelope(*bbox, 4326))
+        )
+    if category is not None:
+        q = q.where(tables.ZoneVersion.category == category)
+    if ids is not None:
+        q = q.where(tables.ZoneVersion.zone_id.in_(ids))
+    if limit is not None:
+        q = q.limit(limit)
+    return [convert.zone(r) for r in session.scalars(q)]
+
+
+def missing(session: Session, zone_ids: list[int]) -> list[int]:
+    """The ids among ``zone_ids`` that name no zone."""
+    found = set(session.scalars(select(tables.Zone.id).where(tables.Zone.id.in_(zone_ids))))
+    return [z for z in zone_ids if z not in found]

@@ -1,0 +1,276 @@
+"""Recording observations: store each once, judge it, and open, extend or close alerts.
+
+All of it happens in the caller's transaction, so an observation that got a success answer
+is stored together with its verdicts and alerts, or nothing is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from service.db import alerts_store, orders_store, tables
+from service.settings import ApiSettings
+from zones import episodes, judge, model
+from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
+
+EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
+
+
+@dataclass
+class Recorded:
+    """What became of one incoming observation."""
+
+    index: int
+    observation_id: int | None = None
+    duplicate: bool = False
+    late: bool = False
+    verdicts: list[model.Verdict] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list)
+    error: ZonesError | None = None
+
+
+def dedup_key(obs: model.Observation, subject_id: int) -> str:
+    """Identity of an observation: the same fix sent twice is stored once."""
+    text = (
+        f"{subject_id}|{obs.device_id or ''}|{obs.kind.value}|"
+        f"{obs.time.astimezone(UTC).isoformat()}|{obs.lon:.7f}|{obs.lat:.7f}"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    observations: list[model.Observation],
+    settings: ApiSettings,
+    *,
+    reporter: str | None = None,
+    now: datetime | None = None,
+) -> list[Recorded]:
+    """Store, judge and alert on a batch; per-item errors leave the other items untouched."""
+    now = now or datetime.now(UTC)
+    results = [Recorded(index=i) for i in range(len(observations))]
+    subject_of = _resolve_subjects(session, observations, results)
+    by_subject: dict[int, list[int]] = defaultdict(list)
+    for i, sid in subject_of.items():
+        by_subject[sid].append(i)
+    for sid in sorted(by_subject):  # a fixed lock order keeps concurrent batches deadlock-free
+        _record_subject(session, sid, observations, by_subject[sid], results, settings, reporter, now)
+    return results
+
+
+def _resolve_subjects(
+    session: Session, observations: list[model.Observation], results: list[Recorded]
+) -> dict[int, int]:
+    devices = orders_store.device_subjects(
+        session, sorted({o.device_id for o in observations if o.device_id and not o.subject_id})
+    )
+    wanted = {o.subject_id for o in observations if o.subject_id is not None}
+    wanted |= {s for s in devices.values() if s is not None}
+    known = set(session.scalars(select(tables.Subject.id).where(tables.Subject.id.in_(wanted))))
+    subject_of: dict[int, int] = {}
+    for i, o in enumerate(observations):
+        sid = o.subject_id
+        if sid is None and o.device_id is not None:
+            if o.device_id not in devices:
+                results[i].error = UnknownDevice(
+                    f"no device with id {o.device_id!r}", field="device_id"
+                )
+                continue
+            sid = devices[o.device_id]
+            if sid is None:
+                results[i].error = InvalidObservation(
+                    f"device {o.device_id!r} is not assigned to a subject", field="device_id"
+                )
+                continue
+        if sid is None:
+            results[i].error = InvalidObservation(
+                "give subject_id or device_id", field="subject_id"
+            )
+        elif sid not in known:
+            results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
+        else:
+            subject_of[i] = sid
+    return subject_of
+
+
+def _record_subject(
+    session: Session,
+    subject_id: int,
+    observations: list[model.Observation],
+    indices: list[int],
+    results: list[Recorded],
+    settings: ApiSettings,
+    reporter: str | None,
+    now: datetime,
+) -> None:
+    orders_store.get_subject(session, subject_id, lock=True)
+    late_after = timedelta(seconds=settings.late_after_seconds)
+    obs = [observations[i] for i in indices]
+    keys = [dedup_key(o, subject_id) for o in obs]
+    rows = [
+        {
+            "subject_id": subject_id,
+            "device_id": o.device_id,
+            "kind": o.kind.value,
+            "observed_at": o.time,
+            "received_at": now,
+            "geom": f"SRID=4326;POINT({o.lon!r} {o.lat!r})",
+            "accuracy_m": o.accuracy_m,
+            "reporter": reporter,
+            "late": now - o.time > late_after,
+            "dedup_key": k,
+        }
+        for o, k in zip(obs, keys, strict=True)
+    ]
+    inserted = dict(
+        session.execute(
+            insert(tables.Observation)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(tables.Observation.dedup_key, tables.Observation.id)
+        ).tuples().all()
+    )
+    existing = dict(
+        session.execute(
+            select(tables.Observation.dedup_key, tables.Observation.id).where(
+                tables.Observation.dedup_key.in_([k for k in keys if k not in inserted])
+            )
+        ).tuples().all()
+    )
+    for i, k, row in zip(indices, keys, rows, strict=True):
+        results[i].observation_id = inserted.get(k, existing.get(k))
+        results[i].duplicate = k not in inserted
+        results[i].late = bool(row["late"])
+
+    days = orders_store.civil_day([o.time for o in obs])
+    targets, orders = orders_store.targets(session, subject_id, min(days), max(days))
+    if not targets:
+        return
+    in_force = {o.id: o for o in orders}
+    j = judge.judge(
+        [o.lon for o in obs],
+        [o.lat for o in obs],
+        [np.nan if o.accuracy_m is None else o.accuracy_m for o in obs],
+        targets,
+    )
+    for pos, i in enumerate(indices):
+        results[i].verdicts = [
+            v for v in j.verdicts_for(pos, targets) if in_force[v.order_id].in_force_on(days[pos])
+        ]
+    _update_alerts(session, subject_id, obs, indices, results, settings)
+
+
+def _update_alerts(
+    session: Session,
+    subject_id: int,
+    obs: list[model.Observation],
+    indices: list[int],
+    results: list[Recorded],
+    settings: ApiSettings,
+) -> None:
+    gap = timedelta(seconds=settings.episode_gap_seconds)
+    times = [o.time for o in obs]
+    rows = alerts_store.episodes(session, subject_id, min(times) - gap, max(times) + gap)
+    by_key: dict[tuple[int, int], list[tables.Alert]] = defaultdict(list)
+    for r in rows:
+        by_key[(r.condition_id, r.zone_id)].append(r)
+    order = sorted(range(len(obs)), key=lambda p: times[p])  # by when it happened
+    verdict_rows: list[tables.Verdict] = []
+    for pos in order:
+        res = results[indices[pos]]
+        for v in res.verdicts:
+            alert = None
+            if not res.duplicate:
+                alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap)
+            if alert is not None and alert.id not in res.alert_ids:
+                res.alert_ids.append(alert.id)
+            keep = obs[pos].kind is model.ObservationKind.SIGHTING or v.evidence is not model.Evidence.NONE
+            if keep and not res.duplicate and res.observation_id is not None:
+                verdict_rows.append(
+                    tables.Verdict(
+                        observation_id=res.observation_id,
+                        alert_id=alert.id if alert is not None and v.is_breach else None,
+                        order_id=v.order_id,
+                        condition_id=v.condition_id,
+                        zone_id=v.zone_id,
+                        zone_version=v.zone_version,
+                        status=v.status.value,
+                        evidence=v.evidence.value,
+                        distance_m=v.distance_m,
+                        disc_fraction_inside=v.disc_fraction_inside,
+                    )
+                )
+        if res.duplicate and res.observation_id is not None:
+            res.alert_ids = _alerts_of(session, res.observation_id)
+    session.add_all(verdict_rows)
+    session.flush()
+
+
+def _place(
+    session: Session,
+    by_key: dict[tuple[int, int], list[tables.Alert]],
+    subject_id: int,
+    obs: model.Observation,
+    late: bool,
+    v: model.Verdict,
+    gap: timedelta,
+) -> tables.Alert | None:
+    """Apply one verdict to its condition's episodes; the alert it opened, extended or closed."""
+    alerts = by_key[(v.condition_id, v.zone_id)]
+    placement = episodes.place([alerts_store.as_episode(a) for a in alerts], obs.time, v.is_breach, gap)
+    ep = placement.episode
+    if placement.action is episodes.Action.NONE or ep is None:
+        return None
+    if placement.action is episodes.Action.OPEN:
+        row = tables.Alert(
+            subject_id=subject_id,
+            order_id=v.order_id,
+            condition_id=v.condition_id,
+            zone_id=v.zone_id,
+            zone_version=v.zone_version,
+            status=model.AlertStatus.OPEN.value,
+            evidence=v.evidence.value,
+            first_at=ep.first_at,
+            last_at=ep.last_at,
+            observation_count=1,
+            late=late,
+            deepest_m=v.distance_m,
+            geom=f"SRID=4326;POINT({obs.lon!r} {obs.lat!r})",
+        )
+        session.add(row)
+        session.flush()
+        alerts.append(row)
+        return row
+    assert placement.index is not None
+    row = alerts[placement.index]
+    if placement.action is episodes.Action.CLOSE:
+        row.closed_at = ep.closed_at
+        row.status = model.AlertStatus.CLOSED.value
+        return None
+    row.first_at, row.last_at = ep.first_at, ep.last_at
+    row.observation_count = ep.observation_count
+    row.deepest_m = min(row.deepest_m, v.distance_m)
+    if EVIDENCE_RANK[v.evidence] > EVIDENCE_RANK[model.Evidence(row.evidence)]:
+        row.evidence = v.evidence.value
+    return row
+
+
+def _alerts_of(session: Session, observation_id: int) -> list[int]:
+    return sorted(
+        {
+            a
+            for a in session.scalars(
+                select(tables.Verdict.alert_id).where(tables.Verdict.observation_id == observation_id)
+            )
+            if a is not None
+        }
+    )

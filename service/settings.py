@@ -1,0 +1,98 @@
+"""Typed settings, grouped by concern, read from ``ZONES_*`` environment variables.
+
+``Settings()`` reads the environment once; the app factory and the CLI take the result as an
+argument, so nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEV_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class AssetSource(enum.StrEnum):
+    LOCAL = "local"  # Leaflet and plugins served by this service (no outside network needed)
+    CDN = "cdn"  # folium's public CDN links
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the data lives. Without ``ZONES_DATABASE_URL`` a private cluster is used."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_DATABASE_", extra="ignore")
+
+    url: str | None = Field(
+        default=None, description="SQLAlchemy URL of a PostGIS database, e.g. postgresql+psycopg://..."
+    )
+    dir: Path = Field(
+        default=PROJECT_ROOT / ".zones-db",
+        description="Folder of the private PostGIS cluster used when no URL is given.",
+    )
+    name: str = Field(default="zones", description="Database name inside the private cluster.")
+    pool_size: int = Field(default=5, ge=1)
+
+
+class AuthSettings(BaseSettings):
+    """Bearer tokens and password hashing."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_AUTH_", extra="ignore")
+
+    secret: str = Field(default=DEV_SECRET, min_length=32)
+    token_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    cookie_name: str = "zones_session"
+
+
+class MapSettings(BaseSettings):
+    """How map pages load their scripts and tiles."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_MAP_", extra="ignore")
+
+    assets: AssetSource = AssetSource.LOCAL
+    node_modules: Path = PROJECT_ROOT / "node_modules"
+    tiles: str = Field(
+        default="OpenStreetMap",
+        description="folium tiles name or URL template; 'none' for no base map (closed networks).",
+    )
+    tiles_attribution: str | None = None
+
+
+class ApiSettings(BaseSettings):
+    """Limits on what the HTTP API accepts."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_API_", extra="ignore")
+
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=10_000, ge=1)
+    late_after_seconds: int = Field(
+        default=300, ge=0, description="An observation received this long after it happened is late."
+    )
+    episode_gap_seconds: int = Field(default=900, ge=1)
+
+
+class Settings(BaseSettings):
+    """All settings; each group reads its own ``ZONES_<GROUP>_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION and self.auth.secret == DEV_SECRET:
+            raise ValueError("ZONES_AUTH_SECRET must be set to a secret of your own in production")
+        return self

@@ -1,0 +1,110 @@
+"""Drawing zones, observations and alerts with folium, for pages and notebooks alike."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+import folium
+import shapely
+from folium.plugins import Fullscreen, MarkerCluster
+from shapely.geometry import mapping
+
+from zones.crs import metric_epsg_for, project
+from zones.model import Zone
+
+ZONE_STYLE = {"color": "#b2182b", "weight": 2, "fillColor": "#ef8a62", "fillOpacity": 0.25}
+BUFFER_STYLE = {"color": "#b2182b", "weight": 1, "dashArray": "6 4", "fillOpacity": 0.05}
+BREACH_COLOUR, CLEAR_COLOUR, ALERT_COLOUR = "#d7301f", "#2b8cbe", "#7a0177"
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A position to draw, with a popup and whether it is a breach."""
+
+    lon: float
+    lat: float
+    label: str
+    breach: bool = False
+    time: datetime | None = None
+    accuracy_m: float | None = None
+
+
+def base_map(tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
+    """An empty map; ``tiles=None`` (or ``"none"``) draws no base layer, for closed networks."""
+    use_tiles = None if tiles is None or tiles.lower() == "none" else tiles
+    m = folium.Map(location=[52.205, 0.119], zoom_start=13, tiles=use_tiles, attr=attribution)
+    Fullscreen().add_to(m)
+    return m
+
+
+def buffered(zones: Sequence[Zone], buffer_m: float) -> list[shapely.Geometry]:
+    """Each zone grown by ``buffer_m`` metres (in its metric CRS), back in EPSG:4326."""
+    geoms = np.array([z.geometry for z in zones], dtype=object)
+    out = np.empty(len(geoms), dtype=object)
+    codes = metric_epsg_for(geoms)
+    for code in np.unique(codes):
+        sel = codes == code
+        grown = shapely.buffer(project(geoms[sel], int(code)), buffer_m)
+        out[sel] = project(grown, 4326, source_epsg=int(code))
+    return list(out)
+
+
+def add_zones(
+    m: folium.Map, zones: Sequence[Zone], *, buffer_m: float = 0.0, name: str = "Zones"
+) -> folium.FeatureGroup:
+    """Draw zones (and their buffer, dashed) with a popup naming each zone and version."""
+    group = folium.FeatureGroup(name=name)
+    if buffer_m > 0 and zones:
+        for z, grown in zip(zones, buffered(zones, buffer_m), strict=True):
+            folium.GeoJson(
+                mapping(grown), style_function=lambda _f: BUFFER_STYLE,
+                tooltip=f"{html.escape(z.name)}: {buffer_m:g} m buffer",
+            ).add_to(group)  # fmt: skip
+    for z in zones:
+        popup = (
+            f"<b>{html.escape(z.name)}</b><br>zone {z.id} version {z.version}<br>"
+            f"{html.escape(z.category)}"
+            + (f"<br>{z.area_m2:,.0f} m²" if z.area_m2 else "")
+        )
+        folium.GeoJson(
+            {"type": "Feature", "geometry": mapping(z.geometry), "properties": {"zone_id": z.id}},
+            style_function=lambda _f: ZONE_STYLE,
+            tooltip=html.escape(z.name),
+            popup=folium.Popup(popup, max_width=300),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_points(
+    m: folium.Map, points: Iterable[MapPoint], *, name: str, cluster: bool = False,
+    colour: str | None = None,
+) -> folium.FeatureGroup:  # fmt: skip
+    """Draw positions as circles: red for breaches, blue otherwise; accuracy as a faint disc."""
+    group = folium.FeatureGroup(name=name)
+    target = MarkerCluster(name=name).add_to(group) if cluster else group
+    for p in points:
+        c = colour or (BREACH_COLOUR if p.breach else CLEAR_COLOUR)
+        if p.accuracy_m:
+            folium.Circle(
+                [p.lat, p.lon], radius=p.accuracy_m, color=c, weight=1, fill=True, fill_opacity=0.08
+            ).add_to(target)
+        folium.CircleMarker(
+            [p.lat, p.lon], radius=6, color=c, fill=True, fill_opacity=0.9,
+            popup=folium.Popup(p.label, max_width=320),
+        ).add_to(target)  # fmt: skip
+    group.add_to(m)
+    return group
+
+
+def fit(m: folium.Map, geometries: Sequence[shapely.Geometry]) -> None:
+    """Zoom the map to the bounds of ``geometries`` (no-op when there are none)."""
+    if not geometries:
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(geometries, dtype=object))
+    m.fit_bounds([[miny, minx], [maxy, maxx]])

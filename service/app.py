@@ -111,7 +111,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(views.LoginRequired, to_login)
     for name, folder in vendor_roots(settings.map.node_modules).items():
         if folder.is_dir():
-            app.mount(f"{views.STATIC}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
+            app.mount(
+                f"{views.STATIC}/{name}", StaticFiles(directory=folder), name=f"static-{name}"
+            )
         else:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)
     app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)

@@ -41,7 +41,9 @@ def add_user(session: Session, username: str, password: str, role: Role) -> User
     try:
         with session.begin_nested():
             session.add(
-                tables.User(username=username, password_hash=_hasher.hash(password), role=role.value)
+                tables.User(
+                    username=username, password_hash=_hasher.hash(password), role=role.value
+                )
             )
     except IntegrityError as exc:
         raise Conflict(f"user {username!r} already exists", field="username") from exc

@@ -81,7 +81,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
         session.commit()
     counts = gdf["category"].value_counts().to_dict()
-    print(f"imported {len(ids)} zone(s) from {args.file} (ids {ids[0]}..{ids[-1]})" if ids else "no zones imported")
+    print(
+        f"imported {len(ids)} zone(s) from {args.file} (ids {ids[0]}..{ids[-1]})"
+        if ids
+        else "no zones imported"
+    )
     print("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for note in result.repaired:
         print(f"repaired: {note}")
@@ -93,9 +97,17 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from zones import bench
 
-    data = Path(args.data) if args.data else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    data = (
+        Path(args.data)
+        if args.data
+        else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
     bench.run_judge_bench(
-        data if data.is_dir() else None, fixes=args.fixes, zones=args.zones, seed=args.seed, repeat=args.repeat
+        data if data.is_dir() else None,
+        fixes=args.fixes,
+        zones=args.zones,
+        seed=args.seed,
+        repeat=args.repeat,
     )
     return 0
 
@@ -139,7 +151,9 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--layer")
     i.add_argument("--name-field")
     i.add_argument("--category-field")
-    i.add_argument("--map", action="append", metavar="VALUE=CATEGORY", help="category mapping; repeatable")
+    i.add_argument(
+        "--map", action="append", metavar="VALUE=CATEGORY", help="category mapping; repeatable"
+    )
     i.add_argument("--crs", help="source CRS when the file has none, e.g. EPSG:27700")
     i.set_defaults(func=cmd_import)
     b = sub.add_parser("bench", help="benchmarks against peers, run together")

@@ -56,7 +56,10 @@ def _track(
     path = np.vstack([*legs, pts[-1:]])
     path += rng.normal(0, 0.00004, path.shape)  # about 3-4 m of wander
     acc = rng.uniform(5, 25, len(path))
-    return [(float(x), float(y), start + i * step, float(a)) for i, ((x, y), a) in enumerate(zip(path, acc, strict=True))]
+    return [
+        (float(x), float(y), start + i * step, float(a))
+        for i, ((x, y), a) in enumerate(zip(path, acc, strict=True))
+    ]
 
 
 def run(engine: Engine, *, reset: bool = False) -> int:
@@ -95,10 +98,18 @@ def _load(session: Session) -> None:
         session, COLDHAMS, name="Coldham's Common", category="park", source="demo"
     )
     school = zones_store.create(
-        session, SCHOOL, name="St Luke's Primary School (approximate)", category="school", source="demo"
+        session,
+        SCHOOL,
+        name="St Luke's Primary School (approximate)",
+        category="school",
+        source="demo",
     )
     drawn = zones_store.create(
-        session, DRAWN, name="Map A: Cherry Hinton Road area", category="drawn", source="drawn by officer"
+        session,
+        DRAWN,
+        name="Map A: Cherry Hinton Road area",
+        category="drawn",
+        source="drawn by officer",
     )
     subjects = [
         orders_store.create_subject(session, model.Subject(None, ref, name, risk, "PC 1234 Example", "Cambridge PPU"))
@@ -154,7 +165,9 @@ def _load(session: Session) -> None:
     ]
     api = ApiSettings()
     for fix in sorted(fixes, key=lambda f: f.time):  # as a live feed delivers them
-        monitoring.record(session, [fix], api, reporter="demo tracker feed", now=fix.time + 10 * SECOND)
+        monitoring.record(
+            session, [fix], api, reporter="demo tracker feed", now=fix.time + 10 * SECOND
+        )
     sightings = [
         # "I think I saw him by the swings on Jesus Green about half an hour ago"
         model.Observation(0.1228, 52.2112, now - timedelta(minutes=30), 30.0, s1, kind=model.ObservationKind.SIGHTING),

@@ -87,7 +87,10 @@ class LocalCluster:
         return (self.data / "PG_VERSION").exists()
 
     def running(self) -> bool:
-        return self.initialised() and self._pg("pg_ctl", "status", "-D", str(self.data)).returncode == 0
+        return (
+            self.initialised()
+            and self._pg("pg_ctl", "status", "-D", str(self.data)).returncode == 0
+        )
 
     def ensure(self) -> str:
         """Create and start the cluster if needed, create the database; return its URL."""
@@ -107,8 +110,14 @@ class LocalCluster:
                 "-l", str(self.logfile), "-o", options,
             )  # fmt: skip
             if done.returncode != 0:
-                tail = self.logfile.read_text(errors="replace")[-2000:] if self.logfile.exists() else ""
-                raise LocalDatabaseError(f"could not start PostgreSQL: {done.stderr.strip()}\n{tail}")
+                tail = (
+                    self.logfile.read_text(errors="replace")[-2000:]
+                    if self.logfile.exists()
+                    else ""
+                )
+                raise LocalDatabaseError(
+                    f"could not start PostgreSQL: {done.stderr.strip()}\n{tail}"
+                )
         self.create_database(self.name)
         return self.url()
 

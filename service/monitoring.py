@@ -63,7 +63,9 @@ def record(
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
     for sid in sorted(by_subject):  # a fixed lock order keeps concurrent batches deadlock-free
-        _record_subject(session, sid, observations, by_subject[sid], results, settings, reporter, now)
+        _record_subject(
+            session, sid, observations, by_subject[sid], results, settings, reporter, now
+        )
     return results
 
 
@@ -137,14 +139,16 @@ def _record_subject(
             .values(rows)
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(tables.Observation.dedup_key, tables.Observation.id)
-        ).tuples().all()
+        )
+        .all()
     )
     existing = dict(
         session.execute(
             select(tables.Observation.dedup_key, tables.Observation.id).where(
                 tables.Observation.dedup_key.in_([k for k in keys if k not in inserted])
             )
-        ).tuples().all()
+        )
+        .all()
     )
     for i, k, row in zip(indices, keys, rows, strict=True):
         results[i].observation_id = inserted.get(k, existing.get(k))
@@ -193,7 +197,10 @@ def _update_alerts(
                 alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap)
             if alert is not None and alert.id not in res.alert_ids:
                 res.alert_ids.append(alert.id)
-            keep = obs[pos].kind is model.ObservationKind.SIGHTING or v.evidence is not model.Evidence.NONE
+            keep = (
+                obs[pos].kind is model.ObservationKind.SIGHTING
+                or v.evidence is not model.Evidence.NONE
+            )
             if keep and not res.duplicate and res.observation_id is not None:
                 verdict_rows.append(
                     tables.Verdict(
@@ -226,7 +233,9 @@ def _place(
 ) -> tables.Alert | None:
     """Apply one verdict to its condition's episodes; the alert it opened, extended or closed."""
     alerts = by_key[(v.condition_id, v.zone_id)]
-    placement = episodes.place([alerts_store.as_episode(a) for a in alerts], obs.time, v.is_breach, gap)
+    placement = episodes.place(
+        [alerts_store.as_episode(a) for a in alerts], obs.time, v.is_breach, gap
+    )
     ep = placement.episode
     if placement.action is episodes.Action.NONE or ep is None:
         return None
@@ -269,7 +278,9 @@ def _alerts_of(session: Session, observation_id: int) -> list[int]:
         {
             a
             for a in session.scalars(
-                select(tables.Verdict.alert_id).where(tables.Verdict.observation_id == observation_id)
+                select(tables.Verdict.alert_id).where(
+                    tables.Verdict.observation_id == observation_id
+                )
             )
             if a is not None
         }

@@ -33,7 +33,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZONES_DATABASE_", extra="ignore")
 
     url: str | None = Field(
-        default=None, description="SQLAlchemy URL of a PostGIS database, e.g. postgresql+psycopg://..."
+        default=None,
+        description="SQLAlchemy URL of a PostGIS database, e.g. postgresql+psycopg://...",
     )
     dir: Path = Field(
         default=PROJECT_ROOT / ".zones-db",
@@ -75,7 +76,9 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=10_000, ge=1)
     late_after_seconds: int = Field(
-        default=300, ge=0, description="An observation received this long after it happened is late."
+        default=300,
+        ge=0,
+        description="An observation received this long after it happened is late.",
     )
     episode_gap_seconds: int = Field(default=900, ge=1)
 

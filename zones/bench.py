@@ -153,6 +153,10 @@ def run_judge_bench(
         f"zones bench judge: which zones cover which fixes, three ways, best of {repeat}; "
         "every time includes making the points and building the index"
     )
+    out(
+        'predicate "intersects" in all three: for a point it means "covered by", '
+        "so a fix on a zone's boundary is inside"
+    )
     datasets = []
     if data_dir is None or not all((data_dir / p).is_file() for p in (REAL_ZONES, REAL_FIXES)):
         out(f"real data not found at {data_dir}: running the synthetic set only")

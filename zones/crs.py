@@ -50,7 +50,9 @@ def metric_epsg_for(geometries: npt.ArrayLike) -> npt.NDArray[np.int64]:
 @cache
 def transformer(source_epsg: int, target_epsg: int) -> Transformer:
     """A cached, always-xy transformer between two EPSG codes."""
-    return Transformer.from_crs(CRS.from_epsg(source_epsg), CRS.from_epsg(target_epsg), always_xy=True)
+    return Transformer.from_crs(
+        CRS.from_epsg(source_epsg), CRS.from_epsg(target_epsg), always_xy=True
+    )
 
 
 def project_xy(

@@ -15,13 +15,19 @@ import numpy as np
 import numpy.typing as npt
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from zones.crs import in_great_britain, metric_area_m2
 from zones.errors import InvalidCoordinates, InvalidGeometry, SwappedCoordinates
 
 ZONE_TYPES = ("Polygon", "MultiPolygon")
+POLYGON, MULTIPOLYGON, COLLECTION = (
+    shapely.GeometryType.POLYGON,
+    shapely.GeometryType.MULTIPOLYGON,
+    shapely.GeometryType.GEOMETRYCOLLECTION,
+)
+Geometries = npt.NDArray[np.object_]
 
 
 def looks_swapped(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -38,7 +44,9 @@ def check_position(lon: float, lat: float, *, field: str = "") -> None:
     prefix = f"{field}." if field else ""
     for name, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
         if not math.isfinite(value):
-            raise InvalidCoordinates(f"{name} must be a finite number, got {value}", field=prefix + name)
+            raise InvalidCoordinates(
+                f"{name} must be a finite number, got {value}", field=prefix + name
+            )
         if abs(value) > limit:
             raise InvalidCoordinates(
                 f"{name} {value} is out of range [-{limit:g}, {limit:g}]", field=prefix + name
@@ -66,16 +74,21 @@ def _position(value: Any, where: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _check_rings(polygons: Any, where: str) -> list[list[list[tuple[float, float]]]]:
+def _check_rings(
+    polygons: Any, where: str, *, single: bool = False
+) -> list[list[list[tuple[float, float]]]]:
     if not isinstance(polygons, list) or not polygons:
         raise InvalidGeometry("expected a non-empty list of polygons", field=where)
     checked = []
     for p, rings in enumerate(polygons):
         if not isinstance(rings, list) or not rings:
-            raise InvalidGeometry("a polygon needs at least an exterior ring", field=f"{where}[{p}]")
+            raise InvalidGeometry(
+                "a polygon needs at least an exterior ring",
+                field=where if single else f"{where}[{p}]",
+            )
         poly = []
         for r, ring in enumerate(rings):
-            at = f"{where}[{p}][{r}]"
+            at = f"{where}[{r}]" if single else f"{where}[{p}][{r}]"
             if not isinstance(ring, list):
                 raise InvalidGeometry("a ring must be a list of positions", field=at)
             coords = [_position(pos, f"{at}[{i}]") for i, pos in enumerate(ring)]
@@ -98,25 +111,37 @@ def _check_rings(polygons: Any, where: str) -> list[list[list[tuple[float, float
 _REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)\]")
 
 
-def _explain_invalid(geom: BaseGeometry) -> str:
-    reason = shapely.is_valid_reason(geom)
+def explain_reason(reason: str) -> str:
+    """GEOS's 'Self-intersection[x y]' as 'self-intersection at lon x, lat y'."""
     m = _REASON.match(reason)
     if not m:
-        return reason
+        return reason.lower()
     return f"{m['what'].strip().lower()} at lon {float(m['x']):.7f}, lat {float(m['y']):.7f}"
 
 
-def _polygonal_part(geom: BaseGeometry) -> BaseGeometry:
-    """The polygons of a repaired geometry, dropping lines and points that make_valid may add."""
-    if isinstance(geom, Polygon | MultiPolygon):
-        return geom
-    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
-    polys: list[Polygon] = []
-    for part in parts:
-        polys.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
-    if not polys:
-        return Polygon()
-    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+def polygonal_parts(geoms: Geometries) -> Geometries:
+    """Each geometry's polygons: as is for (Multi)Polygons, gathered from a collection, else None.
+
+    Collections come from KML MultiGeometry and from `shapely.make_valid`, which may add the
+    lines and points an invalid ring collapsed into.
+    """
+    ids = shapely.get_type_id(geoms)
+    out: Geometries = np.full(len(geoms), None, dtype=object)
+    direct = (ids == POLYGON) | (ids == MULTIPOLYGON)
+    out[direct] = geoms[direct]
+    collections = np.flatnonzero(ids == COLLECTION)
+    if collections.size:
+        parts, owner = shapely.get_parts(geoms[collections], return_index=True)
+        # one more level flattens the MultiPolygons make_valid puts inside its collections
+        parts, sub = shapely.get_parts(parts, return_index=True)
+        owner = collections[owner[sub]]
+        polys = (shapely.get_type_id(parts) == POLYGON) & ~shapely.is_empty(parts)
+        gathered: Geometries = np.full(len(geoms), None, dtype=object)
+        shapely.multipolygons(parts[polys], indices=owner[polys], out=gathered)
+        single = shapely.get_num_geometries(gathered) == 1
+        gathered[single] = shapely.get_geometry(gathered[single], 0)
+        out[collections] = gathered[collections]
+    return out
 
 
 def zone_geometry(
@@ -152,7 +177,7 @@ def zone_geometry(
     coords = geometry.get("coordinates")
     where = f"{field}.coordinates"
     if gtype == "Polygon":
-        _check_rings([coords], where)
+        _check_rings([coords], where, single=True)
     else:
         _check_rings(coords, where)
     geom = shape({"type": gtype, "coordinates": coords})
@@ -166,13 +191,13 @@ def zone_geometry(
         )
     if geom.is_valid:
         return geom, []
-    problem = _explain_invalid(geom)
+    problem = explain_reason(shapely.is_valid_reason(geom))
     if not repair:
         raise InvalidGeometry(
             f"{problem}; fix the drawing, or ask for it to be repaired (repair=true)", field=field
         )
-    fixed = _polygonal_part(shapely.make_valid(geom))
-    if fixed.is_empty:
+    fixed = polygonal_parts(np.array([shapely.make_valid(geom)], dtype=object))[0]
+    if fixed is None or fixed.is_empty:
         raise InvalidGeometry(f"{problem}; nothing polygonal is left after repair", field=field)
     before, after = metric_area_m2([geom])[0], metric_area_m2([fixed])[0]
     parts = len(getattr(fixed, "geoms", [fixed]))

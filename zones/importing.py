@@ -8,7 +8,6 @@ out, so whoever imports a council's parks layer can see what happened to each fe
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +23,11 @@ import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 
 from zones.crs import WGS84, metric_area_m2
 from zones.errors import ImportFailed
-from zones.geometry import looks_swapped
+from zones.geometry import COLLECTION, explain_reason, looks_swapped, polygonal_parts
 
 # GDAL driver -> the format's everyday name; anything else GDAL opens is refused.
 FORMATS: Mapping[str, str] = MappingProxyType(
@@ -86,12 +85,6 @@ DEFAULT_CATEGORIES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_POLYGON, _MULTIPOLYGON, _COLLECTION = (
-    shapely.GeometryType.POLYGON,
-    shapely.GeometryType.MULTIPOLYGON,
-    shapely.GeometryType.GEOMETRYCOLLECTION,
-)
-_REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)\]")
 
 Geometries = npt.NDArray[np.object_]
 
@@ -217,7 +210,10 @@ def read_zones(
     if not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
         raise ImportFailed(f"{label}: holds no features")
     crs = _crs(frame.crs, info["driver"], source_crs, label)
-    frame = frame.set_crs(crs, allow_override=True).to_crs(WGS84)
+    try:
+        frame = frame.set_crs(crs, allow_override=True).to_crs(WGS84)
+    except (CRSError, ProjError) as exc:
+        raise ImportFailed(f"{label}: cannot reproject from {crs.name} to EPSG:4326") from exc
 
     source_id = _first_value(frame, ids).fillna(
         pd.Series(frame.index.astype(str), index=frame.index)
@@ -351,7 +347,7 @@ def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:
     skip: Geometries = np.full(n, None, dtype=object)
     problem: Geometries = np.full(n, None, dtype=object)
     geoms = shapely.force_2d(geoms)  # zones are flat; KML and PolygonZ carry altitudes
-    polygons = _polygonal_part(geoms)
+    polygons = polygonal_parts(geoms)
     none = shapely.is_missing(polygons) | shapely.is_empty(polygons)
     for i in np.flatnonzero(none):
         skip[i] = _not_a_zone(geoms[i])
@@ -377,40 +373,17 @@ def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:
     bad = np.flatnonzero(ok & ~shapely.is_valid(polygons))
     if bad.size:
         reasons = shapely.is_valid_reason(polygons[bad])
-        fixed = _polygonal_part(shapely.make_valid(polygons[bad]))
+        fixed = polygonal_parts(shapely.make_valid(polygons[bad]))
         gone = shapely.is_missing(fixed) | shapely.is_empty(fixed)
         polygons[bad] = fixed
         for i, reason, lost in zip(bad, reasons, gone, strict=True):
             if lost:
-                skip[i] = f"invalid ({_explain(reason)}) and nothing polygonal is left after repair"
+                skip[i] = (
+                    f"invalid ({explain_reason(reason)}) and nothing polygonal is left after repair"
+                )
             else:
-                problem[i] = _explain(reason)
+                problem[i] = explain_reason(reason)
     return polygons, skip, problem
-
-
-def _polygonal_part(geoms: Geometries) -> Geometries:
-    """Each geometry's polygons: as is for (Multi)Polygons, gathered from a collection, else None.
-
-    Collections come from KML MultiGeometry and from `shapely.make_valid`, which may add the
-    lines and points an invalid ring collapsed into.
-    """
-    ids = shapely.get_type_id(geoms)
-    out: Geometries = np.full(len(geoms), None, dtype=object)
-    direct = (ids == _POLYGON) | (ids == _MULTIPOLYGON)
-    out[direct] = geoms[direct]
-    collections = np.flatnonzero(ids == _COLLECTION)
-    if collections.size:
-        parts, owner = shapely.get_parts(geoms[collections], return_index=True)
-        # one more level flattens the MultiPolygons make_valid puts inside its collections
-        parts, sub = shapely.get_parts(parts, return_index=True)
-        owner = collections[owner[sub]]
-        polys = (shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)
-        gathered: Geometries = np.full(len(geoms), None, dtype=object)
-        shapely.multipolygons(parts[polys], indices=owner[polys], out=gathered)
-        single = shapely.get_num_geometries(gathered) == 1
-        gathered[single] = shapely.get_geometry(gathered[single], 0)
-        out[collections] = gathered[collections]
-    return out
 
 
 def _all_swapped(geoms: Geometries, where: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
@@ -429,17 +402,9 @@ def _not_a_zone(geom: Any) -> str:
         return "has no geometry"
     if shapely.is_empty(geom):
         return "has an empty geometry"
-    if shapely.get_type_id(geom) == _COLLECTION:
+    if shapely.get_type_id(geom) == COLLECTION:
         return "is a GeometryCollection without a polygon"
     return f"is a {geom.geom_type}, not a polygon"
-
-
-def _explain(reason: str) -> str:
-    """GEOS's 'Self-intersection[x y]' as 'self-intersection at lon x, lat y'."""
-    m = _REASON.match(reason)
-    if not m:
-        return reason.lower()
-    return f"{m['what'].strip().lower()} at lon {float(m['x']):.7f}, lat {float(m['y']):.7f}"
 
 
 def _bounds(b: npt.NDArray[np.float64]) -> str:

@@ -68,8 +68,7 @@ def add_zones(
     for z in zones:
         popup = (
             f"<b>{html.escape(z.name)}</b><br>zone {z.id} version {z.version}<br>"
-            f"{html.escape(z.category)}"
-            + (f"<br>{z.area_m2:,.0f} m²" if z.area_m2 else "")
+            f"{html.escape(z.category)}" + (f"<br>{z.area_m2:,.0f} m²" if z.area_m2 else "")
         )
         folium.GeoJson(
             {"type": "Feature", "geometry": mapping(z.geometry), "properties": {"zone_id": z.id}},

@@ -38,7 +38,9 @@ CLOCK_SKEW = timedelta(minutes=5)  # a fix "from the future" beyond this is a de
 _fix = TypeAdapter(FixIn)
 
 
-def _observation(p: FixIn | SightingIn, kind: model.ObservationKind, now: datetime) -> model.Observation:
+def _observation(
+    p: FixIn | SightingIn, kind: model.ObservationKind, now: datetime
+) -> model.Observation:
     check_position(p.lon, p.lat)
     if p.time - now > CLOCK_SKEW:
         raise InvalidObservation(f"time {p.time.isoformat()} is in the future", field="time")
@@ -62,7 +64,9 @@ def _verdict(v: model.Verdict) -> VerdictOut:
         status=v.status,
         distance_m=round(v.distance_m, 2),
         evidence=v.evidence,
-        disc_fraction_inside=None if v.disc_fraction_inside is None else round(v.disc_fraction_inside, 4),
+        disc_fraction_inside=None
+        if v.disc_fraction_inside is None
+        else round(v.disc_fraction_inside, 4),
     )
 
 
@@ -76,9 +80,7 @@ def check_sighting(
     says how sure that is given ``accuracy_m`` (``evidence``, ``disc_fraction_inside``).
     """
     obs = _observation(body, model.ObservationKind.SIGHTING, datetime.now(UTC))
-    [rec] = monitoring.record(
-        session, [obs], settings.api, reporter=body.reporter or user.username
-    )
+    [rec] = monitoring.record(session, [obs], settings.api, reporter=body.reporter or user.username)
     if rec.error is not None:
         raise rec.error
     session.commit()
@@ -105,7 +107,17 @@ def post_observations(
         list[dict[str, Any]],
         Body(
             description="Fixes: {subject_id or device_id, lon, lat, time, accuracy_m}",
-            examples=[[{"subject_id": 1, "lon": 0.1218, "lat": 52.2053, "time": "2026-11-28T14:03:00+00:00", "accuracy_m": 12}]],
+            examples=[
+                [
+                    {
+                        "subject_id": 1,
+                        "lon": 0.1218,
+                        "lat": 52.2053,
+                        "time": "2026-11-28T14:03:00+00:00",
+                        "accuracy_m": 12,
+                    }
+                ]
+            ],
         ),
     ],
 ) -> BatchResult:
@@ -130,7 +142,9 @@ def post_observations(
             where.append(i)
         except ValidationError as exc:
             message, field = describe_validation(list(exc.errors()))  # type: ignore[arg-type]
-            results[i].error = ErrorBody(code="validation_error", message=message, field=f"[{i}].{field}")
+            results[i].error = ErrorBody(
+                code="validation_error", message=message, field=f"[{i}].{field}"
+            )
         except ZonesError as exc:
             body = error_body(exc)["error"]
             results[i].error = ErrorBody(
@@ -141,7 +155,9 @@ def post_observations(
     for i, rec in zip(where, recorded, strict=True):
         if rec.error is not None:
             results[i].error = ErrorBody(
-                code=rec.error.code, message=rec.error.message, field=f"[{i}].{rec.error.field or ''}"
+                code=rec.error.code,
+                message=rec.error.message,
+                field=f"[{i}].{rec.error.field or ''}",
             )
             continue
         results[i] = FixResult(

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.api.deps import Editor, SessionDep, Viewer
-from service.api.schemas import ConditionOut, ErrorResponse, OrderIn, OrderOut, SubjectIn, SubjectOut
+from service.api.schemas import (
+    ConditionOut,
+    ErrorResponse,
+    OrderIn,
+    OrderOut,
+    SubjectIn,
+    SubjectOut,
+)
 from service.db import orders_store
 from zones import model
 
@@ -36,7 +43,13 @@ def order_out(o: model.Order) -> OrderOut:
         starts=o.starts,
         ends=o.ends,
         conditions=[
-            ConditionOut(id=c.id or 0, text=c.text, zone_ids=list(c.zone_ids), buffer_m=c.buffer_m, kind=c.kind)
+            ConditionOut(
+                id=c.id or 0,
+                text=c.text,
+                zone_ids=list(c.zone_ids),
+                buffer_m=c.buffer_m,
+                kind=c.kind,
+            )
             for c in o.conditions
         ],
     )

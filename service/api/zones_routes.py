@@ -59,12 +59,20 @@ Repair = Annotated[
 
 
 @router.post("", status_code=201, response_model=ZoneFeatureOut, responses=ERRORS)
-def create_zone(body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False) -> ZoneFeatureOut:
+def create_zone(
+    body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False
+) -> ZoneFeatureOut:
     """Store a zone drawn or sent as a GeoJSON Feature; the answer's ``id`` is the zone id."""
     geom, notes = zone_geometry(body.geometry, repair=repair)
     p = body.properties
     zone = zones_store.create(
-        session, geom, name=p.name, category=p.category, source=p.source, notes=notes, user=user.username
+        session,
+        geom,
+        name=p.name,
+        category=p.category,
+        source=p.source,
+        notes=notes,
+        user=user.username,
     )
     session.commit()
     return feature(zone, notes)
@@ -74,7 +82,10 @@ def create_zone(body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: 
 def list_zones(
     session: SessionDep,
     user: Viewer,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat", examples=["0.06,52.15,0.19,52.24"])] = None,
+    bbox: Annotated[
+        str | None,
+        Query(description="minlon,minlat,maxlon,maxlat", examples=["0.06,52.15,0.19,52.24"]),
+    ] = None,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5_000,
 ) -> FeatureCollection:

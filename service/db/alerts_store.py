@@ -70,13 +70,13 @@ def _filtered(f: AlertFilter) -> Select[tuple[tables.Alert, float, float]]:
 
 def search(session: Session, f: AlertFilter) -> list[tuple[tables.Alert, float, float]]:
     """Alerts matching the filter, newest first, each with its position (lon, lat)."""
-    return [(a, float(x), float(y)) for a, x, y in session.execute(_filtered(f)).tuples()]
+    return [(a, float(x), float(y)) for a, x, y in session.execute(_filtered(f))]
 
 
 def get(session: Session, alert_id: int) -> tuple[tables.Alert, float, float]:
     """One alert with its position (lon, lat)."""
     q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
-    found = session.execute(q.where(tables.Alert.id == alert_id)).tuples().first()
+    found = session.execute(q.where(tables.Alert.id == alert_id)).first()
     if found is None:
         raise UnknownAlert(f"no alert with id {alert_id}", field="alert_id")
     a, x, y = found

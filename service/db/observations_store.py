@@ -43,4 +43,4 @@ def recent(session: Session, subject_id: int, limit: int = 500) -> list[StoredOb
         .order_by(tables.Observation.observed_at.desc())
         .limit(limit)
     )
-    return [StoredObservation(*row) for row in session.execute(q).tuples()]
+    return [StoredObservation(*row) for row in session.execute(q)]

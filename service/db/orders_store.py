@@ -54,7 +54,8 @@ def create_order(session: Session, order: model.Order, user: str | None = None) 
     versions = dict(
         session.execute(
             select(tables.Zone.id, tables.Zone.current_version).where(tables.Zone.id.in_(zone_ids))
-        ).tuples().all()
+        )
+        .all()
     )
     for i, cond in enumerate(order.conditions):
         for j, z in enumerate(cond.zone_ids):
@@ -125,7 +126,7 @@ def _with_conditions(session: Session, rows: list[tables.Order]) -> list[model.O
         select(tables.ConditionZone.condition_id, tables.ConditionZone.zone_id)
         .where(tables.ConditionZone.condition_id.in_([c.id for c in crow]))
         .order_by(tables.ConditionZone.zone_id)
-    ).tuples():
+    ):
         links[cid].append(zid)
     by_order: dict[int, list[model.Condition]] = defaultdict(list)
     for c in crow:
@@ -160,9 +161,7 @@ def civil_day(instants: Sequence[object]) -> list[date]:
     return [i.astimezone(CIVIL_TIME).date() for i in instants]  # type: ignore[attr-defined]
 
 
-def assign_device(
-    session: Session, identifier: str, subject_id: int | None
-) -> tables.Device:
+def assign_device(session: Session, identifier: str, subject_id: int | None) -> tables.Device:
     """Register a device, or move it to another subject."""
     if subject_id is not None:
         get_subject(session, subject_id)
@@ -177,9 +176,12 @@ def assign_device(
 
 def device_subjects(session: Session, identifiers: list[str]) -> dict[str, int | None]:
     """The subject each known device is assigned to now."""
-    rows = session.execute(
-        select(tables.Device.identifier, tables.Device.subject_id).where(
-            tables.Device.identifier.in_(identifiers)
+    rows = (
+        session.execute(
+            select(tables.Device.identifier, tables.Device.subject_id).where(
+                tables.Device.identifier.in_(identifiers)
+            )
         )
-    ).tuples().all()
+        .all()
+    )
     return dict(rows)

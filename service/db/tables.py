@@ -92,7 +92,9 @@ class ZoneVersion(Base):
     __table_args__ = (
         UniqueConstraint("zone_id", "version"),
         Index("ix_zone_versions_geom", "geom", postgresql_using="gist"),
-        CheckConstraint("ST_GeometryType(geom) IN ('ST_Polygon', 'ST_MultiPolygon')", name="polygonal"),
+        CheckConstraint(
+            "ST_GeometryType(geom) IN ('ST_Polygon', 'ST_MultiPolygon')", name="polygonal"
+        ),
         CheckConstraint("ST_IsValid(geom)", name="valid"),
     )
 

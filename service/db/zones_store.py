@@ -154,9 +154,7 @@ def current(
         .order_by(tables.ZoneVersion.zone_id)
     )
     if bbox is not None:
-        q = q.where(
-            func.ST_Intersects(tables.ZoneVersion.geom, func.ST_MakeEnvelope(*bbox, 4326))
-        )
+        q = q.where(func.ST_Intersects(tables.ZoneVersion.geom, func.ST_MakeEnvelope(*bbox, 4326)))
     if category is not None:
         q = q.where(tables.ZoneVersion.category == category)
     if ids is not None:

@@ -141,11 +141,14 @@ def order_map(order_id: int, session: SessionDep, settings: SettingsDep, user: P
         drawn.extend(z.geometry for z in zones)
     points = [
         maps.MapPoint(
-            o.lon, o.lat,
+            o.lon,
+            o.lat,
             f"{o.kind} {o.observed_at:%Y-%m-%d %H:%M:%S %Z}"
             + (f"<br>±{o.accuracy_m:g} m" if o.accuracy_m else "")
-            + ("<br><b>breach</b>" if o.breach else "") + (" (late)" if o.late else ""),
-            breach=o.breach, accuracy_m=o.accuracy_m,
+            + ("<br><b>breach</b>" if o.breach else "")
+            + (" (late)" if o.late else ""),
+            breach=o.breach,
+            accuracy_m=o.accuracy_m,
         )  # fmt: skip
         for o in observations_store.recent(session, subject.id or 0)
     ]
@@ -165,7 +168,9 @@ def alerts_map(session: SessionDep, settings: SettingsDep, user: PageUser) -> st
         session, alerts_store.AlertFilter(status=model.AlertStatus.OPEN, limit=10_000)
     )
     subjects = {s.id: s for s in orders_store.list_subjects(session)}
-    zone_ids = sorted({z for o in orders_store.list_orders(session) for c in o.conditions for z in c.zone_ids})
+    zone_ids = sorted(
+        {z for o in orders_store.list_orders(session) for c in o.conditions for z in c.zone_ids}
+    )
     zones = zones_store.current(session, ids=zone_ids) if zone_ids else []
     m = _map(settings)
     maps.add_zones(m, zones, name="Zones of orders")

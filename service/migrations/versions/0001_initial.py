@@ -125,9 +125,7 @@ def upgrade() -> None:
         sa.Column("late", sa.Boolean, nullable=False),
         sa.Column("dedup_key", sa.String(64), nullable=False, unique=True),
     )
-    op.create_index(
-        "ix_observations_subject_time", "observations", ["subject_id", "observed_at"]
-    )
+    op.create_index("ix_observations_subject_time", "observations", ["subject_id", "observed_at"])
     op.create_index("ix_observations_geom", "observations", ["geom"], postgresql_using="gist")
     op.create_table(
         "alerts",
@@ -158,7 +156,9 @@ def upgrade() -> None:
     op.create_table(
         "verdicts",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("observation_id", sa.BigInteger, sa.ForeignKey("observations.id"), nullable=False),
+        sa.Column(
+            "observation_id", sa.BigInteger, sa.ForeignKey("observations.id"), nullable=False
+        ),
         sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id")),
         sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id"), nullable=False),
         sa.Column("condition_id", sa.Integer, sa.ForeignKey("conditions.id"), nullable=False),

@@ -1,0 +1,132 @@
+"""A real PostGIS for service tests: migrated once, each test in a transaction rolled back.
+
+Without ``ZONES_DATABASE_URL`` the private cluster is used, with a fresh ``zones_test``
+database per run. With it, the tests run inside transactions on that database and leave
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.app import create_app
+from service.auth import add_user
+from service.db.migrate import upgrade
+from service.localdb import LocalCluster
+from service.settings import DatabaseSettings, MapSettings, Settings
+from zones.model import Role
+
+PASSWORD = "test-password-1"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    url = os.environ.get("ZONES_DATABASE_URL")
+    if not url:
+        cluster = LocalCluster(DatabaseSettings())
+        cluster.ensure()
+        url = cluster.create_database("zones_test", fresh=True)
+    eng = create_engine(url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """Sessions that commit into savepoints of the test's transaction."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(map=MapSettings(tiles="none"))
+
+
+@pytest.fixture
+def app(settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
+    app = create_app(settings)
+    app.state.sessionmaker = sessions
+    return app
+
+
+@pytest.fixture
+def users(session: Session) -> dict[Role, str]:
+    names = {role: f"test-{role.value}" for role in Role}
+    for role, name in names.items():
+        add_user(session, name, PASSWORD, role)
+    session.commit()
+    return names
+
+
+@pytest.fixture
+def client_as(app: FastAPI, users: dict[Role, str]) -> Iterator[Callable[[Role], TestClient]]:
+    """A logged-in API client for a role."""
+    opened: list[TestClient] = []
+
+    def make(role: Role) -> TestClient:
+        client = TestClient(app)
+        opened.append(client)
+        r = client.post("/api/v1/auth/token", data={"username": users[role], "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        return client
+
+    yield make
+    for c in opened:
+        c.close()
+
+
+@pytest.fixture
+def officer(client_as: Callable[[Role], TestClient]) -> TestClient:
+    return client_as(Role.OFFICER)
+
+
+@pytest.fixture
+def control(client_as: Callable[[Role], TestClient]) -> TestClient:
+    return client_as(Role.CONTROL_ROOM)
+
+
+def square(lon: float, lat: float, half: float = 0.001) -> dict[str, Any]:
+    """A GeoJSON square around lon, lat (half-side in degrees)."""
+    return {
+        "type": "Polygon",
+        "coordinates": [[
+            [lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
+            [lon - half, lat + half], [lon - half, lat - half],
+        ]],
+    }  # fmt: skip
+
+
+def zone_feature(
+    geometry: dict[str, Any], name: str = "Test park", category: str = "park"
+) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"name": name, "category": category},
+    }

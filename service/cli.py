@@ -76,9 +76,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     gdf = result.zones
     with Session(_engine(settings)) as session:
         ids = zones_store.create_many(
-            session, list(gdf.geometry), list(gdf["name"]), list(gdf["category"]),
-            list(gdf["source"]), user="import",
-        )  # fmt: skip
+            session,
+            list(gdf.geometry),
+            list(gdf["name"]),
+            list(gdf["category"]),
+            list(gdf["source"]),
+            user="import",
+        )
         session.commit()
     counts = gdf["category"].value_counts().to_dict()
     print(
@@ -116,7 +120,9 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from service.localdb import LocalCluster
 
     cluster = LocalCluster(settings.database)
-    if args.action == "start":
+    if settings.database.url:
+        print(f"ZONES_DATABASE_URL is set; the private cluster is not used ({args.action})")
+    elif args.action == "start":
         print(cluster.ensure())
     elif args.action == "stop":
         cluster.stop()

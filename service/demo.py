@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-
-from shapely.geometry import Polygon
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
+
+from shapely.geometry import Polygon
 
 from service import monitoring
 from service.auth import add_user
@@ -33,10 +33,22 @@ USERS = [
 
 PARKS: dict[str, list[tuple[float, float]]] = {
     "Parker's Piece": [(0.1258, 52.2035), (0.1300, 52.2038), (0.1303, 52.2013), (0.1262, 52.2010)],
-    "Jesus Green": [(0.1180, 52.2115), (0.1215, 52.2130), (0.1290, 52.2105), (0.1270, 52.2090), (0.1200, 52.2100)],
-    "Midsummer Common": [(0.1295, 52.2112), (0.1330, 52.2128), (0.1390, 52.2120), (0.1380, 52.2104), (0.1305, 52.2100)],
+    "Jesus Green": [
+        (0.1180, 52.2115),
+        (0.1215, 52.2130),
+        (0.1290, 52.2105),
+        (0.1270, 52.2090),
+        (0.1200, 52.2100),
+    ],
+    "Midsummer Common": [
+        (0.1295, 52.2112),
+        (0.1330, 52.2128),
+        (0.1390, 52.2120),
+        (0.1380, 52.2104),
+        (0.1305, 52.2100),
+    ],
     "Christ's Pieces": [(0.1235, 52.2060), (0.1262, 52.2066), (0.1268, 52.2053), (0.1240, 52.2048)],
-}  # fmt: skip
+}
 # Coldham's Common, with the fenced-off pond area cut out as a hole.
 COLDHAMS = Polygon(
     [(0.1500, 52.2060), (0.1600, 52.2080), (0.1640, 52.2040), (0.1540, 52.2020)],
@@ -66,10 +78,13 @@ def run(engine: Engine, *, reset: bool = False) -> int:
     """Load the demo unless it is there already; print the users either way."""
     with Session(engine) as session:
         if reset:
-            session.execute(text(
-                "TRUNCATE verdicts, alerts, observations, devices, condition_zones, conditions, "
-                "orders, zone_versions, zones, subjects, users RESTART IDENTITY CASCADE"
-            ))  # fmt: skip
+            session.execute(
+                text(
+                    "TRUNCATE verdicts, alerts, observations, devices, condition_zones, "
+                    "conditions, orders, zone_versions, zones, subjects, users "
+                    "RESTART IDENTITY CASCADE"
+                )
+            )
             session.commit()
         if session.scalar(select(tables.Subject).where(tables.Subject.reference == "CAM-DEMO-1")):
             print("demo data already loaded (use --reset to reload)")
@@ -112,52 +127,104 @@ def _load(session: Session) -> None:
         source="drawn by officer",
     )
     subjects = [
-        orders_store.create_subject(session, model.Subject(None, ref, name, risk, "PC 1234 Example", "Cambridge PPU"))
+        orders_store.create_subject(
+            session, model.Subject(None, ref, name, risk, "PC 1234 Example", "Cambridge PPU")
+        )
         for ref, name, risk in [
             ("CAM-DEMO-1", "Daniel Demo", "high"),
             ("CAM-DEMO-2", "Morgan Example", "medium"),
             ("CAM-DEMO-3", "Alex Sample", "low"),
         ]
-    ]  # fmt: skip
+    ]
     s1, s2, s3 = (s.id or 0 for s in subjects)
     park_ids = tuple(z.id or 0 for z in parks.values())
     today = now.date()
-    orders_store.create_order(session, model.Order(
-        None, s1, "SHPO/CAM/2026/0141", model.OrderType.SHPO, date(2026, 3, 2), date(2031, 3, 1),
-        (
-            model.Condition(None, "Not to enter any public park in the City of Cambridge.", park_ids),
-            model.Condition(
-                None, "Not to go within 200 metres of St Luke's Primary School.", (school.id or 0,), 200.0
+    orders_store.create_order(
+        session,
+        model.Order(
+            None,
+            s1,
+            "SHPO/CAM/2026/0141",
+            model.OrderType.SHPO,
+            date(2026, 3, 2),
+            date(2031, 3, 1),
+            (
+                model.Condition(
+                    None, "Not to enter any public park in the City of Cambridge.", park_ids
+                ),
+                model.Condition(
+                    None,
+                    "Not to go within 200 metres of St Luke's Primary School.",
+                    (school.id or 0,),
+                    200.0,
+                ),
             ),
+            court="Cambridge Magistrates' Court",
         ),
-        court="Cambridge Magistrates' Court",
-    ))  # fmt: skip
-    orders_store.create_order(session, model.Order(
-        None, s2, "SHPO/CAM/2025/0877", model.OrderType.SHPO, date(2025, 9, 15), None,
-        (model.Condition(
-            None, "Not to enter Jesus Green or Midsummer Common.",
-            (parks["Jesus Green"].id or 0, parks["Midsummer Common"].id or 0),
-        ),),
-        court="Cambridge Crown Court",
-    ))  # fmt: skip
-    orders_store.create_order(session, model.Order(
-        None, s3, "LIC/2026/3310", model.OrderType.LICENCE, today - timedelta(days=40), today + timedelta(days=300),
-        (model.Condition(None, "Not to enter the area shown on map A.", (drawn.id or 0,)),),
-    ))  # fmt: skip
+    )
+    orders_store.create_order(
+        session,
+        model.Order(
+            None,
+            s2,
+            "SHPO/CAM/2025/0877",
+            model.OrderType.SHPO,
+            date(2025, 9, 15),
+            None,
+            (
+                model.Condition(
+                    None,
+                    "Not to enter Jesus Green or Midsummer Common.",
+                    (parks["Jesus Green"].id or 0, parks["Midsummer Common"].id or 0),
+                ),
+            ),
+            court="Cambridge Crown Court",
+        ),
+    )
+    orders_store.create_order(
+        session,
+        model.Order(
+            None,
+            s3,
+            "LIC/2026/3310",
+            model.OrderType.LICENCE,
+            today - timedelta(days=40),
+            today + timedelta(days=300),
+            (model.Condition(None, "Not to enter the area shown on map A.", (drawn.id or 0,)),),
+        ),
+    )
     orders_store.assign_device(session, "TAG-001", s1)
     orders_store.assign_device(session, "TAG-002", s2)
 
     minute = timedelta(minutes=1)
     # Subject 1: from the station, across Parker's Piece (a breach), on towards the centre.
     walk1 = _track(
-        [(0.1370, 52.1945), (0.1320, 52.1990), (0.1280, 52.2024), (0.1230, 52.2045), (0.1190, 52.2052)],
-        now - timedelta(minutes=90), minute, 12, seed=1,
-    )  # fmt: skip
+        [
+            (0.1370, 52.1945),
+            (0.1320, 52.1990),
+            (0.1280, 52.2024),
+            (0.1230, 52.2045),
+            (0.1190, 52.2052),
+        ],
+        now - timedelta(minutes=90),
+        minute,
+        12,
+        seed=1,
+    )
     # Subject 2: along the river, past Jesus Green's edge and back out.
     walk2 = _track(
-        [(0.1150, 52.2090), (0.1190, 52.2100), (0.1240, 52.2108), (0.1240, 52.2140), (0.1200, 52.2160)],
-        now - timedelta(minutes=70), minute, 10, seed=2,
-    )  # fmt: skip
+        [
+            (0.1150, 52.2090),
+            (0.1190, 52.2100),
+            (0.1240, 52.2108),
+            (0.1240, 52.2140),
+            (0.1200, 52.2160),
+        ],
+        now - timedelta(minutes=70),
+        minute,
+        10,
+        seed=2,
+    )
     fixes = [
         model.Observation(x, y, t, a, device_id=dev)
         for dev, walk in (("TAG-001", walk1), ("TAG-002", walk2))
@@ -170,11 +237,32 @@ def _load(session: Session) -> None:
         )
     sightings = [
         # "I think I saw him by the swings on Jesus Green about half an hour ago"
-        model.Observation(0.1228, 52.2112, now - timedelta(minutes=30), 30.0, s1, kind=model.ObservationKind.SIGHTING),
+        model.Observation(
+            0.1228,
+            52.2112,
+            now - timedelta(minutes=30),
+            30.0,
+            s1,
+            kind=model.ObservationKind.SIGHTING,
+        ),
         # A patrol sees subject 3 just inside map A's area.
-        model.Observation(0.1380, 52.1925, now - timedelta(minutes=12), 10.0, s3, kind=model.ObservationKind.SIGHTING),
+        model.Observation(
+            0.1380,
+            52.1925,
+            now - timedelta(minutes=12),
+            10.0,
+            s3,
+            kind=model.ObservationKind.SIGHTING,
+        ),
         # Near St Luke's, 150 m or so from the school: inside the 200 m buffer.
-        model.Observation(0.1130, 52.2168, now - timedelta(minutes=5), 15.0, s1, kind=model.ObservationKind.SIGHTING),
-    ]  # fmt: skip
+        model.Observation(
+            0.1130,
+            52.2168,
+            now - timedelta(minutes=5),
+            15.0,
+            s1,
+            kind=model.ObservationKind.SIGHTING,
+        ),
+    ]
     for sighting in sightings:
         monitoring.record(session, [sighting], api, reporter="control room (demo)", now=now)

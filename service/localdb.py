@@ -98,17 +98,33 @@ class LocalCluster:
         if not self.initialised():
             log.info("creating private PostGIS cluster in %s", self.data)
             done = self._pg(
-                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                "-E", "UTF8", "--locale=C.UTF-8",
-            )  # fmt: skip
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
             if done.returncode != 0:
                 raise LocalDatabaseError(f"initdb failed: {done.stderr.strip()}")
         if not self.running():
             options = f"-k {self.socket_dir} -c listen_addresses='' -c fsync=on"
             done = self._pg(
-                "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data),
-                "-l", str(self.logfile), "-o", options,
-            )  # fmt: skip
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.logfile),
+                "-o",
+                options,
+            )
             if done.returncode != 0:
                 tail = (
                     self.logfile.read_text(errors="replace")[-2000:]

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -139,16 +138,14 @@ def _record_subject(
             .values(rows)
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(tables.Observation.dedup_key, tables.Observation.id)
-        )
-        .all()
+        ).all()
     )
     existing = dict(
         session.execute(
             select(tables.Observation.dedup_key, tables.Observation.id).where(
                 tables.Observation.dedup_key.in_([k for k in keys if k not in inserted])
             )
-        )
-        .all()
+        ).all()
     )
     for i, k, row in zip(indices, keys, rows, strict=True):
         results[i].observation_id = inserted.get(k, existing.get(k))

@@ -7,6 +7,7 @@ National Grid (EPSG:27700) inside Great Britain, the local UTM zone elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
@@ -14,8 +15,10 @@ import numpy.typing as npt
 
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
 
 WGS84 = 4326
+GeometryArray = Sequence[BaseGeometry] | npt.NDArray[np.object_]
 BRITISH_NATIONAL_GRID = 27700
 
 # Where EPSG:27700 is the right grid: Great Britain and its islands (EPSG's area of use,
@@ -41,7 +44,7 @@ def metric_epsg(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.int64]
     return np.where(in_great_britain(lon_a, lat_a), BRITISH_NATIONAL_GRID, utm).astype(np.int64)
 
 
-def metric_epsg_for(geometries: npt.ArrayLike) -> npt.NDArray[np.int64]:
+def metric_epsg_for(geometries: GeometryArray) -> npt.NDArray[np.int64]:
     """Metric CRS for each geometry, chosen by the centre of its bounding box."""
     bounds = shapely.bounds(np.asarray(geometries, dtype=object))
     return metric_epsg((bounds[:, 0] + bounds[:, 2]) / 2.0, (bounds[:, 1] + bounds[:, 3]) / 2.0)
@@ -66,7 +69,7 @@ def project_xy(
 
 
 def project(
-    geometries: npt.ArrayLike, target_epsg: int, source_epsg: int = WGS84
+    geometries: GeometryArray, target_epsg: int, source_epsg: int = WGS84
 ) -> npt.NDArray[np.object_]:
     """Project an array of shapely geometries between EPSG codes (vectorised over coordinates)."""
     fwd = transformer(source_epsg, target_epsg)
@@ -78,7 +81,7 @@ def project(
     return np.asarray(shapely.transform(np.asarray(geometries, dtype=object), _transform))
 
 
-def metric_area_m2(geometries: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def metric_area_m2(geometries: GeometryArray) -> npt.NDArray[np.float64]:
     """Area in square metres of each EPSG:4326 geometry, each measured in its own metric CRS."""
     geoms = np.asarray(geometries, dtype=object)
     areas = np.zeros(len(geoms), dtype=float)

@@ -41,11 +41,18 @@ class ZoneIndex:
         self, lon: npt.ArrayLike, lat: npt.ArrayLike
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """Indices ``(point, zone)`` of every zone that covers every point, sorted by point."""
-        points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-        # For a point, "intersects" equals "covered by" (a point touching the boundary is
-        # covered), and intersects is the predicate prepared geometries answer fastest.
-        pairs = self.tree.query(points, predicate="intersects")
-        return pairs[0], pairs[1]
+        x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        # Index first (bounding boxes only), then one vectorised exact test on the candidates.
+        # STRtree.query(..., predicate=) would prepare the query points, not our zones; testing
+        # coordinates against the prepared zones with intersects_xy uses the preparation, and
+        # for a point "intersects" equals "covered by" (a point on the boundary is covered).
+        point, zone = self.tree.query(_points(x, y))
+        hit = shapely.intersects_xy(self.geometries[zone], x[point], y[point])
+        return point[hit], zone[hit]
+
+
+def _points(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    return np.asarray(shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float)))
 
 
 def covering_pairs(
@@ -140,7 +147,7 @@ def judge_pairs(
 ) -> Judgement:
     """Judge the given (observation, target) pairs; see :func:`judge`."""
     n = len(obs_idx)
-    points = shapely.points(lon, lat)
+    points = _points(lon, lat)
     shapely.prepare(geometries)
     # Inside is decided on the stored EPSG:4326 geometry, as PostGIS ST_Covers decides it.
     inside = shapely.covers(geometries[tgt_idx], points[obs_idx]) if n else np.zeros(0, bool)
@@ -155,7 +162,7 @@ def judge_pairs(
         sel = np.flatnonzero(epsg[tgt_idx] == code)
         zones_m = project(geometries, int(code))
         x, y = project_xy(lon, lat, int(code))
-        pts_m = shapely.points(x, y)
+        pts_m = _points(x, y)
         o, t = obs_idx[sel], tgt_idx[sel]
         d = shapely.distance(pts_m[o], shapely.boundary(zones_m)[t])
         signed = np.where(inside[sel], -d, d)

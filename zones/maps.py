@@ -13,6 +13,7 @@ import folium
 import shapely
 from folium.plugins import Fullscreen, MarkerCluster
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from zones.crs import metric_epsg_for, project
 from zones.model import Zone
@@ -38,11 +39,11 @@ def base_map(tiles: str | None = "OpenStreetMap", attribution: str | None = None
     """An empty map; ``tiles=None`` (or ``"none"``) draws no base layer, for closed networks."""
     use_tiles = None if tiles is None or tiles.lower() == "none" else tiles
     m = folium.Map(location=[52.205, 0.119], zoom_start=13, tiles=use_tiles, attr=attribution)
-    Fullscreen().add_to(m)
+    Fullscreen().add_to(m)  # type: ignore[no-untyped-call]
     return m
 
 
-def buffered(zones: Sequence[Zone], buffer_m: float) -> list[shapely.Geometry]:
+def buffered(zones: Sequence[Zone], buffer_m: float) -> list[BaseGeometry]:
     """Each zone grown by ``buffer_m`` metres (in its metric CRS), back in EPSG:4326."""
     geoms = np.array([z.geometry for z in zones], dtype=object)
     out = np.empty(len(geoms), dtype=object)
@@ -62,31 +63,37 @@ def add_zones(
     if buffer_m > 0 and zones:
         for z, grown in zip(zones, buffered(zones, buffer_m), strict=True):
             folium.GeoJson(
-                mapping(grown), style_function=lambda _f: BUFFER_STYLE,
+                mapping(grown),
+                style_function=lambda _f: BUFFER_STYLE,
                 tooltip=f"{html.escape(z.name)}: {buffer_m:g} m buffer",
-            ).add_to(group)  # fmt: skip
+            ).add_to(group)
     for z in zones:
         popup = (
             f"<b>{html.escape(z.name)}</b><br>zone {z.id} version {z.version}<br>"
             f"{html.escape(z.category)}" + (f"<br>{z.area_m2:,.0f} m²" if z.area_m2 else "")
         )
-        folium.GeoJson(
+        shape = folium.GeoJson(
             {"type": "Feature", "geometry": mapping(z.geometry), "properties": {"zone_id": z.id}},
             style_function=lambda _f: ZONE_STYLE,
             tooltip=html.escape(z.name),
-            popup=folium.Popup(popup, max_width=300),
-        ).add_to(group)
+        )
+        shape.add_child(folium.Popup(popup, max_width=300))
+        shape.add_to(group)
     group.add_to(m)
     return group
 
 
 def add_points(
-    m: folium.Map, points: Iterable[MapPoint], *, name: str, cluster: bool = False,
+    m: folium.Map,
+    points: Iterable[MapPoint],
+    *,
+    name: str,
+    cluster: bool = False,
     colour: str | None = None,
-) -> folium.FeatureGroup:  # fmt: skip
+) -> folium.FeatureGroup:
     """Draw positions as circles: red for breaches, blue otherwise; accuracy as a faint disc."""
     group = folium.FeatureGroup(name=name)
-    target = MarkerCluster(name=name).add_to(group) if cluster else group
+    target = MarkerCluster(name=name).add_to(group) if cluster else group  # type: ignore[no-untyped-call]
     for p in points:
         c = colour or (BREACH_COLOUR if p.breach else CLEAR_COLOUR)
         if p.accuracy_m:
@@ -94,14 +101,18 @@ def add_points(
                 [p.lat, p.lon], radius=p.accuracy_m, color=c, weight=1, fill=True, fill_opacity=0.08
             ).add_to(target)
         folium.CircleMarker(
-            [p.lat, p.lon], radius=6, color=c, fill=True, fill_opacity=0.9,
+            [p.lat, p.lon],
+            radius=6,
+            color=c,
+            fill=True,
+            fill_opacity=0.9,
             popup=folium.Popup(p.label, max_width=320),
-        ).add_to(target)  # fmt: skip
+        ).add_to(target)
     group.add_to(m)
     return group
 
 
-def fit(m: folium.Map, geometries: Sequence[shapely.Geometry]) -> None:
+def fit(m: folium.Map, geometries: Sequence[BaseGeometry]) -> None:
     """Zoom the map to the bounds of ``geometries`` (no-op when there are none)."""
     if not geometries:
         return

@@ -18,12 +18,23 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 def alert_out(a: tables.Alert, lon: float, lat: float) -> AlertOut:
     return AlertOut(
-        id=a.id, subject_id=a.subject_id, order_id=a.order_id, condition_id=a.condition_id,
-        zone_id=a.zone_id, zone_version=a.zone_version, status=model.AlertStatus(a.status),
-        evidence=model.Evidence(a.evidence), first_at=a.first_at, last_at=a.last_at,
-        closed_at=a.closed_at, observation_count=a.observation_count, late=a.late,
-        deepest_m=round(a.deepest_m, 2), lon=lon, lat=lat,
-    )  # fmt: skip
+        id=a.id,
+        subject_id=a.subject_id,
+        order_id=a.order_id,
+        condition_id=a.condition_id,
+        zone_id=a.zone_id,
+        zone_version=a.zone_version,
+        status=model.AlertStatus(a.status),
+        evidence=model.Evidence(a.evidence),
+        first_at=a.first_at,
+        last_at=a.last_at,
+        closed_at=a.closed_at,
+        observation_count=a.observation_count,
+        late=a.late,
+        deepest_m=round(a.deepest_m, 2),
+        lon=lon,
+        lat=lat,
+    )
 
 
 @router.get("", response_model=list[AlertOut], responses={422: {"model": ErrorResponse}})

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -65,11 +67,11 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def describe_validation(errs: list[dict[str, object]]) -> tuple[str, str | None]:
+def describe_validation(errs: Sequence[Any]) -> tuple[str, str | None]:
     """One readable message (and the first field) from pydantic's error list."""
     parts, first = [], None
     for e in errs:
-        loc = tuple(e.get("loc", ()))  # type: ignore[call-overload]
+        loc = tuple(e.get("loc", ()))
         where = _field(loc)
         first = first or where
         parts.append(f"{where}: {e.get('msg')}")

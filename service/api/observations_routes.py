@@ -141,7 +141,7 @@ def post_observations(
             good.append(_observation(_fix.validate_python(raw), model.ObservationKind.FIX, now))
             where.append(i)
         except ValidationError as exc:
-            message, field = describe_validation(list(exc.errors()))  # type: ignore[arg-type]
+            message, field = describe_validation(exc.errors())
             results[i].error = ErrorBody(
                 code="validation_error", message=message, field=f"[{i}].{field}"
             )

@@ -27,9 +27,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
 def subject_out(s: model.Subject) -> SubjectOut:
     assert s.id is not None
     return SubjectOut(
-        id=s.id, reference=s.reference, name=s.name, risk_level=s.risk_level, officer=s.officer,
+        id=s.id,
+        reference=s.reference,
+        name=s.name,
+        risk_level=s.risk_level,
+        officer=s.officer,
         unit=s.unit,
-    )  # fmt: skip
+    )
 
 
 def order_out(o: model.Order) -> OrderOut:

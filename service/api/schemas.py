@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from zones import model
 
@@ -33,7 +34,7 @@ class Token(Wire):
     expires_in: int
 
 
-GEOMETRY_DOC = {
+GEOMETRY_DOC: JsonDict = {
     "description": "GeoJSON Polygon or MultiPolygon, EPSG:4326, longitude first; holes allowed",
     "examples": [
         {

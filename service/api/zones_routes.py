@@ -117,8 +117,14 @@ def edit_zone(
     geom, notes = zone_geometry(body.geometry, repair=repair)
     p = body.properties
     zone = zones_store.new_version(
-        session, zone_id, geom, name=p.name, category=p.category, source=p.source, notes=notes,
+        session,
+        zone_id,
+        geom,
+        name=p.name,
+        category=p.category,
+        source=p.source,
+        notes=notes,
         user=user.username,
-    )  # fmt: skip
+    )
     session.commit()
     return feature(zone, notes)

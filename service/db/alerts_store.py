@@ -53,7 +53,7 @@ class AlertFilter:
     limit: int = 500
 
 
-def _filtered(f: AlertFilter) -> Select[tuple[tables.Alert, float, float]]:
+def _filtered(f: AlertFilter) -> Select[tables.Alert, float, float]:
     q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
     if f.subject_id is not None:
         q = q.where(tables.Alert.subject_id == f.subject_id)
@@ -70,7 +70,7 @@ def _filtered(f: AlertFilter) -> Select[tuple[tables.Alert, float, float]]:
 
 def search(session: Session, f: AlertFilter) -> list[tuple[tables.Alert, float, float]]:
     """Alerts matching the filter, newest first, each with its position (lon, lat)."""
-    return [(a, float(x), float(y)) for a, x, y in session.execute(_filtered(f))]
+    return [(row[0], float(row[1]), float(row[2])) for row in session.execute(_filtered(f))]
 
 
 def get(session: Session, alert_id: int) -> tuple[tables.Alert, float, float]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from shapely.geometry.base import BaseGeometry
-
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry.base import BaseGeometry
 
 from service.db import tables
 from zones import model

@@ -54,8 +54,7 @@ def create_order(session: Session, order: model.Order, user: str | None = None) 
     versions = dict(
         session.execute(
             select(tables.Zone.id, tables.Zone.current_version).where(tables.Zone.id.in_(zone_ids))
-        )
-        .all()
+        ).all()
     )
     for i, cond in enumerate(order.conditions):
         for j, z in enumerate(cond.zone_ids):
@@ -176,12 +175,9 @@ def assign_device(session: Session, identifier: str, subject_id: int | None) -> 
 
 def device_subjects(session: Session, identifiers: list[str]) -> dict[str, int | None]:
     """The subject each known device is assigned to now."""
-    rows = (
-        session.execute(
-            select(tables.Device.identifier, tables.Device.subject_id).where(
-                tables.Device.identifier.in_(identifiers)
-            )
+    rows = session.execute(
+        select(tables.Device.identifier, tables.Device.subject_id).where(
+            tables.Device.identifier.in_(identifiers)
         )
-        .all()
-    )
+    ).all()
     return dict(rows)

@@ -45,11 +45,19 @@ def create_many(
     areas = metric_area_m2(geometries)
     session.add_all(
         tables.ZoneVersion(
-            zone_id=z.id, version=1, name=n, category=c, source=s,
-            geom=convert.geom_to_db(g), area_m2=float(a), created_by=user,
+            zone_id=z.id,
+            version=1,
+            name=n,
+            category=c,
+            source=s,
+            geom=convert.geom_to_db(g),
+            area_m2=float(a),
+            created_by=user,
         )
-        for z, g, n, c, s, a in zip(zone_rows, geometries, names, categories, sources, areas, strict=True)
-    )  # fmt: skip
+        for z, g, n, c, s, a in zip(
+            zone_rows, geometries, names, categories, sources, areas, strict=True
+        )
+    )
     session.flush()
     return [z.id for z in zone_rows]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import folium
 
@@ -41,7 +42,7 @@ def page(title: str, body: str, user: str | None = None) -> str:
 
 def with_nav(m: folium.Map, title: str, user: str, legend: str) -> str:
     """Render a map as a whole page with our navigation bar and a one-line legend above it."""
-    root = m.get_root()
+    root: Any = m.get_root()  # a branca Figure; folium types it as a plain Element
     root.title = title
     root.header.add_child(folium.Element(STYLE))
     root.html.add_child(

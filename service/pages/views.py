@@ -9,6 +9,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import folium
+from shapely.geometry.base import BaseGeometry
+
 from service.api.deps import SessionDep, SettingsDep
 from service.assets import localise
 from service.auth import NotAuthenticated, User, authenticate, issue_token, read_token
@@ -41,12 +44,12 @@ def page_user(request: Request, settings: SettingsDep) -> User:
 PageUser = Annotated[User, Depends(page_user)]
 
 
-def _map(settings: Settings) -> maps.folium.Map:
+def _map(settings: Settings) -> folium.Map:
     return maps.base_map(settings.map.tiles, settings.map.tiles_attribution)
 
 
-def _render(m: maps.folium.Map, settings: Settings, title: str, user: User, legend: str) -> str:
-    maps.folium.LayerControl().add_to(m)
+def _render(m: folium.Map, settings: Settings, title: str, user: User, legend: str) -> str:
+    folium.LayerControl().add_to(m)
     if settings.map.assets is AssetSource.LOCAL:
         localise(m, f"{STATIC}")
     return with_nav(m, title, f"{user.username} ({user.role.value})", legend)
@@ -112,7 +115,7 @@ def index(session: SessionDep, user: PageUser) -> str:
         rows.append(
             f"<tr><td>{html.escape(s.reference)}</td><td>{html.escape(s.name)}</td>"
             f"<td>{html.escape(o.type.value)} {html.escape(o.reference)}</td>"
-            f"<td>{o.starts} – {o.ends or 'open-ended'}</td><td>{len(o.conditions)}</td>"
+            f"<td>{o.starts} to {o.ends or 'open-ended'}</td><td>{len(o.conditions)}</td>"
             f"<td>{per_subject.get(o.subject_id, 0)}</td>"
             f"<td><a href='/orders/{o.id}/map'>map</a></td></tr>"
         )
@@ -134,7 +137,7 @@ def order_map(order_id: int, session: SessionDep, settings: SettingsDep, user: P
     order = orders_store.get_order(session, order_id)
     subject = orders_store.get_subject(session, order.subject_id)
     m = _map(settings)
-    drawn = []
+    drawn: list[BaseGeometry] = []
     for i, cond in enumerate(order.conditions, start=1):
         zones = zones_store.current(session, ids=list(cond.zone_ids))
         maps.add_zones(m, zones, buffer_m=cond.buffer_m, name=f"Condition {i}: {cond.text[:40]}")
@@ -149,7 +152,7 @@ def order_map(order_id: int, session: SessionDep, settings: SettingsDep, user: P
             + (" (late)" if o.late else ""),
             breach=o.breach,
             accuracy_m=o.accuracy_m,
-        )  # fmt: skip
+        )
         for o in observations_store.recent(session, subject.id or 0)
     ]
     maps.add_points(m, points, name="Recent observations")
@@ -178,8 +181,9 @@ def alerts_map(session: SessionDep, settings: SettingsDep, user: PageUser) -> st
     for a, x, y in found:
         s = subjects[a.subject_id]
         label = (
-            f"<b>Alert {a.id}</b> ({a.evidence})<br>{html.escape(s.name)} ({html.escape(s.reference)})"
-            f"<br>order {a.order_id}, condition {a.condition_id}<br>zone {a.zone_id} v{a.zone_version}"
+            f"<b>Alert {a.id}</b> ({a.evidence})<br>{html.escape(s.name)} "
+            f"({html.escape(s.reference)})<br>order {a.order_id}, condition {a.condition_id}"
+            f"<br>zone {a.zone_id} version {a.zone_version}"
             f"<br>since {a.first_at:%Y-%m-%d %H:%M %Z}, {a.observation_count} observation(s)"
             + ("<br>raised from late data" if a.late else "")
         )

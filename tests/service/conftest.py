@@ -115,11 +115,16 @@ def square(lon: float, lat: float, half: float = 0.001) -> dict[str, Any]:
     """A GeoJSON square around lon, lat (half-side in degrees)."""
     return {
         "type": "Polygon",
-        "coordinates": [[
-            [lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
-            [lon - half, lat + half], [lon - half, lat - half],
-        ]],
-    }  # fmt: skip
+        "coordinates": [
+            [
+                [lon - half, lat - half],
+                [lon + half, lat - half],
+                [lon + half, lat + half],
+                [lon - half, lat + half],
+                [lon - half, lat - half],
+            ]
+        ],
+    }
 
 
 def zone_feature(

@@ -35,7 +35,9 @@ def when(minutes: float) -> str:
 def park_order(officer: TestClient) -> dict[str, Any]:
     """A subject with an SHPO: not to enter the park; not within 200 m of it; not within 100 m."""
     zone = officer.post("/api/v1/zones", json=zone_feature(square(*PARK))).json()
-    subject = officer.post("/api/v1/subjects", json={"reference": "T-1", "name": "Test Subject"}).json()
+    subject = officer.post(
+        "/api/v1/subjects", json={"reference": "T-1", "name": "Test Subject"}
+    ).json()
     order = officer.post(
         "/api/v1/orders",
         json={
@@ -46,8 +48,16 @@ def park_order(officer: TestClient) -> dict[str, Any]:
             "ends": None,
             "conditions": [
                 {"text": "Not to enter the park.", "zone_ids": [zone["id"]], "buffer_m": 0},
-                {"text": "Not within 200 m of the park.", "zone_ids": [zone["id"]], "buffer_m": 200},
-                {"text": "Not within 100 m of the park.", "zone_ids": [zone["id"]], "buffer_m": 100},
+                {
+                    "text": "Not within 200 m of the park.",
+                    "zone_ids": [zone["id"]],
+                    "buffer_m": 200,
+                },
+                {
+                    "text": "Not within 100 m of the park.",
+                    "zone_ids": [zone["id"]],
+                    "buffer_m": 100,
+                },
             ],
         },
     )
@@ -73,7 +83,9 @@ def test_the_order_answers_with_its_conditions(park_order: dict[str, Any]) -> No
     assert all(c["zone_ids"] == [park_order["zone"]["id"]] for c in order["conditions"])
 
 
-def test_a_sighting_on_the_boundary_is_inside(control: TestClient, park_order: dict[str, Any]) -> None:
+def test_a_sighting_on_the_boundary_is_inside(
+    control: TestClient, park_order: dict[str, Any]
+) -> None:
     west_edge = (PARK[0] - 0.001, PARK[1])
     result = check(control, park_order["subject"]["id"], *west_edge)
     plain = by_condition(result, park_order["order"])[0]
@@ -94,7 +106,9 @@ def test_150_m_away_breaches_a_200_m_buffer_not_a_100_m_one(
     assert b100["status"] == "outside"
 
 
-def test_inside_distances_are_negative_and_in_metres(control: TestClient, park_order: dict[str, Any]) -> None:
+def test_inside_distances_are_negative_and_in_metres(
+    control: TestClient, park_order: dict[str, Any]
+) -> None:
     plain = by_condition(check(control, park_order["subject"]["id"], *PARK), park_order["order"])[0]
     # The centre of a 0.002 x 0.002 degree square at 52.2 N: 0.001 deg of longitude is ~68 m.
     assert plain["status"] == "inside"
@@ -114,14 +128,25 @@ def test_an_accuracy_disc_across_the_edge_is_a_possible_breach(
 
 
 def test_a_disc_wholly_inside_is_definite(control: TestClient, park_order: dict[str, Any]) -> None:
-    plain = by_condition(check(control, park_order["subject"]["id"], *PARK, accuracy_m=40), park_order["order"])[0]
+    plain = by_condition(
+        check(control, park_order["subject"]["id"], *PARK, accuracy_m=40), park_order["order"]
+    )[0]
     assert plain["evidence"] == "definite" and plain["disc_fraction_inside"] == 1.0
 
 
-def test_an_unknown_subject_is_a_404_and_stores_nothing(control: TestClient, session: Session) -> None:
-    r = control.post("/api/v1/sightings/check", json={"subject_id": 987654, "lon": 0.12, "lat": 52.2, "time": when(1)})
+def test_an_unknown_subject_is_a_404_and_stores_nothing(
+    control: TestClient, session: Session
+) -> None:
+    r = control.post(
+        "/api/v1/sightings/check",
+        json={"subject_id": 987654, "lon": 0.12, "lat": 52.2, "time": when(1)},
+    )
     assert r.status_code == 404
-    assert r.json()["error"] == {"code": "unknown_subject", "message": "no subject with id 987654", "field": "subject_id"}
+    assert r.json()["error"] == {
+        "code": "unknown_subject",
+        "message": "no subject with id 987654",
+        "field": "subject_id",
+    }
     assert session.scalar(select(func.count()).select_from(tables.Observation)) == 0
 
 
@@ -136,9 +161,18 @@ def test_an_unknown_subject_is_a_404_and_stores_nothing(control: TestClient, ses
     ],
 )
 def test_bad_sightings_are_refused_naming_the_field(
-    control: TestClient, park_order: dict[str, Any], body: dict[str, Any], code: str, field: str | None
+    control: TestClient,
+    park_order: dict[str, Any],
+    body: dict[str, Any],
+    code: str,
+    field: str | None,
 ) -> None:
-    full = {"subject_id": park_order["subject"]["id"], "lon": 0.12, "lat": 52.2, "time": when(1)} | body
+    full = {
+        "subject_id": park_order["subject"]["id"],
+        "lon": 0.12,
+        "lat": 52.2,
+        "time": when(1),
+    } | body
     r = control.post("/api/v1/sightings/check", json=full)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == code
@@ -146,13 +180,18 @@ def test_bad_sightings_are_refused_naming_the_field(
 
 
 def test_nan_is_refused(control: TestClient, park_order: dict[str, Any]) -> None:
-    raw = '{"subject_id": %d, "lon": NaN, "lat": 52.2, "time": "%s"}' % (park_order["subject"]["id"], when(1))
-    r = control.post("/api/v1/sightings/check", content=raw, headers={"content-type": "application/json"})
+    sid = park_order["subject"]["id"]
+    raw = f'{{"subject_id": {sid}, "lon": NaN, "lat": 52.2, "time": "{when(1)}"}}'
+    r = control.post(
+        "/api/v1/sightings/check", content=raw, headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "body.lon"
 
 
-def test_a_resent_sighting_is_stored_once(control: TestClient, park_order: dict[str, Any], session: Session) -> None:
+def test_a_resent_sighting_is_stored_once(
+    control: TestClient, park_order: dict[str, Any], session: Session
+) -> None:
     first = check(control, park_order["subject"]["id"], *PARK, time=when(3))
     again = check(control, park_order["subject"]["id"], *PARK, time=when(3))
     assert again["duplicate"] is True and again["observation_id"] == first["observation_id"]
@@ -161,11 +200,21 @@ def test_a_resent_sighting_is_stored_once(control: TestClient, park_order: dict[
     assert session.scalar(select(tables.Alert.observation_count).limit(1)) == 1
 
 
-def fix(subject_id: int, lon: float, lat: float, minutes_ago: float, **extra: Any) -> dict[str, Any]:
-    return {"subject_id": subject_id, "lon": lon, "lat": lat, "time": when(minutes_ago), "accuracy_m": 5} | extra
+def fix(
+    subject_id: int, lon: float, lat: float, minutes_ago: float, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "subject_id": subject_id,
+        "lon": lon,
+        "lat": lat,
+        "time": when(minutes_ago),
+        "accuracy_m": 5,
+    } | extra
 
 
-def test_a_batch_keeps_good_fixes_and_names_the_bad(control: TestClient, park_order: dict[str, Any]) -> None:
+def test_a_batch_keeps_good_fixes_and_names_the_bad(
+    control: TestClient, park_order: dict[str, Any]
+) -> None:
     sid = park_order["subject"]["id"]
     batch = [
         fix(sid, *PARK, 10),
@@ -205,8 +254,17 @@ def test_device_fixes_count_for_the_assigned_subject(
     officer: TestClient, control: TestClient, park_order: dict[str, Any]
 ) -> None:
     sid = park_order["subject"]["id"]
-    assert officer.post("/api/v1/devices", json={"identifier": "TAG-9", "subject_id": sid}).status_code == 201
-    r = control.post("/api/v1/observations", json=[{"device_id": "TAG-9", "lon": PARK[0], "lat": PARK[1], "time": when(2)}, {"device_id": "TAG-404", "lon": PARK[0], "lat": PARK[1], "time": when(2)}])
+    assert (
+        officer.post("/api/v1/devices", json={"identifier": "TAG-9", "subject_id": sid}).status_code
+        == 201
+    )
+    r = control.post(
+        "/api/v1/observations",
+        json=[
+            {"device_id": "TAG-9", "lon": PARK[0], "lat": PARK[1], "time": when(2)},
+            {"device_id": "TAG-404", "lon": PARK[0], "lat": PARK[1], "time": when(2)},
+        ],
+    )
     results = r.json()["results"]
     assert results[0]["breach"] is True
     assert results[1]["error"]["code"] == "unknown_device"
@@ -226,29 +284,41 @@ def test_a_stay_is_one_alert_closed_on_exit_and_late_data_does_not_flap(
     post = lambda fixes: control.post("/api/v1/observations", json=fixes)  # noqa: E731
     post([fix(sid, *PARK, 30), fix(sid, *PARK, 29), fix(sid, *PARK, 28)])
     post([fix(sid, *far, 20)])  # exit
-    [plain] = [a for a in alerts(control, subject_id=sid) if a["condition_id"] == park_order["order"]["conditions"][0]["id"]]
+    [plain] = [
+        a
+        for a in alerts(control, subject_id=sid)
+        if a["condition_id"] == park_order["order"]["conditions"][0]["id"]
+    ]
     assert plain["status"] == "closed" and plain["observation_count"] == 3
     # An "outside" fix that arrives late, timed inside the stay, changes nothing.
     post([fix(sid, *far, 28.5)])
     # A late "inside" fix timed inside the stay extends it rather than opening another.
     post([fix(sid, *PARK, 28.2)])
-    [again] = [a for a in alerts(control, subject_id=sid) if a["condition_id"] == plain["condition_id"]]
+    [again] = [
+        a for a in alerts(control, subject_id=sid) if a["condition_id"] == plain["condition_id"]
+    ]
     assert again["id"] == plain["id"] and again["status"] == "closed"
     assert again["observation_count"] == 4
     # A new entry after the exit is a new stay.
     post([fix(sid, *PARK, 5)])
-    stays = [a for a in alerts(control, subject_id=sid) if a["condition_id"] == plain["condition_id"]]
+    stays = [
+        a for a in alerts(control, subject_id=sid) if a["condition_id"] == plain["condition_id"]
+    ]
     assert len(stays) == 2 and stays[0]["status"] == "open"
 
 
-def test_late_data_still_raises_an_alert_marked_late(control: TestClient, park_order: dict[str, Any]) -> None:
+def test_late_data_still_raises_an_alert_marked_late(
+    control: TestClient, park_order: dict[str, Any]
+) -> None:
     sid = park_order["subject"]["id"]
     r = control.post("/api/v1/observations", json=[fix(sid, *PARK, 6 * 60)])  # six hours after
     assert r.json()["results"][0]["alert_ids"]
     assert all(a["late"] for a in alerts(control, subject_id=sid))
 
 
-def test_alerts_filter_by_subject_status_time_and_bbox(control: TestClient, park_order: dict[str, Any]) -> None:
+def test_alerts_filter_by_subject_status_time_and_bbox(
+    control: TestClient, park_order: dict[str, Any]
+) -> None:
     sid = park_order["subject"]["id"]
     control.post("/api/v1/observations", json=[fix(sid, *PARK, 30)])
     assert len(alerts(control, subject_id=sid)) == 3
@@ -269,47 +339,76 @@ def test_an_edited_zone_keeps_its_version_and_the_old_alert_names_it(
     sid, zid = park_order["subject"]["id"], park_order["zone"]["id"]
     first = check(control, sid, *PARK, time=when(40))
     old_alert = first["alert_id"]
-    edited = officer.put(f"/api/v1/zones/{zid}", json=zone_feature(square(PARK[0] + 0.01, PARK[1]), "Moved park"))
+    edited = officer.put(
+        f"/api/v1/zones/{zid}", json=zone_feature(square(PARK[0] + 0.01, PARK[1]), "Moved park")
+    )
     assert edited.json()["properties"]["version"] == 2
     r = control.get(f"/api/v1/alerts/{old_alert}")
     assert r.json()["zone_id"] == zid and r.json()["zone_version"] == 1
-    assert officer.get(f"/api/v1/zones/{zid}", params={"version": 1}).json()["properties"]["name"] == "Test park"
+    assert (
+        officer.get(f"/api/v1/zones/{zid}", params={"version": 1}).json()["properties"]["name"]
+        == "Test park"
+    )
     # Judged now, the same place is outside the edited zone, against version 2.
     later = by_condition(check(control, sid, *PARK, time=when(1)), park_order["order"])[0]
     assert later["zone_version"] == 2 and later["status"] == "outside"
 
 
-def test_an_order_naming_an_unknown_zone_is_refused(officer: TestClient, park_order: dict[str, Any]) -> None:
+def test_an_order_naming_an_unknown_zone_is_refused(
+    officer: TestClient, park_order: dict[str, Any]
+) -> None:
     r = officer.post(
         "/api/v1/orders",
-        json={"subject_id": park_order["subject"]["id"], "reference": "X", "starts": "2026-01-01",
-              "conditions": [{"text": "t", "zone_ids": [park_order["zone"]["id"], 999999]}]},
-    )  # fmt: skip
+        json={
+            "subject_id": park_order["subject"]["id"],
+            "reference": "X",
+            "starts": "2026-01-01",
+            "conditions": [{"text": "t", "zone_ids": [park_order["zone"]["id"], 999999]}],
+        },
+    )
     assert r.status_code == 404
-    assert r.json()["error"] == {"code": "unknown_zone", "message": "no zone with id 999999", "field": "conditions[0].zone_ids[1]"}
+    assert r.json()["error"] == {
+        "code": "unknown_zone",
+        "message": "no zone with id 999999",
+        "field": "conditions[0].zone_ids[1]",
+    }
 
 
 def test_an_order_for_an_unknown_subject_is_refused(officer: TestClient) -> None:
     r = officer.post(
         "/api/v1/orders",
-        json={"subject_id": 999999, "reference": "X", "starts": "2026-01-01", "conditions": [{"text": "t", "zone_ids": [1]}]},
+        json={
+            "subject_id": 999999,
+            "reference": "X",
+            "starts": "2026-01-01",
+            "conditions": [{"text": "t", "zone_ids": [1]}],
+        },
     )
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_subject"
 
 
 def test_orders_out_of_force_are_not_judged(officer: TestClient, control: TestClient) -> None:
     zone = officer.post("/api/v1/zones", json=zone_feature(square(*PARK))).json()
-    sid = officer.post("/api/v1/subjects", json={"reference": "T-2", "name": "Expired"}).json()["id"]
+    sid = officer.post("/api/v1/subjects", json={"reference": "T-2", "name": "Expired"}).json()[
+        "id"
+    ]
     officer.post(
         "/api/v1/orders",
-        json={"subject_id": sid, "reference": "OLD", "starts": "2019-01-01", "ends": "2020-01-01",
-              "conditions": [{"text": "t", "zone_ids": [zone["id"]]}]},
-    )  # fmt: skip
+        json={
+            "subject_id": sid,
+            "reference": "OLD",
+            "starts": "2019-01-01",
+            "ends": "2020-01-01",
+            "conditions": [{"text": "t", "zone_ids": [zone["id"]]}],
+        },
+    )
     result = check(control, sid, *PARK)
     assert result["verdicts"] == [] and result["breach"] is False
 
 
 def test_a_duplicate_subject_reference_is_a_conflict(officer: TestClient) -> None:
-    assert officer.post("/api/v1/subjects", json={"reference": "DUP", "name": "A"}).status_code == 201
+    assert (
+        officer.post("/api/v1/subjects", json={"reference": "DUP", "name": "A"}).status_code == 201
+    )
     r = officer.post("/api/v1/subjects", json={"reference": "DUP", "name": "B"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"

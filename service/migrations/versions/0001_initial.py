@@ -175,7 +175,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "verdicts", "alerts", "observations", "devices", "condition_zones", "conditions",
-        "orders", "zone_versions", "zones", "subjects", "users",
-    ):  # fmt: skip
+        "verdicts",
+        "alerts",
+        "observations",
+        "devices",
+        "condition_zones",
+        "conditions",
+        "orders",
+        "zone_versions",
+        "zones",
+        "subjects",
+        "users",
+    ):
         op.drop_table(table)

@@ -61,39 +61,30 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.orm import Session
 
-    from service.db import zones_store
-    from zones.importing import parse_category_map, read_zones
+    from service.importer import import_zones
+    from zones.categories import parse_category_map
 
     cmd_migrate(args, settings)
-    result = read_zones(
-        Path(args.file),
-        layer=args.layer,
-        name_field=args.name_field,
-        category_field=args.category_field,
-        category_map=parse_category_map(args.map or []),
-        source_crs=args.crs,
-    )
-    gdf = result.zones
     with Session(_engine(settings)) as session:
-        ids = zones_store.create_many(
+        done = import_zones(
             session,
-            list(gdf.geometry),
-            list(gdf["name"]),
-            list(gdf["category"]),
-            list(gdf["source"]),
-            user="import",
+            Path(args.file),
+            layer=args.layer,
+            name_field=args.name_field,
+            category_field=args.category_field,
+            category_map=parse_category_map(args.map or []),
+            source_crs=args.crs,
         )
         session.commit()
-    counts = gdf["category"].value_counts().to_dict()
+    ids = done.ids
     print(
-        f"imported {len(ids)} zone(s) from {args.file} (ids {ids[0]}..{ids[-1]})"
-        if ids
-        else "no zones imported"
+        f"imported {len(ids)} zone(s) from {args.file}"
+        + (f" (ids {ids[0]}..{ids[-1]})" if ids else "")
     )
-    print("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    for note in result.repaired:
+    print("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(done.categories.items())))
+    for note in done.result.repaired:
         print(f"repaired: {note}")
-    for reason in result.skipped:
+    for reason in done.result.skipped:
         print(f"skipped: {reason}")
     return 0
 

@@ -18,9 +18,10 @@ from pyproj import Geod, Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from zones.categories import parse_category_map
 from zones.crs import BRITISH_NATIONAL_GRID, metric_epsg_for, project
 from zones.errors import ImportFailed
-from zones.importing import ZoneImport, parse_category_map, read_zones
+from zones.importing import ZoneImport, read_zones
 
 GEOD = Geod(ellps="WGS84")
 AUCKLAND_UTM = 32760  # WGS 84 / UTM zone 60S

@@ -8,7 +8,7 @@ out, so whoever imports a council's parks layer can see what happened to each fe
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +25,13 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError, ProjError
 
+from zones.categories import (
+    CATEGORY_FIELDS,
+    DEFAULT_CATEGORIES,
+    NOT_A_CATEGORY,
+    categorise,
+    first_value,
+)
 from zones.crs import WGS84, metric_area_m2
 from zones.errors import ImportFailed
 from zones.geometry import COLLECTION, explain_reason, looks_swapped, polygonal_parts
@@ -42,48 +49,9 @@ FORMATS: Mapping[str, str] = MappingProxyType(
 )
 
 NAME_FIELDS = ("name", "NAME", "Name", "title")
-# Attribute columns that say what a feature is, most specific first. `category` is ours;
-# `leisure`, `landuse`, `amenity`, `natural` are OpenStreetMap keys; `type`, `class` and
-# `fclass` are what common exports (Geofabrik shapefiles, council layers) call them.
-CATEGORY_FIELDS = (
-    "category",
-    "leisure",
-    "landuse",
-    "amenity",
-    "type",
-    "class",
-    "fclass",
-    "natural",
-)
 # Feature ids: GDAL reads a GeoJSON feature's string "id" (and a KML Placemark's id) as `id`;
 # Overpass exports also carry `@id`. Without one, the file's own feature id (FID) is used.
 ID_FIELDS = ("id", "@id", "osm_id")
-# Values that describe how a feature is drawn, not what it is (OSM type=multipolygon).
-NOT_A_CATEGORY = frozenset({"multipolygon", "boundary", "yes"})
-
-# Default value -> category table for what police zones are usually drawn around. Values not
-# listed keep their own lower-cased value (landuse=meadow -> "meadow").
-DEFAULT_CATEGORIES: Mapping[str, str] = MappingProxyType(
-    {
-        # leisure=*
-        "park": "park",
-        "playground": "playground",
-        "pitch": "sports_pitch",
-        "garden": "garden",
-        "nature_reserve": "nature_reserve",
-        "recreation_ground": "recreation_ground",
-        "common": "green_space",
-        "dog_park": "park",
-        # landuse=*
-        "grass": "green_space",
-        "village_green": "green_space",
-        # amenity=*
-        "school": "school",
-        "kindergarten": "nursery",
-        "childcare": "nursery",
-        "college": "college",
-    }
-)
 
 
 Geometries = npt.NDArray[np.object_]
@@ -101,41 +69,6 @@ class ZoneImport:
     zones: gpd.GeoDataFrame
     skipped: list[str]
     repaired: list[str]
-
-
-def parse_category_map(items: Sequence[str]) -> dict[str, str]:
-    """Turn ``value=category`` arguments into a category map.
-
-    Parameters
-    ----------
-    items
-        Strings such as ``["pitch=sports_pitch", "grass=green_space"]``.
-
-    Returns
-    -------
-    The map from lower-cased source value to category (values are matched case-insensitively).
-
-    Raises
-    ------
-    ImportFailed
-        When an item is not ``value=category`` or a value is mapped to two categories.
-    """
-    mapping: dict[str, str] = {}
-    for item in items:
-        value, sep, category = (part.strip() for part in item.partition("="))
-        if not sep or not value or not category:
-            raise ImportFailed(
-                f"category mapping {item!r} must look like value=category, e.g. pitch=sports_pitch",
-                field="category_map",
-            )
-        key = value.lower()
-        if mapping.get(key, category) != category:
-            raise ImportFailed(
-                f"{value!r} is mapped to both {mapping[key]!r} and {category!r}",
-                field="category_map",
-            )
-        mapping[key] = category
-    return mapping
 
 
 def read_zones(
@@ -215,18 +148,18 @@ def read_zones(
     except (CRSError, ProjError) as exc:
         raise ImportFailed(f"{label}: cannot reproject from {crs.name} to EPSG:4326") from exc
 
-    source_id = _first_value(frame, ids).fillna(
+    source_id = first_value(frame, ids).fillna(
         pd.Series(frame.index.astype(str), index=frame.index)
     )
     source = label + "#" + source_id
     if category_field:
-        category = _categories(frame[category_field], category_map or {}, default_category)
+        category = categorise(frame[category_field], category_map or {}, default_category)
     else:
         table = {**DEFAULT_CATEGORIES, **(category_map or {})}
-        category = _categories(
-            _first_value(frame, kinds, skip=NOT_A_CATEGORY), table, default_category
+        category = categorise(
+            first_value(frame, kinds, skip=NOT_A_CATEGORY), table, default_category
         )
-    given_name = _first_value(frame, names)
+    given_name = first_value(frame, names)
     name = given_name.fillna(category + " " + source_id)
 
     who = np.where(given_name.notna(), source + ' "' + given_name.fillna("") + '"', source)
@@ -311,30 +244,6 @@ def _crs(declared: CRS | None, driver: str, override: CRS | str | int | None, la
         "its .prj?); give source_crs, e.g. EPSG:27700 for British National Grid",
         field="source_crs",
     )
-
-
-def _text(column: pd.Series) -> pd.Series:
-    """Column values as stripped strings, with missing and blank values as NA."""
-    text = column.astype("string").str.strip()
-    return text.mask(text == "")
-
-
-def _first_value(
-    frame: pd.DataFrame, columns: Sequence[str], skip: frozenset[str] = frozenset()
-) -> pd.Series:
-    """Per row, the first value among ``columns`` (skipping the ``skip`` values), else NA."""
-    first = pd.Series(pd.NA, index=frame.index, dtype="string")
-    for column in columns:  # a handful of columns, each handled whole
-        values = _text(frame[column])
-        first = first.fillna(values.mask(values.str.lower().isin(skip)))
-    return first
-
-
-def _categories(values: pd.Series, table: Mapping[str, str], default: str) -> pd.Series:
-    """Map values through ``table`` (case-insensitively); unmapped values stay, lower-cased."""
-    lower = _text(values).str.lower()
-    lookup = {key.strip().lower(): category for key, category in table.items()}
-    return lower.map(lookup).fillna(lower).fillna(default).astype("string")
 
 
 def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:

@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from zones import bench
-from zones.bench import BenchResult, MethodsDisagree, run_judge_bench, synthetic_dataset
+from zones.bench import BenchResult, MethodsDisagree, run_judge_bench
+from zones.benchdata import synthetic_dataset
 
 SMALL = {"fixes": 20_000, "zones": 200, "seed": 0, "repeat": 1}
 

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from service.api import (
@@ -22,10 +23,11 @@ from service.api import (
 from service.assets import vendor_roots
 from service.db.engine import make_engine, make_sessionmaker
 from service.pages import views
-from service.settings import Settings
+from service.settings import AssetSource, Settings
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
+SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -94,6 +96,8 @@ def create_app(settings: Settings) -> FastAPI:
             "judged against them; breach alerts. Log in at `POST /api/v1/auth/token`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served below, with Swagger UI's files from this service
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
@@ -109,6 +113,19 @@ def create_app(settings: Settings) -> FastAPI:
         return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
 
     app.add_exception_handler(views.LoginRequired, to_login)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        local = settings.map.assets is AssetSource.LOCAL
+        base = f"{views.STATIC}/npm/swagger-ui-dist" if local else SWAGGER_CDN
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Exclusion zones API",
+            swagger_js_url=f"{base}/swagger-ui-bundle.js",
+            swagger_css_url=f"{base}/swagger-ui.css",
+            swagger_favicon_url=f"{base}/favicon-32x32.png",
+        )
+
     for name, folder in vendor_roots(settings.map.node_modules).items():
         if folder.is_dir():
             app.mount(

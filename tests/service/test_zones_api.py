@@ -175,3 +175,12 @@ def test_an_oversized_body_is_refused_before_parsing(officer: TestClient) -> Non
     r = officer.post("/api/v1/zones", content=huge, headers={"content-type": "application/json"})
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "body_too_large"
+
+
+def test_the_api_docs_load_swagger_ui_from_this_service(app: object) -> None:
+    client = TestClient(app)  # type: ignore[arg-type]
+    page = client.get("/docs").text
+    assert "/static/npm/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn.jsdelivr.net" not in page
+    assert client.get("/static/npm/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["paths"]["/api/v1/sightings/check"]

@@ -75,6 +75,15 @@ class _TooLarge(Exception):
     pass
 
 
+class VendorFiles(StaticFiles):
+    """Pinned third-party files: let browsers keep them a day instead of re-checking each page."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the app; the database engine is created when the app starts, not at import."""
 
@@ -129,7 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
     for name, folder in vendor_roots(settings.map.node_modules).items():
         if folder.is_dir():
             app.mount(
-                f"{views.STATIC}/{name}", StaticFiles(directory=folder), name=f"static-{name}"
+                f"{views.STATIC}/{name}", VendorFiles(directory=folder), name=f"static-{name}"
             )
         else:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)

@@ -2,8 +2,9 @@
 server on the demo data, with no base-map tiles and so no outside network at all.
 
 The database is a fresh ``zones_browser_test`` in the private cluster, dropped afterwards. If
-``ZONES_DATABASE_URL`` is set it is used as it is (nothing created or dropped), but note that
-loading the demo with ``reset=True`` empties every table of that database first.
+``ZONES_DATABASE_URL`` is set, that database is used as it is (nothing created or dropped):
+the demo is loaded with ``reset=True``, which empties every table first, so the tests refuse
+to run on a database holding anything but the demo.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2 as httpx
 import pytest
 import uvicorn
 from playwright.sync_api import (
@@ -36,10 +37,12 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.orm import Session
 
 from service import demo
 from service.app import create_app
+from service.db import tables
 from service.db.migrate import upgrade
 from service.localdb import LocalCluster
 from service.settings import AssetSource, AuthSettings, DatabaseSettings, MapSettings, Settings
@@ -68,9 +71,9 @@ OBSERVATIONS_DRAWN = f"""() => document.querySelectorAll(
     'path[stroke="{BREACH_COLOUR}"][fill-opacity="0.9"], '
     + 'path[stroke="{CLEAR_COLOUR}"][fill-opacity="0.9"]').length"""
 
-# A point of the screen where ``el`` itself is what the mouse would hit (not a hole, a marker
-# or a control above it), nearest the middle of its box; waits out any pan animation first.
-POINT_ON = """async (el) => {
+# Resolves once ``el`` has kept still for a few frames: Leaflet pans the map, animated, to
+# make room for a popup it opens, and a click aimed before the pan ends lands elsewhere.
+AT_REST = """async (el) => {
     const frame = () => new Promise((done) => requestAnimationFrame(done));
     let box = el.getBoundingClientRect();
     for (let still = 0, i = 0; still < 3 && i < 120; i++) {
@@ -79,16 +82,23 @@ POINT_ON = """async (el) => {
         still = now.x === box.x && now.y === box.y ? still + 1 : 0;
         box = now;
     }
+    return box;
+}"""
+
+# A point of the screen where ``el`` itself is what the mouse would hit (not a hole, a marker
+# or a control above it), nearest the middle of its box, once the map is at rest.
+POINT_ON = f"""async (el) => {{
+    const box = await ({AT_REST})(el);
     const steps = 24, points = [];
-    for (let i = 1; i < steps; i++) {
-        for (let j = 1; j < steps; j++) {
+    for (let i = 1; i < steps; i++) {{
+        for (let j = 1; j < steps; j++) {{
             points.push([box.left + (box.width * i) / steps, box.top + (box.height * j) / steps]);
-        }
-    }
+        }}
+    }}
     const [cx, cy] = [box.left + box.width / 2, box.top + box.height / 2];
     points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
     return points.find(([x, y]) => document.elementFromPoint(x, y) === el) ?? null;
-}"""
+}}"""
 
 # Colours of a PNG, counted by the browser itself (no imaging library needed).
 PNG_COLOURS = """async ([png, target, tolerance]) => {
@@ -114,16 +124,25 @@ PNG_COLOURS = """async ([png, target, tolerance]) => {
 # -- the server ---------------------------------------------------------------------------------
 
 
+# What the demo itself writes; anything else in a given database is someone's data.
+DEMO_SUBJECTS = "CAM-DEMO-"
+DEMO_ZONE_SOURCES = {"demo", "drawn by officer"}
+
+
+class Database(NamedTuple):
+    url: str
+    ours: bool  # a database this module created (and drops), not one it was given
+
+
 @pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
+def database() -> Iterator[Database]:
     settings = DatabaseSettings()
     if settings.url:  # someone else's database: create and drop nothing
-        yield settings.url
+        yield Database(settings.url, ours=False)
         return
     cluster = LocalCluster(settings)
     cluster.ensure()
-    url = cluster.create_database(DATABASE, fresh=True)
-    yield url
+    yield Database(cluster.create_database(DATABASE, fresh=True), ours=True)
     admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -132,18 +151,41 @@ def database_url() -> Iterator[str]:
         admin.dispose()
 
 
+def not_the_demo(engine: Engine) -> list[str]:
+    """Data a ``demo.run(reset=True)`` would destroy that is not the demo's own."""
+    demo_users = {name for name, _role, _password in demo.USERS}
+    with Session(engine) as session:
+        users = set(session.scalars(select(tables.User.username))) - demo_users
+        subjects = {
+            ref
+            for ref in session.scalars(select(tables.Subject.reference))
+            if not ref.startswith(DEMO_SUBJECTS)
+        }
+        sources = set(session.scalars(select(tables.ZoneVersion.source).distinct()))
+    found = [f"user {name}" for name in sorted(users)]
+    found += [f"subject {ref}" for ref in sorted(subjects)]
+    found += [f"zones from {src!r}" for src in sorted(sources - DEMO_ZONE_SOURCES, key=str)]
+    return found
+
+
 @pytest.fixture(scope="module")
-def base_url(database_url: str) -> Iterator[str]:
+def base_url(database: Database) -> Iterator[str]:
     """The app on the demo data, served by uvicorn on a free localhost port."""
-    engine = create_engine(database_url)
+    engine = create_engine(database.url)
     try:
         upgrade(engine)
+        if not database.ours and (found := not_the_demo(engine)):
+            pytest.fail(
+                "ZONES_DATABASE_URL holds more than the demo, and these tests load the demo "
+                f"with reset, which would empty it: {', '.join(found[:10])}. "
+                "Point ZONES_DATABASE_URL at a scratch database, or unset it."
+            )
         demo.run(engine, reset=True)
     finally:
         engine.dispose()
 
     settings = Settings(
-        database=DatabaseSettings(url=database_url),
+        database=DatabaseSettings(url=database.url),
         map=MapSettings(tiles="none", assets=AssetSource.LOCAL),
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -189,19 +231,19 @@ def api(base_url: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
+def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} not found: apt-get install chromium"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message + "; CI must not skip the browser tests")
         pytest.skip(message)
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
@@ -260,7 +302,10 @@ class Visit:
         try:
             self.page.wait_for_function("() => window.L !== undefined")
         except PlaywrightTimeout:
-            pytest.fail(f"Leaflet never loaded; page errors: {self.page_errors}")
+            loaded = False
+        else:
+            loaded = True
+        assert loaded, f"Leaflet never loaded; page errors: {self.page_errors}"
         container = self.page.locator(".leaflet-container")
         expect(container).to_have_count(1)
         expect(container).to_be_visible()
@@ -276,12 +321,14 @@ class Visit:
         """Wait for ``script`` (a JS function) to count ``expected``; fail saying what it saw."""
         try:
             self.page.wait_for_function(f"(n) => ({script})() === n", arg=expected, timeout=5000)
+            return
         except PlaywrightTimeout:
-            shown = self.page.evaluate(script)
-            pytest.fail(
-                f"{what}: the page shows {shown}, expected {expected}; "
-                f"page errors: {self.page_errors}; console errors: {self.console_errors}"
-            )
+            pass
+        shown = self.page.evaluate(script)
+        pytest.fail(
+            f"{what}: the page shows {shown}, expected {expected}; "
+            f"page errors: {self.page_errors}; console errors: {self.console_errors}"
+        )
 
     def overlay_names(self) -> list[str]:
         """The overlays the layer control offers (it opens on hover, as for a user)."""
@@ -359,7 +406,7 @@ def test_alert_map_asks_for_login_then_shows_the_open_alerts(
     assert zones > 0
     expect(page.locator(ZONE_PATHS)).to_have_count(zones)
     visit.wait_for_count(ALERTS_DRAWN, len(open_alerts), "open alerts drawn")
-    assert visit.overlay_names() == ["Zones of orders", "Open alerts"]
+    assert visit.overlay_names() == ["Zones of orders", "Buffers of conditions", "Open alerts"]
 
     purple = check_screenshot(visit, tmp_path / "alerts-map.png", ALERT_COLOUR)
     assert purple > 20, "no purple alert markers to be seen in the screenshot"
@@ -377,12 +424,23 @@ def test_map_pages_use_nothing_but_this_server(visit: Visit) -> None:
     assert "/static/npm/leaflet/dist/leaflet.js" in visit.static  # the recording works
     problems = {
         "requests to other hosts": visit.outside,
-        "static files not answered 200": {p: s for p, s in visit.static.items() if s != 200},
+        # 304: the browser revalidated a copy it fetched (with a 200) for the page before.
+        "static files not served": {p: s for p, s in visit.static.items() if s not in (200, 304)},
         "requests that failed": visit.failed,
         "uncaught errors in the page": visit.page_errors,
-        "errors in the console": visit.console_errors,
+        # A missing favicon is logged once per browser, so whichever test comes first would
+        # see it: test_pages_have_an_icon checks for it in every order.
+        "errors in the console": [e for e in visit.console_errors if "/favicon.ico)" not in e],
     }
     assert {what: found for what, found in problems.items() if found} == {}
+
+
+def test_pages_have_an_icon(visit: Visit) -> None:
+    """Without one the browser asks for /favicon.ico, and a 404 there is a console error."""
+    visit.page.goto("/login")
+    declared = visit.page.locator('link[rel~="icon"]').count() > 0
+    served = visit.page.request.get("/favicon.ico").status == 200
+    assert declared or served, "no <link rel=icon> and no /favicon.ico"
 
 
 def test_order_map_shows_conditions_observations_and_zone_popups(
@@ -418,13 +476,16 @@ def test_order_map_shows_conditions_observations_and_zone_popups(
     for i in range(len(zones)):
         point: Any = page.locator(ZONE_PATHS).nth(i).evaluate(POINT_ON)
         assert point is not None, f"zone {i + 1} of the map cannot be clicked anywhere"
-        page.mouse.move(*point)
+        page.mouse.move(VIEWPORT["width"] / 2, VIEWPORT["height"] - 20)  # off every zone
         tooltip = page.locator(".leaflet-tooltip")
+        expect(tooltip).to_have_count(0)
+        page.mouse.move(*point)
         expect(tooltip).to_be_visible()
         name = tooltip.inner_text().strip()
         page.mouse.click(*point)
         popup = page.locator(".leaflet-popup-content")
         expect(popup).to_be_visible()
+        popup.evaluate(AT_REST)
         popups[name] = popup.inner_text()
         page.locator(".leaflet-popup-close-button").click()
         expect(popup).to_have_count(0)

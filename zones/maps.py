@@ -38,7 +38,11 @@ class MapPoint:
 def base_map(tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
     """An empty map; ``tiles=None`` (or ``"none"``) draws no base layer, for closed networks."""
     use_tiles = None if tiles is None or tiles.lower() == "none" else tiles
-    m = folium.Map(location=[52.205, 0.119], zoom_start=13, tiles=use_tiles, attr=attribution)
+    # folium gives max_zoom only to the tile layer; without tiles the map itself needs one, or
+    # the marker cluster plugin throws ("Map has no maxZoom specified") and nothing is drawn.
+    m = folium.Map(
+        location=[52.205, 0.119], zoom_start=13, tiles=use_tiles, attr=attribution, maxZoom=19
+    )
     Fullscreen().add_to(m)  # type: ignore[no-untyped-call]
     return m
 
@@ -55,18 +59,29 @@ def buffered(zones: Sequence[Zone], buffer_m: float) -> list[BaseGeometry]:
     return list(out)
 
 
+def add_buffers(
+    target: folium.Map | folium.FeatureGroup, zones: Sequence[Zone], buffer_m: float
+) -> list[BaseGeometry]:
+    """Draw each zone's buffer, dashed; returns the buffered shapes."""
+    if buffer_m <= 0 or not zones:
+        return []
+    grown_all = buffered(zones, buffer_m)
+    for z, grown in zip(zones, grown_all, strict=True):
+        folium.GeoJson(
+            mapping(grown),
+            style_function=lambda _f: BUFFER_STYLE,
+            tooltip=f"{html.escape(z.name)}: {buffer_m:g} m buffer",
+        ).add_to(target)
+    return grown_all
+
+
 def add_zones(
     m: folium.Map, zones: Sequence[Zone], *, buffer_m: float = 0.0, name: str = "Zones"
-) -> folium.FeatureGroup:
-    """Draw zones (and their buffer, dashed) with a popup naming each zone and version."""
+) -> list[BaseGeometry]:
+    """Draw zones (and their buffer, dashed) in one layer, each with a popup naming the zone
+    and its version; returns the outermost shapes drawn (buffers where there are any)."""
     group = folium.FeatureGroup(name=name)
-    if buffer_m > 0 and zones:
-        for z, grown in zip(zones, buffered(zones, buffer_m), strict=True):
-            folium.GeoJson(
-                mapping(grown),
-                style_function=lambda _f: BUFFER_STYLE,
-                tooltip=f"{html.escape(z.name)}: {buffer_m:g} m buffer",
-            ).add_to(group)
+    grown = add_buffers(group, zones, buffer_m)
     for z in zones:
         popup = (
             f"<b>{html.escape(z.name)}</b><br>zone {z.id} version {z.version}<br>"
@@ -80,7 +95,7 @@ def add_zones(
         shape.add_child(folium.Popup(popup, max_width=300))
         shape.add_to(group)
     group.add_to(m)
-    return group
+    return grown or [z.geometry for z in zones]
 
 
 def add_points(
@@ -117,4 +132,5 @@ def fit(m: folium.Map, geometries: Sequence[BaseGeometry]) -> None:
     if not geometries:
         return
     minx, miny, maxx, maxy = shapely.total_bounds(np.array(geometries, dtype=object))
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # Padding keeps shapes at the edge clear of the zoom and layer controls.
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(40, 40))

@@ -7,7 +7,9 @@ from typing import Any
 
 import folium
 
+# An empty icon: browsers ask for /favicon.ico otherwise, and log the 404 as an error.
 STYLE = """
+<link rel="icon" href="data:,">
 <style>
  body{font-family:system-ui,sans-serif;margin:0;color:#222}
  nav.zones-nav{background:#1d3557;color:#fff;padding:.5rem 1rem;display:flex;gap:1.5rem;
@@ -22,14 +24,12 @@ STYLE = """
 
 
 def nav(user: str | None) -> str:
-    who = (
-        f'<span class="who">{html.escape(user)} · <a href="/logout">log out</a></span>'
-        if user
-        else ""
-    )
+    if not user:
+        return '<nav class="zones-nav"><b>Exclusion zones</b></nav>'
     return (
         '<nav class="zones-nav"><b>Exclusion zones</b><a href="/">Orders</a>'
-        f'<a href="/alerts/map">Alert map</a><a href="/docs">API</a>{who}</nav>'
+        '<a href="/alerts/map">Alert map</a><a href="/docs">API</a>'
+        f'<span class="who">{html.escape(user)} · <a href="/logout">log out</a></span></nav>'
     )
 
 

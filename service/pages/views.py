@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import folium
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from service.api.deps import SessionDep, SettingsDep
@@ -56,15 +57,17 @@ def _render(m: folium.Map, settings: Settings, title: str, user: User, legend: s
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(next: str = "/", error: str | None = None) -> str:
+def login_form(next: str = "/", error: str | None = None, username: str = "") -> str:
     msg = f'<p class="error">{html.escape(error)}</p>' if error else ""
+    name = html.escape(username, quote=True)
     return page(
         "Log in",
         f"<h1>Log in</h1>{msg}<form class='login' method='post' action='/login'>"
         f"<input type='hidden' name='next' value='{html.escape(next, quote=True)}'>"
-        "<label>User name <input name='username' autocomplete='username' required></label>"
-        "<label>Password <input name='password' type='password' autocomplete='current-password'"
-        " required></label><button type='submit'>Log in</button></form>",
+        f"<label>User name <input name='username' value='{name}' autocomplete='username' "
+        "required></label><label>Password <input name='password' type='password' "
+        "autocomplete='current-password' required></label><button type='submit'>Log in</button>"
+        "</form>",
     )
 
 
@@ -79,7 +82,7 @@ def login(
     try:
         user = authenticate(session, username, password)
     except NotAuthenticated as exc:
-        target = f"/login?next={quote(next)}&error={quote(exc.message)}"
+        target = f"/login?next={quote(next)}&error={quote(exc.message)}&username={quote(username)}"
         return RedirectResponse(target, status_code=303)
     safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(safe_next, status_code=303)
@@ -140,8 +143,8 @@ def order_map(order_id: int, session: SessionDep, settings: SettingsDep, user: P
     drawn: list[BaseGeometry] = []
     for i, cond in enumerate(order.conditions, start=1):
         zones = zones_store.current(session, ids=list(cond.zone_ids))
-        maps.add_zones(m, zones, buffer_m=cond.buffer_m, name=f"Condition {i}: {cond.text[:40]}")
-        drawn.extend(z.geometry for z in zones)
+        name = f"Condition {i}: {cond.text[:40]}"
+        drawn.extend(maps.add_zones(m, zones, buffer_m=cond.buffer_m, name=name))
     points = [
         maps.MapPoint(
             o.lon,
@@ -156,7 +159,7 @@ def order_map(order_id: int, session: SessionDep, settings: SettingsDep, user: P
         for o in observations_store.recent(session, subject.id or 0)
     ]
     maps.add_points(m, points, name="Recent observations")
-    maps.fit(m, drawn)
+    maps.fit(m, drawn + [Point(p.lon, p.lat) for p in points])
     title = f"{order.type.value} {order.reference}: {subject.name} ({subject.reference})"
     legend = (
         f"{len(order.conditions)} condition(s); zones red, buffers dashed; "
@@ -171,12 +174,17 @@ def alerts_map(session: SessionDep, settings: SettingsDep, user: PageUser) -> st
         session, alerts_store.AlertFilter(status=model.AlertStatus.OPEN, limit=10_000)
     )
     subjects = {s.id: s for s in orders_store.list_subjects(session)}
-    zone_ids = sorted(
-        {z for o in orders_store.list_orders(session) for c in o.conditions for z in c.zone_ids}
-    )
+    orders = orders_store.list_orders(session)
+    zone_ids = sorted({z for o in orders for c in o.conditions for z in c.zone_ids})
     zones = zones_store.current(session, ids=zone_ids) if zone_ids else []
+    by_id = {z.id: z for z in zones}
     m = _map(settings)
     maps.add_zones(m, zones, name="Zones of orders")
+    buffers = folium.FeatureGroup(name="Buffers of conditions")
+    buffers.add_to(m)
+    for order in orders:
+        for c in order.conditions:
+            maps.add_buffers(buffers, [by_id[z] for z in c.zone_ids], c.buffer_m)
     points = []
     for a, x, y in found:
         s = subjects[a.subject_id]
@@ -189,6 +197,6 @@ def alerts_map(session: SessionDep, settings: SettingsDep, user: PageUser) -> st
         )
         points.append(maps.MapPoint(x, y, label, breach=True))
     maps.add_points(m, points, name="Open alerts", cluster=True, colour=maps.ALERT_COLOUR)
-    maps.fit(m, [z.geometry for z in zones])
+    maps.fit(m, [z.geometry for z in zones] + [Point(p.lon, p.lat) for p in points])
     legend = f"{len(points)} open alert(s) (purple) over {len(zones)} zone(s) named by orders"
     return _render(m, settings, "Open alerts", user, legend)

@@ -147,10 +147,12 @@ def _record_subject(
             )
         ).all()
     )
+    seen: set[str] = set()
     for i, k, row in zip(indices, keys, rows, strict=True):
         results[i].observation_id = inserted.get(k, existing.get(k))
-        results[i].duplicate = k not in inserted
+        results[i].duplicate = k not in inserted or k in seen  # sent twice in one batch too
         results[i].late = bool(row["late"])
+        seen.add(k)
 
     days = orders_store.civil_day([o.time for o in obs])
     targets, orders = orders_store.targets(session, subject_id, min(days), max(days))
@@ -213,10 +215,11 @@ def _update_alerts(
                         disc_fraction_inside=v.disc_fraction_inside,
                     )
                 )
-        if res.duplicate and res.observation_id is not None:
-            res.alert_ids = _alerts_of(session, res.observation_id)
     session.add_all(verdict_rows)
     session.flush()
+    for i in indices:  # after the flush, so a fix repeated within this batch finds its twin's
+        if results[i].duplicate and results[i].observation_id is not None:
+            results[i].alert_ids = _alerts_of(session, results[i].observation_id or 0)
 
 
 def _place(

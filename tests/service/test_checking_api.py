@@ -412,3 +412,15 @@ def test_a_duplicate_subject_reference_is_a_conflict(officer: TestClient) -> Non
     )
     r = officer.post("/api/v1/subjects", json={"reference": "DUP", "name": "B"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+
+
+def test_a_fix_sent_twice_in_one_batch_counts_once(
+    control: TestClient, park_order: dict[str, Any], session: Session
+) -> None:
+    sid = park_order["subject"]["id"]
+    out = control.post("/api/v1/observations", json=[fix(sid, *PARK, 4), fix(sid, *PARK, 4)]).json()
+    assert [r["status"] for r in out["results"]] == ["stored", "duplicate"]
+    assert out["results"][0]["observation_id"] == out["results"][1]["observation_id"]
+    assert out["results"][0]["alert_ids"] == out["results"][1]["alert_ids"] != []
+    counts = session.scalars(select(tables.Alert.observation_count)).all()
+    assert counts == [1, 1, 1]

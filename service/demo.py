@@ -106,25 +106,18 @@ def run(engine: Engine, *, reset: bool = False) -> int:
 def _load(session: Session) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     parks = {
-        name: zones_store.create(session, Polygon(ring), name=name, category="park", source="demo")
+        name: zones_store.create(session, model.Zone(None, 0, name, "park", Polygon(ring), "demo"))
         for name, ring in PARKS.items()
     }
     parks["Coldham's Common"] = zones_store.create(
-        session, COLDHAMS, name="Coldham's Common", category="park", source="demo"
+        session, model.Zone(None, 0, "Coldham's Common", "park", COLDHAMS, "demo")
     )
     school = zones_store.create(
-        session,
-        SCHOOL,
-        name="St Luke's Primary School (approximate)",
-        category="school",
-        source="demo",
+        session, model.Zone(None, 0, "St Luke's Primary School (approximate)", "school", SCHOOL)
     )
     drawn = zones_store.create(
         session,
-        DRAWN,
-        name="Map A: Cherry Hinton Road area",
-        category="drawn",
-        source="drawn by officer",
+        model.Zone(None, 0, "Map A: Cherry Hinton Road area", "drawn", DRAWN, "drawn by officer"),
     )
     subjects = [
         orders_store.create_subject(

@@ -53,6 +53,13 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
+def _draft(body: ZoneFeatureIn, repair: bool) -> tuple[model.Zone, list[str]]:
+    """The zone a Feature describes (not yet stored), and any repair notes."""
+    geom, notes = zone_geometry(body.geometry, repair=repair)
+    p = body.properties
+    return model.Zone(None, 0, p.name, p.category, geom, p.source), notes
+
+
 Repair = Annotated[
     bool, Query(description="Repair an invalid shape (and say what changed) instead of refusing it")
 ]
@@ -63,17 +70,8 @@ def create_zone(
     body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False
 ) -> ZoneFeatureOut:
     """Store a zone drawn or sent as a GeoJSON Feature; the answer's ``id`` is the zone id."""
-    geom, notes = zone_geometry(body.geometry, repair=repair)
-    p = body.properties
-    zone = zones_store.create(
-        session,
-        geom,
-        name=p.name,
-        category=p.category,
-        source=p.source,
-        notes=notes,
-        user=user.username,
-    )
+    draft, notes = _draft(body, repair)
+    zone = zones_store.create(session, draft, notes=notes, user=user.username)
     session.commit()
     return feature(zone, notes)
 
@@ -114,17 +112,7 @@ def edit_zone(
     zone_id: int, body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False
 ) -> ZoneFeatureOut:
     """Store an edit as a new version; earlier versions and the alerts that name them stay."""
-    geom, notes = zone_geometry(body.geometry, repair=repair)
-    p = body.properties
-    zone = zones_store.new_version(
-        session,
-        zone_id,
-        geom,
-        name=p.name,
-        category=p.category,
-        source=p.source,
-        notes=notes,
-        user=user.username,
-    )
+    draft, notes = _draft(body, repair)
+    zone = zones_store.new_version(session, zone_id, draft, notes=notes, user=user.username)
     session.commit()
     return feature(zone, notes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,20 +16,13 @@ from zones.errors import UnknownZone
 
 
 def create(
-    session: Session,
-    geometry: BaseGeometry,
-    *,
-    name: str,
-    category: str,
-    source: str | None = None,
-    notes: list[str] | None = None,
-    user: str | None = None,
+    session: Session, draft: model.Zone, *, notes: list[str] | None = None, user: str | None = None
 ) -> model.Zone:
-    """Store a new zone at version 1."""
+    """Store a new zone at version 1 (the draft's id and version are ignored)."""
     row = tables.Zone(current_version=1)
     session.add(row)
     session.flush()
-    return _add_version(session, row, 1, geometry, name, category, source, notes, user)
+    return _add_version(session, row, draft, notes, user)
 
 
 def create_many(
@@ -65,11 +60,8 @@ def create_many(
 def new_version(
     session: Session,
     zone_id: int,
-    geometry: BaseGeometry,
+    draft: model.Zone,
     *,
-    name: str,
-    category: str,
-    source: str | None = None,
     notes: list[str] | None = None,
     user: str | None = None,
 ) -> model.Zone:
@@ -80,37 +72,32 @@ def new_version(
     current = _version_row(session, zone_id, row.current_version)
     current.superseded_at = func.now()
     row.current_version += 1
-    return _add_version(
-        session, row, row.current_version, geometry, name, category, source, notes, user
-    )
+    return _add_version(session, row, draft, notes, user)
 
 
 def _add_version(
     session: Session,
     zone: tables.Zone,
-    version: int,
-    geometry: BaseGeometry,
-    name: str,
-    category: str,
-    source: str | None,
+    draft: model.Zone,
     notes: list[str] | None,
     user: str | None,
 ) -> model.Zone:
-    area = float(metric_area_m2([geometry])[0])
+    """Store ``draft`` as the zone's current version."""
+    area = float(metric_area_m2([draft.geometry])[0])
     row = tables.ZoneVersion(
         zone_id=zone.id,
-        version=version,
-        name=name,
-        category=category,
-        source=source,
-        geom=convert.geom_to_db(geometry),
+        version=zone.current_version,
+        name=draft.name,
+        category=draft.category,
+        source=draft.source,
+        geom=convert.geom_to_db(draft.geometry),
         area_m2=area,
         notes="\n".join(notes) if notes else None,
         created_by=user,
     )
     session.add(row)
     session.flush()
-    return model.Zone(zone.id, version, name, category, geometry, source, area)
+    return replace(draft, id=zone.id, version=zone.current_version, area_m2=area)
 
 
 def _version_row(session: Session, zone_id: int, version: int) -> tables.ZoneVersion:

@@ -21,6 +21,7 @@ from service.settings import ApiSettings
 from zones import episodes, judge, model
 from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
 
+CHUNK = 2_000  # rows per INSERT: 10 parameters each, well under PostgreSQL's 65,535
 EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
 
 
@@ -132,21 +133,27 @@ def _record_subject(
         }
         for o, k in zip(obs, keys, strict=True)
     ]
-    inserted = dict(
-        session.execute(
-            insert(tables.Observation)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(tables.Observation.dedup_key, tables.Observation.id)
-        ).all()
-    )
-    existing = dict(
-        session.execute(
-            select(tables.Observation.dedup_key, tables.Observation.id).where(
-                tables.Observation.dedup_key.in_([k for k in keys if k not in inserted])
-            )
-        ).all()
-    )
+    inserted: dict[str, int] = {}
+    existing: dict[str, int] = {}
+    # In chunks: PostgreSQL takes at most 65,535 parameters per statement.
+    for start in range(0, len(rows), CHUNK):
+        inserted.update(
+            session.execute(
+                insert(tables.Observation)
+                .values(rows[start : start + CHUNK])
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(tables.Observation.dedup_key, tables.Observation.id)
+            ).all()
+        )
+    resent = [k for k in keys if k not in inserted]
+    for start in range(0, len(resent), CHUNK):
+        existing.update(
+            session.execute(
+                select(tables.Observation.dedup_key, tables.Observation.id).where(
+                    tables.Observation.dedup_key.in_(resent[start : start + CHUNK])
+                )
+            ).all()
+        )
     seen: set[str] = set()
     for i, k, row in zip(indices, keys, rows, strict=True):
         results[i].observation_id = inserted.get(k, existing.get(k))
@@ -165,10 +172,10 @@ def _record_subject(
         [np.nan if o.accuracy_m is None else o.accuracy_m for o in obs],
         targets,
     )
-    for pos, i in enumerate(indices):
-        results[i].verdicts = [
-            v for v in j.verdicts_for(pos, targets) if in_force[v.order_id].in_force_on(days[pos])
-        ]
+    for pos, (i, verdicts) in enumerate(
+        zip(indices, j.verdicts_by_observation(targets, len(obs)), strict=True)
+    ):
+        results[i].verdicts = [v for v in verdicts if in_force[v.order_id].in_force_on(days[pos])]
     _update_alerts(session, subject_id, obs, indices, results, settings)
 
 
@@ -187,12 +194,15 @@ def _update_alerts(
     for r in rows:
         by_key[(r.condition_id, r.zone_id)].append(r)
     order = sorted(range(len(obs)), key=lambda p: times[p])  # by when it happened
-    verdict_rows: list[tables.Verdict] = []
+    verdict_rows: list[dict[str, object]] = []
     for pos in order:
         res = results[indices[pos]]
         for v in res.verdicts:
             alert = None
-            if not res.duplicate:
+            key = (v.condition_id, v.zone_id)
+            # A clear verdict only matters to an open stay (it may end it): skip the rest cheaply.
+            relevant = v.is_breach or any(a.closed_at is None for a in by_key.get(key, ()))
+            if relevant and not res.duplicate:
                 alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap)
             if alert is not None and alert.id not in res.alert_ids:
                 res.alert_ids.append(alert.id)
@@ -202,24 +212,30 @@ def _update_alerts(
             )
             if keep and not res.duplicate and res.observation_id is not None:
                 verdict_rows.append(
-                    tables.Verdict(
-                        observation_id=res.observation_id,
-                        alert_id=alert.id if alert is not None and v.is_breach else None,
-                        order_id=v.order_id,
-                        condition_id=v.condition_id,
-                        zone_id=v.zone_id,
-                        zone_version=v.zone_version,
-                        status=v.status.value,
-                        evidence=v.evidence.value,
-                        distance_m=v.distance_m,
-                        disc_fraction_inside=v.disc_fraction_inside,
-                    )
+                    {
+                        "observation_id": res.observation_id,
+                        "alert_id": alert.id if alert is not None and v.is_breach else None,
+                        "order_id": v.order_id,
+                        "condition_id": v.condition_id,
+                        "zone_id": v.zone_id,
+                        "zone_version": v.zone_version,
+                        "status": v.status.value,
+                        "evidence": v.evidence.value,
+                        "distance_m": v.distance_m,
+                        "disc_fraction_inside": v.disc_fraction_inside,
+                    }
                 )
-    session.add_all(verdict_rows)
     session.flush()
-    for i in indices:  # after the flush, so a fix repeated within this batch finds its twin's
+    if verdict_rows:
+        session.execute(insert(tables.Verdict), verdict_rows)
+    # After the insert, so a fix repeated within this batch finds its twin's alerts too.
+    repeated: dict[int, list[int]] = defaultdict(list)
+    for i in indices:
         if results[i].duplicate and results[i].observation_id is not None:
-            results[i].alert_ids = _alerts_of(session, results[i].observation_id or 0)
+            repeated[results[i].observation_id or 0].append(i)
+    for obs_id, alerts in _alerts_of(session, list(repeated)).items():
+        for i in repeated[obs_id]:
+            results[i].alert_ids = alerts
 
 
 def _place(
@@ -273,15 +289,16 @@ def _place(
     return row
 
 
-def _alerts_of(session: Session, observation_id: int) -> list[int]:
-    return sorted(
-        {
-            a
-            for a in session.scalars(
-                select(tables.Verdict.alert_id).where(
-                    tables.Verdict.observation_id == observation_id
-                )
-            )
-            if a is not None
-        }
+def _alerts_of(session: Session, observation_ids: list[int]) -> dict[int, list[int]]:
+    """The alerts each stored observation counted towards."""
+    found: dict[int, set[int]] = defaultdict(set)
+    rows = session.execute(
+        select(tables.Verdict.observation_id, tables.Verdict.alert_id).where(
+            tables.Verdict.observation_id.in_(observation_ids),
+            tables.Verdict.alert_id.is_not(None),
+        )
     )
+    for obs_id, alert_id in rows:
+        if alert_id is not None:
+            found[obs_id].add(alert_id)
+    return {o: sorted(a) for o, a in found.items()}

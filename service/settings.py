@@ -74,7 +74,7 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZONES_API_", extra="ignore")
 
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
-    max_batch: int = Field(default=10_000, ge=1)
+    max_batch: int = Field(default=10_000, ge=1, le=20_000)
     late_after_seconds: int = Field(
         default=300,
         ge=0,

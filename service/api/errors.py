@@ -30,6 +30,10 @@ class EmptyBatch(errors.ZonesError):
     code = "empty_batch"
 
 
+class BatchTooLarge(errors.ZonesError):
+    code = "batch_too_large"
+
+
 STATUS: dict[type[errors.ZonesError], int] = {
     errors.NotFound: 404,
     errors.InvalidGeometry: 422,
@@ -37,6 +41,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.InvalidObservation: 422,
     errors.ImportFailed: 422,
     EmptyBatch: 422,
+    BatchTooLarge: 413,
     errors.Conflict: 409,
     NotAuthenticated: 401,
     Forbidden: 403,

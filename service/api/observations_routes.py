@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from service import monitoring
 from service.api.deps import Checker, Editor, Feeder, SessionDep, SettingsDep
-from service.api.errors import EmptyBatch, describe_validation, error_body
+from service.api.errors import BatchTooLarge, EmptyBatch, describe_validation, error_body
 from service.api.schemas import (
     BatchResult,
     DeviceIn,
@@ -128,7 +128,7 @@ def post_observations(
     if not fixes:
         raise EmptyBatch("the batch is empty: send a JSON array of one or more fixes", field="body")
     if len(fixes) > settings.api.max_batch:
-        raise EmptyBatch(
+        raise BatchTooLarge(
             f"the batch has {len(fixes)} fixes; at most {settings.api.max_batch} per request",
             field="body",
         )

@@ -424,3 +424,23 @@ def test_a_fix_sent_twice_in_one_batch_counts_once(
     assert out["results"][0]["alert_ids"] == out["results"][1]["alert_ids"] != []
     counts = session.scalars(select(tables.Alert.observation_count)).all()
     assert counts == [1, 1, 1]
+
+
+def test_a_full_batch_is_stored_whole_and_a_bigger_one_refused(
+    control: TestClient, park_order: dict[str, Any], session: Session, settings: Any
+) -> None:
+    sid, n = park_order["subject"]["id"], settings.api.max_batch
+    # One fix a second, alternating in and out of the park: every entry is a new stay.
+    fixes = [
+        fix(sid, *(PARK if (i // 60) % 2 else east_of(*PARK, 500)), (n - i) / 60) for i in range(n)
+    ]
+    r = control.post("/api/v1/observations", json=fixes)
+    assert r.status_code == 200, r.text[:500]
+    assert r.json()["accepted"] == n
+    assert session.scalar(select(func.count()).select_from(tables.Observation)) == n
+    stays = n // 120  # 60 s in, 60 s out
+    plain = park_order["order"]["conditions"][0]["id"]
+    count = select(func.count()).select_from(tables.Alert).where(tables.Alert.condition_id == plain)
+    assert session.scalar(count) == stays
+    r = control.post("/api/v1/observations", json=[*fixes, fixes[0]])
+    assert r.status_code == 413 and r.json()["error"]["code"] == "batch_too_large"

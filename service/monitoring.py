@@ -21,7 +21,7 @@ from service.settings import ApiSettings
 from zones import episodes, judge, model
 from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
 
-CHUNK = 2_000  # rows per INSERT: 10 parameters each, well under PostgreSQL's 65,535
+LOOKUP_CHUNK = 5_000  # keys per IN (...): PostgreSQL takes at most 65,535 parameters
 EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
 
 
@@ -135,22 +135,22 @@ def _record_subject(
     ]
     inserted: dict[str, int] = {}
     existing: dict[str, int] = {}
-    # In chunks: PostgreSQL takes at most 65,535 parameters per statement.
-    for start in range(0, len(rows), CHUNK):
-        inserted.update(
-            session.execute(
-                insert(tables.Observation)
-                .values(rows[start : start + CHUNK])
-                .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(tables.Observation.dedup_key, tables.Observation.id)
-            ).all()
-        )
+    # One cached statement, many parameter sets: SQLAlchemy batches them into multi-row
+    # INSERTs itself, staying under PostgreSQL's 65,535 parameters per statement.
+    inserted.update(
+        session.execute(
+            insert(tables.Observation)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(tables.Observation.dedup_key, tables.Observation.id),
+            rows,
+        ).all()
+    )
     resent = [k for k in keys if k not in inserted]
-    for start in range(0, len(resent), CHUNK):
+    for start in range(0, len(resent), LOOKUP_CHUNK):
         existing.update(
             session.execute(
                 select(tables.Observation.dedup_key, tables.Observation.id).where(
-                    tables.Observation.dedup_key.in_(resent[start : start + CHUNK])
+                    tables.Observation.dedup_key.in_(resent[start : start + LOOKUP_CHUNK])
                 )
             ).all()
         )
@@ -193,6 +193,7 @@ def _update_alerts(
     by_key: dict[tuple[int, int], list[tables.Alert]] = defaultdict(list)
     for r in rows:
         by_key[(r.condition_id, r.zone_id)].append(r)
+    open_keys = {key for key, alerts in by_key.items() if any(a.closed_at is None for a in alerts)}
     order = sorted(range(len(obs)), key=lambda p: times[p])  # by when it happened
     verdict_rows: list[dict[str, object]] = []
     for pos in order:
@@ -201,9 +202,12 @@ def _update_alerts(
             alert = None
             key = (v.condition_id, v.zone_id)
             # A clear verdict only matters to an open stay (it may end it): skip the rest cheaply.
-            relevant = v.is_breach or any(a.closed_at is None for a in by_key.get(key, ()))
-            if relevant and not res.duplicate:
+            if (v.is_breach or key in open_keys) and not res.duplicate:
                 alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap)
+                if any(a.closed_at is None for a in by_key[key]):
+                    open_keys.add(key)
+                else:
+                    open_keys.discard(key)
             if alert is not None and alert.id not in res.alert_ids:
                 res.alert_ids.append(alert.id)
             keep = (

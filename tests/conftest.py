@@ -1,11 +1,17 @@
-"""Fixtures shared by every test: where the real public data lives."""
+"""Fixtures shared by every test: where the real public data lives, scratch databases."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from service.localdb import LocalCluster
+from service.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ZONES_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -20,3 +26,38 @@ def shared_data() -> Path:
             pytest.fail(message + "; CI must not skip these tests")
         pytest.skip(message)
     return SHARED_DATA
+
+
+@contextmanager
+def scratch_database(suffix: str) -> Iterator[str]:
+    """A fresh database for one test run, dropped afterwards; yields its URL.
+
+    In the private cluster by default. With ``ZONES_DATABASE_URL`` it is created beside that
+    database on the same server (``<name>_<suffix>``), never in it: tests must not touch a
+    database someone points the service at.
+    """
+    settings = DatabaseSettings()
+    if settings.url:
+        given = make_url(settings.url)
+        admin_url, target = (
+            given.set(database="postgres"),
+            given.set(database=f"{given.database}_{suffix}"),
+        )
+    else:
+        cluster = LocalCluster(settings)
+        cluster.ensure()
+        admin_url, target = (
+            make_url(cluster.url("postgres")),
+            make_url(cluster.url(f"zones_{suffix}")),
+        )
+    drop = text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(drop)
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+        yield target.render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(drop)
+    finally:
+        admin.dispose()

@@ -1,10 +1,8 @@
 """The pages as a user sees them: Debian's chromium, driven through Playwright, against a live
 server on the demo data, with no base-map tiles and so no outside network at all.
 
-The database is a fresh ``zones_browser_test`` in the private cluster, dropped afterwards. If
-``ZONES_DATABASE_URL`` is set, that database is used as it is (nothing created or dropped):
-the demo is loaded with ``reset=True``, which empties every table first, so the tests refuse
-to run on a database holding anything but the demo.
+The database is a fresh one loaded with the demo and dropped afterwards (see
+``tests.conftest.scratch_database``).
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
@@ -37,22 +35,19 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine
 
 from service import demo
 from service.app import create_app
-from service.db import tables
 from service.db.migrate import upgrade
-from service.localdb import LocalCluster
 from service.settings import AssetSource, AuthSettings, DatabaseSettings, MapSettings, Settings
+from tests.conftest import scratch_database
 from zones.maps import ALERT_COLOUR, BREACH_COLOUR, CLEAR_COLOUR, ZONE_STYLE
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DATABASE = "zones_browser_test"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 SUPERVISOR = ("supervisor", "supervisor-demo-pw")
@@ -124,68 +119,23 @@ PNG_COLOURS = """async ([png, target, tolerance]) => {
 # -- the server ---------------------------------------------------------------------------------
 
 
-# What the demo itself writes; anything else in a given database is someone's data.
-DEMO_SUBJECTS = "CAM-DEMO-"
-DEMO_ZONE_SOURCES = {"demo", "drawn by officer"}
-
-
-class Database(NamedTuple):
-    url: str
-    ours: bool  # a database this module created (and drops), not one it was given
-
-
 @pytest.fixture(scope="module")
-def database() -> Iterator[Database]:
-    settings = DatabaseSettings()
-    if settings.url:  # someone else's database: create and drop nothing
-        yield Database(settings.url, ours=False)
-        return
-    cluster = LocalCluster(settings)
-    cluster.ensure()
-    yield Database(cluster.create_database(DATABASE, fresh=True), ours=True)
-    admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def not_the_demo(engine: Engine) -> list[str]:
-    """Data a ``demo.run(reset=True)`` would destroy that is not the demo's own."""
-    demo_users = {name for name, _role, _password in demo.USERS}
-    with Session(engine) as session:
-        users = set(session.scalars(select(tables.User.username))) - demo_users
-        subjects = {
-            ref
-            for ref in session.scalars(select(tables.Subject.reference))
-            if not ref.startswith(DEMO_SUBJECTS)
-        }
-        sources = set(session.scalars(select(tables.ZoneVersion.source).distinct()))
-    found = [f"user {name}" for name in sorted(users)]
-    found += [f"subject {ref}" for ref in sorted(subjects)]
-    found += [f"zones from {src!r}" for src in sorted(sources - DEMO_ZONE_SOURCES, key=str)]
-    return found
-
-
-@pytest.fixture(scope="module")
-def base_url(database: Database) -> Iterator[str]:
+def base_url() -> Iterator[str]:
     """The app on the demo data, served by uvicorn on a free localhost port."""
-    engine = create_engine(database.url)
+    with scratch_database("browser_test") as url:
+        yield from _serve_demo(url)
+
+
+def _serve_demo(url: str) -> Iterator[str]:
+    engine = create_engine(url)
     try:
         upgrade(engine)
-        if not database.ours and (found := not_the_demo(engine)):
-            pytest.fail(
-                "ZONES_DATABASE_URL holds more than the demo, and these tests load the demo "
-                f"with reset, which would empty it: {', '.join(found[:10])}. "
-                "Point ZONES_DATABASE_URL at a scratch database, or unset it."
-            )
-        demo.run(engine, reset=True)
+        demo.run(engine)
     finally:
         engine.dispose()
 
     settings = Settings(
-        database=DatabaseSettings(url=database.url),
+        database=DatabaseSettings(url=url),
         map=MapSettings(tiles="none", assets=AssetSource.LOCAL),
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -1,13 +1,11 @@
 """A real PostGIS for service tests: migrated once, each test in a transaction rolled back.
 
-Without ``ZONES_DATABASE_URL`` the private cluster is used, with a fresh ``zones_test``
-database per run. With it, the tests run inside transactions on that database and leave
-nothing behind.
+The database is a fresh one for the run (see ``tests.conftest.scratch_database``): in the
+private cluster, or beside the one ``ZONES_DATABASE_URL`` names.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.app import create_app
 from service.auth import add_user
 from service.db.migrate import upgrade
-from service.localdb import LocalCluster
-from service.settings import DatabaseSettings, MapSettings, Settings
+from service.settings import MapSettings, Settings
+from tests.conftest import scratch_database
 from zones.model import Role
 
 PASSWORD = "test-password-1"
@@ -29,15 +27,11 @@ PASSWORD = "test-password-1"
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
-    url = os.environ.get("ZONES_DATABASE_URL")
-    if not url:
-        cluster = LocalCluster(DatabaseSettings())
-        cluster.ensure()
-        url = cluster.create_database("zones_test", fresh=True)
-    eng = create_engine(url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+    with scratch_database("test") as url:
+        eng = create_engine(url)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
 
 
 @pytest.fixture

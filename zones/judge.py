@@ -206,6 +206,6 @@ def judge_pairs(
             ev[u] = np.where(share >= 1.0 - 1e-9, 2, np.where(share <= 0.0, 0, 1))
         evidence[sel] = ev
         fraction[sel] = fr
-    status = np.where(inside, 2, np.where(distance - buffers_m[tgt_idx] <= 0, 1, 0))
-    status = np.where(buffers_m[tgt_idx] > 0, status, np.where(inside, 2, 0)).astype(np.int8)
+    within_buffer = (buf > 0) & (distance <= buf)
+    status = np.select([inside, within_buffer], [2, 1], 0).astype(np.int8)
     return Judgement(obs_idx, tgt_idx, status, distance, evidence, fraction)

@@ -80,3 +80,15 @@ def test_bulk_and_full_judging_agree_on_inside(points: list[tuple[float, float]]
     }
     bulk_point, bulk_zone = ZoneIndex([PARK, WITH_POND]).covering_pairs(lon, lat)
     assert full == set(zip(bulk_point.tolist(), bulk_zone.tolist(), strict=True))
+
+
+def test_one_call_judges_zones_in_different_grids_each_in_its_own() -> None:
+    auckland = box(174.76, -36.85, 174.77, -36.84)  # UTM 60S
+    targets = [target(PARK), target(auckland)]
+    # One observation beside each zone, 0.001 deg of longitude east of its east edge.
+    j = judge([0.122, 174.771], [52.2, -36.845], None, targets)
+    cambridge_near, cambridge_far = j.verdicts_for(0, targets)
+    auckland_far, auckland_near = j.verdicts_for(1, targets)
+    assert cambridge_near.distance_m == pytest.approx(68.3, abs=0.5)  # cos(52.2 deg) * 111 km
+    assert auckland_near.distance_m == pytest.approx(89.2, abs=0.5)  # cos(36.8 deg) * 111 km
+    assert cambridge_far.distance_m > 10_000_000 and auckland_far.distance_m > 10_000_000

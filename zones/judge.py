@@ -174,11 +174,16 @@ def judge_pairs(
     epsg = metric_epsg_for(geometries) if len(geometries) else np.zeros(0, np.int64)
     for code in np.unique(epsg[tgt_idx]) if n else ():
         sel = np.flatnonzero(epsg[tgt_idx] == code)
-        zones_m = project(geometries, int(code))
-        x, y = project_xy(lon, lat, int(code))
-        pts_m = _points(x, y)
         o, t = obs_idx[sel], tgt_idx[sel]
-        d = shapely.distance(pts_m[o], shapely.boundary(zones_m)[t])
+        # Project only the zones and observations this CRS serves, once each.
+        zsel, osel = epsg == code, np.unique(o)
+        zones_m = np.full(len(geometries), None, dtype=object)
+        zones_m[zsel] = project(geometries[zsel], int(code))
+        edges = np.full(len(geometries), None, dtype=object)
+        edges[zsel] = shapely.boundary(zones_m[zsel])
+        pts_m = np.full(len(lon), None, dtype=object)
+        pts_m[osel] = _points(*project_xy(lon[osel], lat[osel], int(code)))
+        d = shapely.distance(pts_m[o], edges[t])
         signed = np.where(inside[sel], -d, d)
         distance[sel] = signed
         # Signed distance to the condition's area (zone grown by its buffer).

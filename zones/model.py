@@ -157,6 +157,28 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Alert:
+    """One breach episode of a subject in one zone version of one condition."""
+
+    id: int
+    subject_id: int
+    order_id: int
+    condition_id: int
+    zone_id: int
+    zone_version: int
+    status: AlertStatus
+    evidence: Evidence
+    first_at: datetime
+    last_at: datetime
+    closed_at: datetime | None
+    observation_count: int
+    late: bool
+    deepest_m: float  # the most negative distance to the zone's boundary seen in the stay
+    lon: float  # where the stay was first seen
+    lat: float
+
+
+@dataclass(frozen=True, slots=True)
 class Episode:
     """The time span of one alert: first and last breaching instants, and the exit if seen."""
 

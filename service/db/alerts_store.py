@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.db import tables
+from service.db import convert, tables
 from zones import model
 from zones.errors import UnknownAlert
 
@@ -68,16 +68,15 @@ def _filtered(f: AlertFilter) -> Select[tables.Alert, float, float]:
     return q.order_by(tables.Alert.first_at.desc(), tables.Alert.id.desc()).limit(f.limit)
 
 
-def search(session: Session, f: AlertFilter) -> list[tuple[tables.Alert, float, float]]:
-    """Alerts matching the filter, newest first, each with its position (lon, lat)."""
-    return [(row[0], float(row[1]), float(row[2])) for row in session.execute(_filtered(f))]
+def search(session: Session, f: AlertFilter) -> list[model.Alert]:
+    """Alerts matching the filter, newest first."""
+    return [convert.alert(row[0], row[1], row[2]) for row in session.execute(_filtered(f))]
 
 
-def get(session: Session, alert_id: int) -> tuple[tables.Alert, float, float]:
-    """One alert with its position (lon, lat)."""
+def get(session: Session, alert_id: int) -> model.Alert:
+    """One alert."""
     q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
     found = session.execute(q.where(tables.Alert.id == alert_id)).first()
     if found is None:
         raise UnknownAlert(f"no alert with id {alert_id}", field="alert_id")
-    a, x, y = found
-    return a, float(x), float(y)
+    return convert.alert(found[0], found[1], found[2])

@@ -35,6 +35,27 @@ def zone(row: tables.ZoneVersion) -> model.Zone:
     )
 
 
+def alert(row: tables.Alert, lon: float, lat: float) -> model.Alert:
+    return model.Alert(
+        id=row.id,
+        subject_id=row.subject_id,
+        order_id=row.order_id,
+        condition_id=row.condition_id,
+        zone_id=row.zone_id,
+        zone_version=row.zone_version,
+        status=model.AlertStatus(row.status),
+        evidence=model.Evidence(row.evidence),
+        first_at=row.first_at,
+        last_at=row.last_at,
+        closed_at=row.closed_at,
+        observation_count=row.observation_count,
+        late=row.late,
+        deepest_m=row.deepest_m,
+        lon=float(lon),
+        lat=float(lat),
+    )
+
+
 def subject(row: tables.Subject) -> model.Subject:
     return model.Subject(
         id=row.id,

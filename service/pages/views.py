@@ -110,7 +110,7 @@ def index(session: SessionDep, user: PageUser) -> str:
         session, alerts_store.AlertFilter(status=model.AlertStatus.OPEN, limit=10_000)
     )
     per_subject: dict[int, int] = {}
-    for a, _x, _y in open_alerts:
+    for a in open_alerts:
         per_subject[a.subject_id] = per_subject.get(a.subject_id, 0) + 1
     rows = []
     for o in orders_store.list_orders(session):
@@ -186,16 +186,16 @@ def alerts_map(session: SessionDep, settings: SettingsDep, user: PageUser) -> st
         for c in order.conditions:
             maps.add_buffers(buffers, [by_id[z] for z in c.zone_ids], c.buffer_m)
     points = []
-    for a, x, y in found:
+    for a in found:
         s = subjects[a.subject_id]
         label = (
-            f"<b>Alert {a.id}</b> ({a.evidence})<br>{html.escape(s.name)} "
+            f"<b>Alert {a.id}</b> ({a.evidence.value})<br>{html.escape(s.name)} "
             f"({html.escape(s.reference)})<br>order {a.order_id}, condition {a.condition_id}"
             f"<br>zone {a.zone_id} version {a.zone_version}"
             f"<br>since {a.first_at:%Y-%m-%d %H:%M %Z}, {a.observation_count} observation(s)"
             + ("<br>raised from late data" if a.late else "")
         )
-        points.append(maps.MapPoint(x, y, label, breach=True))
+        points.append(maps.MapPoint(a.lon, a.lat, label, breach=True))
     maps.add_points(m, points, name="Open alerts", cluster=True, colour=maps.ALERT_COLOUR)
     maps.fit(m, [z.geometry for z in zones] + [Point(p.lon, p.lat) for p in points])
     legend = f"{len(points)} open alert(s) (purple) over {len(zones)} zone(s) named by orders"

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, text
 import geopandas as gpd
 import shapely
 
-from zones.judge import ZoneIndex
+from zones.judge import ZoneIndex, judge
+from zones.model import Target
 
 BUSES = (
     "cambridge-uk-bus-positions-smartcambridge/sirivm_cambridge_city_bbox_2019-10-01_0900-1000.csv"
@@ -54,6 +55,14 @@ def test_every_real_bus_fix_gets_the_same_answer_as_st_covers(
     theirs = {(int(p), int(z)) for p, z in theirs}
 
     assert ours == theirs  # the same zones for every fix, not only the same counts
+    # The full judging the API runs (distances, buffers, evidence) agrees as well.
+    targets = [Target(1, 1, i, 1, g) for i, g in enumerate(zones.geometry)]
+    j = judge(lon, lat, None, targets)
+    inside_pairs = j.status == 2
+    full = set(
+        zip(j.observation[inside_pairs].tolist(), j.target[inside_pairs].tolist(), strict=True)
+    )
+    assert full == theirs
     inside = np.zeros(len(fixes), bool)
     inside[point] = True
     assert int(inside.sum()) == len({p for p, _ in theirs})

@@ -10,9 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +18,6 @@ from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -38,10 +34,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import create_engine
 
 from service import demo
-from service.app import create_app
 from service.db.migrate import upgrade
 from service.settings import AssetSource, AuthSettings, DatabaseSettings, MapSettings, Settings
 from tests.conftest import scratch_database
+from tests.live import serve
 from zones.maps import ALERT_COLOUR, BREACH_COLOUR, CLEAR_COLOUR, ZONE_STYLE
 
 pytestmark = pytest.mark.browser
@@ -138,32 +134,8 @@ def _serve_demo(url: str) -> Iterator[str]:
         database=DatabaseSettings(url=url),
         map=MapSettings(tiles="none", assets=AssetSource.LOCAL),
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race for a "free" one
-    host, port = sock.getsockname()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", ws="none", lifespan="on")
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive():
-                pytest.fail("uvicorn stopped during start-up (see the captured log)")
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start within 30 s")
-            time.sleep(0.02)
-        with socket.create_connection((host, port), timeout=5):
-            pass  # it accepts connections
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not shut down"
+    with serve(settings) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

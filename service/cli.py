@@ -7,24 +7,34 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.settings import Settings
 from zones.errors import ZonesError
 from zones.model import Role
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+
+def _engine(settings: Settings) -> Engine:
     from service.db.engine import make_engine
 
     return make_engine(settings.database)
 
 
-def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+def _migrated(settings: Settings) -> Engine:
+    """The engine, after applying any pending migration."""
     from service.db.migrate import upgrade
 
     engine = _engine(settings)
     upgrade(engine)
     print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+    return engine
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    _migrated(settings).dispose()
     return 0
 
 
@@ -54,8 +64,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from service import demo
 
-    cmd_migrate(args, settings)
-    return demo.run(_engine(settings), reset=args.reset)
+    return demo.run(_migrated(settings), reset=args.reset)
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,8 +73,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from service.importer import import_zones
     from zones.categories import parse_category_map
 
-    cmd_migrate(args, settings)
-    with Session(_engine(settings)) as session:
+    with Session(_migrated(settings)) as session:
         done = import_zones(
             session,
             Path(args.file),

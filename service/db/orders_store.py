@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -155,9 +155,9 @@ def targets(
     return out, orders
 
 
-def civil_day(instants: Sequence[object]) -> list[date]:
+def civil_day(instants: Sequence[datetime]) -> list[date]:
     """The civil date in Great Britain of each aware instant."""
-    return [i.astimezone(CIVIL_TIME).date() for i in instants]  # type: ignore[attr-defined]
+    return [i.astimezone(CIVIL_TIME).date() for i in instants]
 
 
 def assign_device(session: Session, identifier: str, subject_id: int | None) -> tables.Device:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import square, zone_feature
+from zones.model import Role
 
 
 def test_a_zone_is_stored_and_answered_as_a_feature(officer: TestClient) -> None:
@@ -155,14 +157,14 @@ def test_the_control_room_may_not_draw_zones(control: TestClient) -> None:
     assert r.json()["error"]["code"] == "forbidden"
 
 
-def test_no_token_no_api(app: object) -> None:
-    client = TestClient(app)  # type: ignore[arg-type]
+def test_no_token_no_api(app: FastAPI) -> None:
+    client = TestClient(app)
     r = client.get("/api/v1/zones")
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "not_authenticated"
 
 
-def test_a_wrong_password_gets_no_token(officer: TestClient, users: dict) -> None:  # type: ignore[type-arg]
+def test_a_wrong_password_gets_no_token(officer: TestClient, users: dict[Role, str]) -> None:
     r = officer.post(
         "/api/v1/auth/token", data={"username": "test-officer", "password": "nope-nope"}
     )
@@ -177,8 +179,8 @@ def test_an_oversized_body_is_refused_before_parsing(officer: TestClient) -> Non
     assert r.json()["error"]["code"] == "body_too_large"
 
 
-def test_the_api_docs_load_swagger_ui_from_this_service(app: object) -> None:
-    client = TestClient(app)  # type: ignore[arg-type]
+def test_the_api_docs_load_swagger_ui_from_this_service(app: FastAPI) -> None:
+    client = TestClient(app)
     page = client.get("/docs").text
     assert "/static/npm/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn.jsdelivr.net" not in page

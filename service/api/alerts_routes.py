@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from service.api.deps import SessionDep, Viewer
-from service.api.schemas import AlertOut, ErrorResponse
+from service.api.schemas import AlertOut, ErrorResponse, EvidenceOut
 from service.api.zones_routes import parse_bbox
 from service.db import alerts_store
 from zones import model
@@ -42,6 +42,17 @@ def list_alerts(
         limit=limit,
     )
     return [alert_out(a) for a in alerts_store.search(session, f)]
+
+
+@router.get(
+    "/{alert_id}/evidence",
+    response_model=list[EvidenceOut],
+    responses={404: {"model": ErrorResponse}},
+)
+def alert_evidence(alert_id: int, session: SessionDep, user: Viewer) -> list[EvidenceOut]:
+    """Every observation counted towards the alert, by when it happened: where, how accurate,
+    who reported it, when it arrived, and the verdict against the exact zone version."""
+    return [EvidenceOut(**asdict(e)) for e in alerts_store.evidence(session, alert_id)]
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses={404: {"model": ErrorResponse}})

@@ -194,6 +194,26 @@ class DeviceOut(DeviceIn):
     id: int
 
 
+class EvidenceOut(Wire):
+    """One observation counted towards an alert, and the verdict it got."""
+
+    observation_id: int
+    kind: model.ObservationKind
+    observed_at: datetime
+    received_at: datetime
+    late: bool
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    reporter: str | None
+    device_id: str | None
+    zone_version: int
+    status: model.Status
+    distance_m: float
+    evidence: model.Evidence
+    disc_fraction_inside: float | None
+
+
 class AlertOut(Wire):
     id: int
     subject_id: int

@@ -73,6 +73,44 @@ def search(session: Session, f: AlertFilter) -> list[model.Alert]:
     return [convert.alert(row[0], row[1], row[2]) for row in session.execute(_filtered(f))]
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One observation counted towards an alert, with the verdict it got."""
+
+    observation_id: int
+    kind: str
+    observed_at: datetime
+    received_at: datetime
+    late: bool
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    reporter: str | None
+    device_id: str | None
+    zone_version: int
+    status: str
+    distance_m: float
+    evidence: str
+    disc_fraction_inside: float | None
+
+
+def evidence(session: Session, alert_id: int) -> list[Evidence]:
+    """The observations behind an alert, by when they happened, each with its verdict."""
+    get(session, alert_id)
+    o, v = tables.Observation, tables.Verdict
+    q = (
+        select(
+            o.id, o.kind, o.observed_at, o.received_at, o.late, func.ST_X(o.geom),
+            func.ST_Y(o.geom), o.accuracy_m, o.reporter, o.device_id, v.zone_version, v.status,
+            v.distance_m, v.evidence, v.disc_fraction_inside,
+        )
+        .join(v, v.observation_id == o.id)
+        .where(v.alert_id == alert_id)
+        .order_by(o.observed_at, o.id)
+    )  # fmt: skip
+    return [Evidence(*row) for row in session.execute(q)]
+
+
 def get(session: Session, alert_id: int) -> model.Alert:
     """One alert."""
     q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))

@@ -444,3 +444,30 @@ def test_a_full_batch_is_stored_whole_and_a_bigger_one_refused(
     assert session.scalar(count) == stays
     r = control.post("/api/v1/observations", json=[*fixes, fixes[0]])
     assert r.status_code == 413 and r.json()["error"]["code"] == "batch_too_large"
+
+
+def test_an_alert_lists_its_evidence_in_time_order(
+    control: TestClient, park_order: dict[str, Any]
+) -> None:
+    sid = park_order["subject"]["id"]
+    control.post("/api/v1/observations", json=[fix(sid, *PARK, 12), fix(sid, *PARK, 14)])
+    control.post("/api/v1/observations", json=[fix(sid, *east_of(*PARK, 3000), 10)])  # exit
+    sighting = check(control, sid, *PARK, time=when(13), accuracy_m=25, reporter="PC 99")
+    [stay] = [
+        a
+        for a in alerts(control, subject_id=sid)
+        if a["condition_id"] == park_order["order"]["conditions"][0]["id"]
+    ]
+    assert sighting["alert_id"] in {a["id"] for a in alerts(control, subject_id=sid)}
+    r = control.get(f"/api/v1/alerts/{stay['id']}/evidence")
+    assert r.status_code == 200
+    evidence = r.json()
+    assert [e["observed_at"][:16] for e in evidence] == sorted(
+        e["observed_at"][:16] for e in evidence
+    )
+    assert [e["kind"] for e in evidence] == ["fix", "sighting", "fix"]
+    assert {e["status"] for e in evidence} == {"inside"} and {
+        e["zone_version"] for e in evidence
+    } == {1}
+    assert evidence[1]["reporter"] == "PC 99" and evidence[1]["accuracy_m"] == 25
+    assert control.get("/api/v1/alerts/999999/evidence").json()["error"]["code"] == "unknown_alert"

@@ -52,7 +52,10 @@ def list_alerts(
 def alert_evidence(alert_id: int, session: SessionDep, user: Viewer) -> list[EvidenceOut]:
     """Every observation counted towards the alert, by when it happened: where, how accurate,
     who reported it, when it arrived, and the verdict against the exact zone version."""
-    return [EvidenceOut(**asdict(e)) for e in alerts_store.evidence(session, alert_id)]
+    return [
+        EvidenceOut(**(asdict(e) | {"distance_m": round(e.distance_m, 2)}))
+        for e in alerts_store.evidence(session, alert_id)
+    ]
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses={404: {"model": ErrorResponse}})

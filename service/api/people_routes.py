@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 
 from service.api.deps import Editor, SessionDep, Viewer
@@ -25,15 +27,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def subject_out(s: model.Subject) -> SubjectOut:
-    assert s.id is not None
-    return SubjectOut(
-        id=s.id,
-        reference=s.reference,
-        name=s.name,
-        risk_level=s.risk_level,
-        officer=s.officer,
-        unit=s.unit,
-    )
+    return SubjectOut(**asdict(s))
 
 
 def order_out(o: model.Order) -> OrderOut:

@@ -77,6 +77,8 @@ def describe_validation(errs: Sequence[Any]) -> tuple[str, str | None]:
     parts, first = [], None
     for e in errs:
         loc = tuple(e.get("loc", ()))
+        if loc[:1] == ("body",) and len(loc) > 1:
+            loc = loc[1:]  # fields of the body are named as the domain names them
         where = _field(loc)
         first = first or where
         parts.append(f"{where}: {e.get('msg')}")

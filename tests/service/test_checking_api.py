@@ -153,10 +153,10 @@ def test_an_unknown_subject_is_a_404_and_stores_nothing(
 @pytest.mark.parametrize(
     ("body", "code", "field"),
     [
-        ({"time": "2026-11-28T14:00:00"}, "validation_error", "body.time"),
+        ({"time": "2026-11-28T14:00:00"}, "validation_error", "time"),
         ({"lon": 52.2, "lat": 0.12}, "coordinates_swapped", None),
-        ({"lat": 95.0}, "validation_error", "body.lat"),
-        ({"accuracy_m": -3}, "validation_error", "body.accuracy_m"),
+        ({"lat": 95.0}, "validation_error", "lat"),
+        ({"accuracy_m": -3}, "validation_error", "accuracy_m"),
         ({"time": "2099-01-01T00:00:00+00:00"}, "invalid_observation", "time"),
     ],
 )
@@ -186,7 +186,7 @@ def test_nan_is_refused(control: TestClient, park_order: dict[str, Any]) -> None
         "/api/v1/sightings/check", content=raw, headers={"content-type": "application/json"}
     )
     assert r.status_code == 422
-    assert r.json()["error"]["field"] == "body.lon"
+    assert r.json()["error"]["field"] == "lon"
 
 
 def test_a_resent_sighting_is_stored_once(
@@ -471,3 +471,22 @@ def test_an_alert_lists_its_evidence_in_time_order(
     } == {1}
     assert evidence[1]["reporter"] == "PC 99" and evidence[1]["accuracy_m"] == 25
     assert control.get("/api/v1/alerts/999999/evidence").json()["error"]["code"] == "unknown_alert"
+
+
+def test_orders_are_in_force_by_the_civil_date_in_britain(
+    officer: TestClient, control: TestClient
+) -> None:
+    zone = officer.post("/api/v1/zones", json=zone_feature(square(*PARK))).json()
+    sid = officer.post("/api/v1/subjects", json={"reference": "T-3", "name": "July only"}).json()[
+        "id"
+    ]
+    officer.post(
+        "/api/v1/orders",
+        json={"subject_id": sid, "reference": "JULY", "starts": "2026-07-01", "ends": "2026-07-31",
+              "conditions": [{"text": "t", "zone_ids": [zone["id"]]}]},
+    )  # fmt: skip
+    # 23:30 UTC on 30 June is 00:30 on 1 July in British Summer Time: the order is in force.
+    assert check(control, sid, *PARK, time="2026-06-30T23:30:00Z")["breach"] is True
+    assert check(control, sid, *PARK, time="2026-06-30T22:30:00Z")["verdicts"] == []
+    # And 23:30 UTC on 31 July is already 1 August.
+    assert check(control, sid, *PARK, time="2026-07-31T23:30:00Z")["verdicts"] == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -142,7 +145,7 @@ def test_a_missing_name_is_named(officer: TestClient) -> None:
     del feature["properties"]["name"]
     r = officer.post("/api/v1/zones", json=feature)
     assert r.status_code == 422
-    assert r.json()["error"]["field"] == "body.properties.name"
+    assert r.json()["error"]["field"] == "properties.name"
 
 
 def test_a_bad_bbox_is_refused(officer: TestClient) -> None:
@@ -186,3 +189,40 @@ def test_the_api_docs_load_swagger_ui_from_this_service(app: FastAPI) -> None:
     assert "cdn.jsdelivr.net" not in page
     assert client.get("/static/npm/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["paths"]["/api/v1/sightings/check"]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "field"),
+    [
+        (None, "geometry"),
+        ({"type": "Polygon", "coordinates": "0.1 52.2"}, "geometry.coordinates"),
+        ({"type": "Polygon", "coordinates": [[["0.1", "52.2"]] * 4]}, "geometry.coordinates[0][0]"),
+        (
+            {"type": "Polygon", "coordinates": [[[0.1, 52.2], [0.2, 52.2], [0.1, 52.2]]]},
+            "geometry.coordinates[0]",
+        ),
+        ({"type": "MultiPolygon", "coordinates": []}, "geometry.coordinates"),
+        ({"type": "Polygon"}, "geometry.coordinates"),
+    ],
+)
+def test_malformed_geojson_is_refused_naming_the_place(
+    officer: TestClient, geometry: Any, field: str
+) -> None:
+    r = officer.post("/api/v1/zones", json=zone_feature(geometry))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"].startswith(field)
+
+
+def test_nan_inside_a_ring_is_refused(officer: TestClient) -> None:
+    raw = (
+        '{"type": "Feature", "properties": {"name": "n", "category": "park"}, "geometry": '
+        '{"type": "Polygon", "coordinates": '
+        "[[[0.1, 52.2], [NaN, 52.2], [0.2, 52.3], [0.1, 52.2]]]}}"
+    )
+    r = officer.post("/api/v1/zones", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["error"] == {
+        "code": "invalid_coordinates",
+        "message": "longitude nan is out of range or not finite",
+        "field": "geometry.coordinates[0][1]",
+    }

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from service.db import alerts_store, orders_store, tables
+from service.db import alerts_store, convert, orders_store, tables
 from service.settings import ApiSettings
 from zones import episodes, judge, model
 from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
@@ -253,9 +253,7 @@ def _place(
 ) -> tables.Alert | None:
     """Apply one verdict to its condition's episodes; the alert it opened, extended or closed."""
     alerts = by_key[(v.condition_id, v.zone_id)]
-    placement = episodes.place(
-        [alerts_store.as_episode(a) for a in alerts], obs.time, v.is_breach, gap
-    )
+    placement = episodes.place([convert.episode(a) for a in alerts], obs.time, v.is_breach, gap)
     ep = placement.episode
     if placement.action is episodes.Action.NONE or ep is None:
         return None

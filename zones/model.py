@@ -7,7 +7,7 @@ These are what the rules work on. Wire schemas (pydantic) and tables (SQLAlchemy
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from shapely.geometry.base import BaseGeometry
@@ -186,7 +186,6 @@ class Episode:
     last_at: datetime
     closed_at: datetime | None = None
     observation_count: int = 1
-    tags: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_open(self) -> bool:

@@ -34,15 +34,6 @@ def episodes(
     )
 
 
-def as_episode(row: tables.Alert) -> model.Episode:
-    return model.Episode(
-        first_at=row.first_at,
-        last_at=row.last_at,
-        closed_at=row.closed_at,
-        observation_count=row.observation_count,
-    )
-
-
 @dataclass(frozen=True)
 class AlertFilter:
     subject_id: int | None = None
@@ -53,8 +44,12 @@ class AlertFilter:
     limit: int = 500
 
 
+def _with_position() -> Select[tables.Alert, float, float]:
+    return select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
+
+
 def _filtered(f: AlertFilter) -> Select[tables.Alert, float, float]:
-    q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
+    q = _with_position()
     if f.subject_id is not None:
         q = q.where(tables.Alert.subject_id == f.subject_id)
     if f.status is not None:
@@ -113,8 +108,7 @@ def evidence(session: Session, alert_id: int) -> list[Evidence]:
 
 def get(session: Session, alert_id: int) -> model.Alert:
     """One alert."""
-    q = select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
-    found = session.execute(q.where(tables.Alert.id == alert_id)).first()
+    found = session.execute(_with_position().where(tables.Alert.id == alert_id)).first()
     if found is None:
         raise UnknownAlert(f"no alert with id {alert_id}", field="alert_id")
     return convert.alert(found[0], found[1], found[2])

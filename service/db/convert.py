@@ -56,6 +56,15 @@ def alert(row: tables.Alert, lon: float, lat: float) -> model.Alert:
     )
 
 
+def episode(row: tables.Alert) -> model.Episode:
+    return model.Episode(
+        first_at=row.first_at,
+        last_at=row.last_at,
+        closed_at=row.closed_at,
+        observation_count=row.observation_count,
+    )
+
+
 def subject(row: tables.Subject) -> model.Subject:
     return model.Subject(
         id=row.id,

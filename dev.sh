@@ -8,7 +8,20 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+fail() { printf '\033[1;31m==> failed: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# System packages are the only step that needs root: as root directly, otherwise through sudo
+# (asked for apt-get only, with DEBIAN_FRONTEND passed on the command line so that sudo's
+# default env_reset keeps it).
+apt_install() {
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+  elif command -v sudo >/dev/null; then
+    sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+  else
+    fail "these system packages are missing: $*. Install them as root (apt-get install $*), or install sudo, then run this again."
+  fi
+}
 
 system_packages() {
   local want=() mode=$1
@@ -21,8 +34,7 @@ system_packages() {
   [ "$mode" = test ] && { [ -x /usr/bin/chromium ] || want+=(chromium); }
   if [ ${#want[@]} -gt 0 ]; then
     say "installing system packages: ${want[*]}"
-    as_root apt-get update -q
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${want[@]}"
+    apt_install "${want[@]}" || fail "installing ${want[*]}"
   fi
   # PostGIS for the newest PostgreSQL server present (the private cluster uses that one).
   if [ -z "${ZONES_DATABASE_URL:-}" ]; then
@@ -30,8 +42,7 @@ system_packages() {
     major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
     if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
       say "installing PostGIS for PostgreSQL $major"
-      as_root apt-get update -q
-      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "postgresql-$major-postgis-3"
+      apt_install "postgresql-$major-postgis-3" || fail "installing postgresql-$major-postgis-3"
     fi
   fi
 }
@@ -39,11 +50,14 @@ system_packages() {
 python_env() {
   local stamp=.venv/.installed sum
   sum=$(sha256sum pyproject.toml | cut -d' ' -f1)
-  [ -x .venv/bin/python ] || { say "creating .venv"; python3 -m venv .venv; }
+  if [ ! -x .venv/bin/python ]; then
+    say "creating .venv"
+    python3 -m venv .venv || fail "creating the virtual environment .venv"
+  fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
     say "installing Python dependencies into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    .venv/bin/python -m pip install -q --upgrade pip || fail "upgrading pip in .venv"
+    .venv/bin/python -m pip install -q -e '.[dev]' || fail "installing the Python dependencies"
     echo "$sum" > "$stamp"
   fi
 }
@@ -52,7 +66,7 @@ map_assets() {
   # Leaflet and its plugins, served by the app itself (see service/assets.py).
   if ! cmp -s package-lock.json node_modules/.package-lock.stamp 2>/dev/null; then
     say "installing map assets (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    npm ci --no-audit --no-fund --loglevel=error || fail "installing the map assets (npm ci)"
     cp package-lock.json node_modules/.package-lock.stamp
   fi
 }
@@ -61,22 +75,25 @@ setup() {
   system_packages "$1"
   python_env
   map_assets
-  say "database: $(.venv/bin/zones db start)"
+  local database
+  # An assignment, not an argument of say: a failure here must stop the script.
+  database=$(.venv/bin/zones db start) || fail "starting the database (the error is above)"
+  say "database: $database"
 }
 
 case "${1:-}" in
   run)
     setup run
-    .venv/bin/zones demo
+    .venv/bin/zones demo || fail "loading the demo"
     exec .venv/bin/zones serve --host "${ZONES_HOST:-127.0.0.1}" --port "${ZONES_PORT:-8000}"
     ;;
   test)
     setup test
     say "ruff"
-    .venv/bin/ruff check .
-    .venv/bin/ruff format --check .
+    .venv/bin/ruff check . || fail "ruff check"
+    .venv/bin/ruff format --check . || fail "ruff format --check"
     say "mypy"
-    .venv/bin/mypy zones service
+    .venv/bin/mypy zones service || fail "mypy"
     say "pytest"
     shift
     exec .venv/bin/python -m pytest "$@"

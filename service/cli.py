@@ -116,13 +116,19 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db.engine import check_database
     from service.localdb import LocalCluster
 
     cluster = LocalCluster(settings.database)
-    if settings.database.url:
+    if args.action == "start":
+        # Start the private cluster (or take ZONES_DATABASE_URL), then prove it usable.
+        engine = _engine(settings)
+        try:
+            print(check_database(engine))
+        finally:
+            engine.dispose()
+    elif settings.database.url:
         print(f"ZONES_DATABASE_URL is set; the private cluster is not used ({args.action})")
-    elif args.action == "start":
-        print(cluster.ensure())
     elif args.action == "stop":
         cluster.stop()
         print("stopped")
@@ -180,11 +186,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     args = parser().parse_args(argv)
+    from service.db.engine import DatabaseUnusable
+    from service.localdb import LocalDatabaseError
+
     try:
         return int(args.func(args, Settings()))
     except ZonesError as exc:
         print(f"error ({exc.code}): {exc}", file=sys.stderr)
         return 2
+    except (LocalDatabaseError, DatabaseUnusable) as exc:
+        print(f"error (database): {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """The private PostGIS cluster: created under the project folder on first use, reused after.
 
 It serves the way an embedded database would: no port of its own (a Unix socket in the
-cluster's folder), trust authentication for local connections only, and run as the
-``postgres`` user when the command runs as root (PostgreSQL refuses to run as root).
+cluster's folder), trust authentication for local connections only. The server runs as the
+user who runs the command, or as the ``postgres`` OS user when that is root (PostgreSQL
+refuses to run as root). Every client (psql here, psycopg, Alembic, the tests) connects as
+the cluster's superuser role ``postgres``, never as a role named after the OS user, which
+does not exist in the cluster.
 ``ZONES_DATABASE_URL`` bypasses all of this.
 """
 
@@ -21,6 +24,7 @@ from service.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 SOCKET_PATH_LIMIT = 100  # sockaddr_un holds 107 bytes; leave room for ".s.PGSQL.5432"
+SUPERUSER = "postgres"  # the cluster's own superuser role, whoever runs the command
 
 
 class LocalDatabaseError(RuntimeError):
@@ -67,7 +71,7 @@ class LocalCluster:
 
     def url(self, database: str | None = None) -> str:
         """SQLAlchemy URL of a database in this cluster, over its socket."""
-        return f"postgresql+psycopg://postgres@/{database or self.name}?host={self.socket_dir}"
+        return f"postgresql+psycopg://{SUPERUSER}@/{database or self.name}?host={self.socket_dir}"
 
     def _pg(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [*_run_as(), str(_bindir() / tool), *args]
@@ -102,7 +106,7 @@ class LocalCluster:
                 "-D",
                 str(self.data),
                 "-U",
-                "postgres",
+                SUPERUSER,
                 "--auth=trust",
                 "-E",
                 "UTF8",
@@ -138,7 +142,9 @@ class LocalCluster:
         return self.url()
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
-        done = self._pg("psql", "-h", str(self.socket_dir), "-d", database, "-XAtqc", sql)
+        done = self._pg(
+            "psql", "-h", str(self.socket_dir), "-U", SUPERUSER, "-d", database, "-XAtqc", sql
+        )
         if done.returncode != 0:
             raise LocalDatabaseError(f"psql failed: {done.stderr.strip()}")
         return done.stdout.strip()

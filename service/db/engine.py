@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.localdb import database_url
@@ -21,3 +22,32 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class DatabaseUnusable(RuntimeError):
+    """The database cannot be reached, or its server has no PostGIS to offer."""
+
+
+def check_database(engine: Engine) -> str:
+    """Connect once and make sure PostGIS can be used; return a one-line description.
+
+    Run by ``zones db start`` (and so by ``./dev.sh``) so that a newcomer meets a missing
+    server or a missing PostGIS package at set-up, in one sentence, not as a failing test.
+    """
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+            postgis = connection.execute(
+                text("SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'")
+            ).scalar_one_or_none()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnusable(f"cannot connect to {where}: {reason}") from exc
+    if postgis is None:
+        major = str(version).split(".")[0]
+        raise DatabaseUnusable(
+            f"the PostgreSQL {version} server at {where} has no PostGIS extension to offer "
+            f"(on Debian: install postgresql-{major}-postgis-3)"
+        )
+    return f"{where} (PostgreSQL {version}, PostGIS {postgis} available)"

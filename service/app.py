@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,10 +18,16 @@ from service.api import (
     errors,
     observations_routes,
     people_routes,
+    places_routes,
+    stream_routes,
+    track_routes,
+    users_routes,
     zones_routes,
 )
+from service.api.deps import no_unknown_query
 from service.assets import vendor_roots
-from service.db.engine import make_engine, make_sessionmaker
+from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
+from service.events import AlertHub
 from service.pages import views
 from service.settings import AssetSource, Settings
 
@@ -89,13 +95,19 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not hasattr(app.state, "sessionmaker"):  # tests may hand in their own
-            engine = make_engine(settings.database)
-            app.state.sessionmaker = make_sessionmaker(engine)
+        if hasattr(app.state, "sessionmaker"):  # tests may hand in their own (no live events)
             yield
+            return
+        engine = make_engine(settings.database)
+        app.state.sessionmaker = make_sessionmaker(engine)
+        hub = AlertHub(listen_conninfo(engine), stream_routes.renderer(app.state.sessionmaker))
+        await hub.start()
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.stop()
             engine.dispose()
-        else:
-            yield
 
     app = FastAPI(
         title="Exclusion zones",
@@ -111,8 +123,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
 
-    api = APIRouter(prefix=API_PREFIX)
-    for module in (auth_routes, zones_routes, people_routes, observations_routes, alerts_routes):
+    # Unknown query parameters are refused on every call, never silently ignored.
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(no_unknown_query)])
+    for module in (
+        auth_routes,
+        zones_routes,
+        people_routes,
+        track_routes,
+        observations_routes,
+        stream_routes,  # /alerts/stream before /alerts/{alert_id}
+        alerts_routes,
+        places_routes,
+        users_routes,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(views.router)
@@ -144,3 +167,8 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)
     app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings from the environment: what each ``--workers`` process imports."""
+    return create_app(Settings())

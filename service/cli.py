@@ -41,11 +41,22 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from service.app import create_app
-
     cmd_migrate(args, settings)
-    print(f"serving on http://{args.host}:{args.port} (API docs at /docs)")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    print(
+        f"serving on http://{args.host}:{args.port} with {args.workers} process(es) "
+        "(API docs at /docs)"
+    )
+    # Each worker process builds the app from the environment (settings are not passed
+    # across processes); the private cluster is already started, so they share it.
+    uvicorn.run(
+        "service.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        timeout_graceful_shutdown=5,  # open alert streams never end by themselves
+    )
     return 0
 
 
@@ -58,6 +69,18 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         user = add_user(session, args.name, args.password, Role(args.role))
         session.commit()
     print(f"user {user.username} ({user.role.value}) created")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.auth import set_disabled
+
+    with Session(_engine(settings)) as session:
+        set_disabled(session, args.name, args.action == "disable")
+        session.commit()
+    print(f"user {args.name} {args.action}d")
     return 0
 
 
@@ -145,6 +168,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="apply pending migrations, then serve the app")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=cmd_migrate)
     u = sub.add_parser("user", help="manage users")
@@ -154,6 +178,10 @@ def parser() -> argparse.ArgumentParser:
     ua.add_argument("--role", required=True, choices=[r.value for r in Role])
     ua.add_argument("--password", required=True)
     ua.set_defaults(func=cmd_user)
+    for action in ("disable", "enable"):
+        ud = usub.add_parser(action, help=f"{action} a user (a disabled user's tokens stop)")
+        ud.add_argument("name")
+        ud.set_defaults(func=cmd_user_disable)
     d = sub.add_parser("demo", help="load generated demo data (Cambridge) and print the users")
     d.add_argument("--reset", action="store_true", help="delete everything first")
     d.set_defaults(func=cmd_demo)

@@ -80,8 +80,9 @@ def run(engine: Engine, *, reset: bool = False) -> int:
         if reset:
             session.execute(
                 text(
-                    "TRUNCATE verdicts, alerts, observations, devices, condition_zones, "
-                    "conditions, orders, zone_versions, zones, subjects, users "
+                    "TRUNCATE verdicts, alert_events, alert_actions, alerts, observations, "
+                    "devices, condition_zones, conditions, order_versions, orders, "
+                    "zone_versions, zones, subjects, revoked_tokens, audit_log, users "
                     "RESTART IDENTITY CASCADE"
                 )
             )
@@ -237,6 +238,8 @@ def _load(session: Session) -> None:
             30.0,
             s1,
             kind=model.ObservationKind.SIGHTING,
+            source=model.SightingSource.PUBLIC,
+            source_detail="caller by the play area",
         ),
         # A patrol sees subject 3 just inside map A's area.
         model.Observation(
@@ -246,6 +249,8 @@ def _load(session: Session) -> None:
             10.0,
             s3,
             kind=model.ObservationKind.SIGHTING,
+            source=model.SightingSource.OFFICER,
+            source_detail="patrol 4C",
         ),
         # Near St Luke's, 150 m or so from the school: inside the 200 m buffer.
         model.Observation(
@@ -255,6 +260,8 @@ def _load(session: Session) -> None:
             15.0,
             s1,
             kind=model.ObservationKind.SIGHTING,
+            source=model.SightingSource.CCTV,
+            source_detail="council camera 17",
         ),
     ]
     for sighting in sightings:

@@ -44,6 +44,8 @@ def dedup_key(obs: model.Observation, subject_id: int) -> str:
         f"{subject_id}|{obs.device_id or ''}|{obs.kind.value}|"
         f"{obs.time.astimezone(UTC).isoformat()}|{obs.lon:.7f}|{obs.lat:.7f}"
     )
+    if obs.window is not None:  # "about 3 pm" and "14:00-16:00" are different reports
+        text += "|" + "/".join(t.astimezone(UTC).isoformat() for t in obs.window)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -128,7 +130,11 @@ def _record_subject(
             "geom": f"SRID=4326;POINT({o.lon!r} {o.lat!r})",
             "accuracy_m": o.accuracy_m,
             "reporter": reporter,
-            "late": now - o.time > late_after,
+            "source": o.source.value if o.source else None,
+            "source_detail": o.source_detail,
+            "observed_from": o.window[0] if o.window else None,
+            "observed_to": o.window[1] if o.window else None,
+            "late": now - o.span[1] > late_after,
             "dedup_key": k,
         }
         for o, k in zip(obs, keys, strict=True)
@@ -161,8 +167,9 @@ def _record_subject(
         results[i].late = bool(row["late"])
         seen.add(k)
 
-    days = orders_store.civil_day([o.time for o in obs])
-    targets, orders = orders_store.targets(session, subject_id, min(days), max(days))
+    firsts = orders_store.civil_day([o.span[0] for o in obs])
+    lasts = orders_store.civil_day([o.span[1] for o in obs])
+    targets, orders = orders_store.targets(session, subject_id, min(firsts), max(lasts))
     if not targets:
         return
     in_force = {o.id: o for o in orders}
@@ -175,7 +182,9 @@ def _record_subject(
     for pos, (i, verdicts) in enumerate(
         zip(indices, j.verdicts_by_observation(targets, len(obs)), strict=True)
     ):
-        results[i].verdicts = [v for v in verdicts if in_force[v.order_id].in_force_on(days[pos])]
+        results[i].verdicts = [
+            v for v in verdicts if in_force[v.order_id].in_force_between(firsts[pos], lasts[pos])
+        ]
     _update_alerts(session, subject_id, obs, indices, results, settings)
 
 
@@ -190,9 +199,11 @@ def _update_alerts(
     gap = timedelta(seconds=settings.episode_gap_seconds)
     times = [o.time for o in obs]
     rows = alerts_store.episodes(session, subject_id, min(times) - gap, max(times) + gap)
+    # A stay is one subject in one zone of one clause, across versions of its order.
     by_key: dict[tuple[int, int], list[tables.Alert]] = defaultdict(list)
     for r in rows:
-        by_key[(r.condition_id, r.zone_id)].append(r)
+        by_key[(r.clause_id, r.zone_id)].append(r)
+    changes: dict[int, str] = {}
     open_keys = {key for key, alerts in by_key.items() if any(a.closed_at is None for a in alerts)}
     order = sorted(range(len(obs)), key=lambda p: times[p])  # by when it happened
     verdict_rows: list[dict[str, object]] = []
@@ -200,10 +211,10 @@ def _update_alerts(
         res = results[indices[pos]]
         for v in res.verdicts:
             alert = None
-            key = (v.condition_id, v.zone_id)
+            key = (v.clause, v.zone_id)
             # A clear verdict only matters to an open stay (it may end it): skip the rest cheaply.
             if (v.is_breach or key in open_keys) and not res.duplicate:
-                alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap)
+                alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap, changes)
                 if any(a.closed_at is None for a in by_key[key]):
                     open_keys.add(key)
                 else:
@@ -221,6 +232,7 @@ def _update_alerts(
                         "alert_id": alert.id if alert is not None and v.is_breach else None,
                         "order_id": v.order_id,
                         "condition_id": v.condition_id,
+                        "clause_id": v.clause,
                         "zone_id": v.zone_id,
                         "zone_version": v.zone_version,
                         "status": v.status.value,
@@ -232,6 +244,7 @@ def _update_alerts(
     session.flush()
     if verdict_rows:
         session.execute(insert(tables.Verdict), verdict_rows)
+    alerts_store.add_events(session, changes)
     # After the insert, so a fix repeated within this batch finds its twin's alerts too.
     repeated: dict[int, list[int]] = defaultdict(list)
     for i in indices:
@@ -250,9 +263,13 @@ def _place(
     late: bool,
     v: model.Verdict,
     gap: timedelta,
+    changes: dict[int, str],
 ) -> tables.Alert | None:
-    """Apply one verdict to its condition's episodes; the alert it opened, extended or closed."""
-    alerts = by_key[(v.condition_id, v.zone_id)]
+    """Apply one verdict to its condition's episodes; the alert it opened, extended or closed.
+
+    ``changes`` collects one event per alert touched (its first kind of change wins).
+    """
+    alerts = by_key[(v.clause, v.zone_id)]
     placement = episodes.place([convert.episode(a) for a in alerts], obs.time, v.is_breach, gap)
     ep = placement.episode
     if placement.action is episodes.Action.NONE or ep is None:
@@ -262,9 +279,11 @@ def _place(
             subject_id=subject_id,
             order_id=v.order_id,
             condition_id=v.condition_id,
+            clause_id=v.clause,
             zone_id=v.zone_id,
             zone_version=v.zone_version,
             status=model.AlertStatus.OPEN.value,
+            handling=model.Handling.UNHANDLED.value,
             evidence=v.evidence.value,
             first_at=ep.first_at,
             last_at=ep.last_at,
@@ -276,13 +295,16 @@ def _place(
         session.add(row)
         session.flush()
         alerts.append(row)
+        changes.setdefault(row.id, "opened")
         return row
     assert placement.index is not None
     row = alerts[placement.index]
     if placement.action is episodes.Action.CLOSE:
         row.closed_at = ep.closed_at
         row.status = model.AlertStatus.CLOSED.value
+        changes.setdefault(row.id, "closed")
         return None
+    changes.setdefault(row.id, "extended")
     row.first_at, row.last_at = ep.first_at, ep.last_at
     row.observation_count = ep.observation_count
     row.deepest_m = min(row.deepest_m, v.distance_m)

@@ -6,16 +6,25 @@ nothing here knows about HTTP.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ZonesError(Exception):
     """Base of every domain error; ``code`` is stable, ``message`` is safe for clients."""
 
     code = "zones_error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        location: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.location = location  # lon, lat of the problem, when it has a place on the map
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
@@ -81,3 +90,76 @@ class ImportFailed(ZonesError):
     """A zone file that cannot be read or holds no usable polygons."""
 
     code = "import_failed"
+
+
+class Forbidden(ZonesError):
+    """The signed-in user's role may not do this."""
+
+    code = "forbidden"
+
+
+class InvalidAlertAction(ZonesError):
+    """An action on an alert that does not fit its state or lacks what it needs."""
+
+    code = "invalid_alert_action"
+
+
+class ZoneShared(Conflict):
+    """An edit to a zone that other orders use too, made without confirming it."""
+
+    code = "zone_shared"
+
+
+class UnknownParameter(ZonesError):
+    """A query parameter the route does not take: refused, never silently ignored."""
+
+    code = "unknown_parameter"
+
+
+class NotInForce(ZonesError):
+    """Something asked of an order or condition that is not in force."""
+
+    code = "not_in_force"
+
+
+class InvalidGridReference(InvalidCoordinates):
+    """An Ordnance Survey grid reference that cannot be read, or a place off the grid."""
+
+    code = "invalid_grid_reference"
+
+    def __init__(self, message: str, *, field: str | None = "grid_ref") -> None:
+        super().__init__(message, field=field)
+
+
+class UnknownTimeZone(InvalidObservation):
+    """A time zone name the tz database does not know (e.g. "BST" rather than "Europe/London")."""
+
+    code = "unknown_time_zone"
+
+    def __init__(self, message: str, *, field: str | None = "tz") -> None:
+        super().__init__(message, field=field)
+
+
+class NonexistentLocalTime(InvalidObservation):
+    """A local time in the gap skipped when the clocks go forward."""
+
+    code = "nonexistent_local_time"
+
+    def __init__(self, message: str, *, field: str | None = "local_time") -> None:
+        super().__init__(message, field=field)
+
+
+class AmbiguousLocalTime(InvalidObservation):
+    """A local time in the hour repeated when the clocks go back; ``candidates``: both, in UTC."""
+
+    code = "ambiguous_local_time"
+
+    def __init__(
+        self,
+        message: str,
+        candidates: tuple[datetime, datetime],
+        *,
+        field: str | None = "local_time",
+    ) -> None:
+        super().__init__(message, field=field)
+        self.candidates = candidates

@@ -63,7 +63,7 @@ def _position(value: Any, where: str) -> tuple[float, float]:
     if (
         not isinstance(value, Sequence)
         or isinstance(value, str)
-        or len(value) not in (2, 3)
+        or len(value) not in (2, 3, 4)  # [lon, lat], with a height and a measure allowed
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     ):
         raise InvalidGeometry(f"a position must be [lon, lat] numbers, got {value!r}", field=where)
@@ -109,6 +109,19 @@ def _check_rings(
 
 
 _REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)\]")
+
+
+def _has_extra_dimensions(value: Any) -> bool:
+    """True when any position nested in ``value`` has more than two numbers."""
+    if isinstance(value, list) and value and isinstance(value[0], int | float):
+        return len(value) > 2
+    return isinstance(value, list) and any(_has_extra_dimensions(v) for v in value)
+
+
+def reason_location(reason: str) -> tuple[float, float] | None:
+    """The lon, lat GEOS names in an invalidity reason ('Self-intersection[x y]'), if any."""
+    m = _REASON.match(reason)
+    return (float(m["x"]), float(m["y"])) if m else None
 
 
 def explain_reason(reason: str) -> str:
@@ -176,11 +189,21 @@ def zone_geometry(
         )
     coords = geometry.get("coordinates")
     where = f"{field}.coordinates"
-    if gtype == "Polygon":
+    checked = (
         _check_rings([coords], where, single=True)
-    else:
-        _check_rings(coords, where)
-    geom = shape({"type": gtype, "coordinates": coords})
+        if gtype == "Polygon"
+        else _check_rings(coords, where)
+    )
+    # Built from the checked 2D positions: zones are areas on the ground, and a height or a
+    # measure (as GPS and KML exports carry) means nothing to them.
+    geom = shape(
+        {"type": "Polygon", "coordinates": checked[0]}
+        if gtype == "Polygon"
+        else {"type": "MultiPolygon", "coordinates": checked}
+    )
+    notes: list[str] = []
+    if _has_extra_dimensions(coords):
+        notes.append("third and fourth coordinates (height, measure) were dropped: zones are 2D")
     allx, ally = shapely.get_coordinates(geom).T
     swapped = looks_swapped(allx, ally)
     if swapped.all():
@@ -190,11 +213,14 @@ def zone_geometry(
             field=where,
         )
     if geom.is_valid:
-        return geom, []
-    problem = explain_reason(shapely.is_valid_reason(geom))
+        return geom, notes
+    reason = shapely.is_valid_reason(geom)
+    problem = explain_reason(reason)
     if not repair:
         raise InvalidGeometry(
-            f"{problem}; fix the drawing, or ask for it to be repaired (repair=true)", field=field
+            f"{problem}; fix the drawing, or ask for it to be repaired (repair=true)",
+            field=field,
+            location=reason_location(reason),
         )
     fixed = polygonal_parts(np.array([shapely.make_valid(geom)], dtype=object))[0]
     if fixed is None or fixed.is_empty:
@@ -205,4 +231,4 @@ def zone_geometry(
         f"repaired {problem}: now a {fixed.geom_type} of {parts} part(s); area "
         f"{before:,.0f} m² as drawn (signed rings), {after:,.0f} m² after repair"
     )
-    return fixed, [note]
+    return fixed, [*notes, note]

@@ -111,6 +111,9 @@ class Judgement:
                     distance_m=float(self.distance_m[r]),
                     evidence=EVIDENCE_CODES[self.evidence[r]],
                     disc_fraction_inside=None if np.isnan(frac) else frac,
+                    clause_id=t.clause_id,
+                    names=t.names,
+                    buffer_m=t.buffer_m,
                 )
             )
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
@@ -49,13 +50,56 @@ class Evidence(enum.StrEnum):
 
 
 class AlertStatus(enum.StrEnum):
+    """The stay: a fact about the subject (still inside, or left)."""
+
     OPEN = "open"
     CLOSED = "closed"
+
+
+class Handling(enum.StrEnum):
+    """What the force has done about an alert: a fact about the force, apart from the stay."""
+
+    UNHANDLED = "unhandled"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Disposition(enum.StrEnum):
+    """How an alert was resolved."""
+
+    BREACH_CONFIRMED = "breach_confirmed"
+    AUTHORISED_PRESENCE = "authorised_presence"
+    FALSE_ALARM = "false_alarm"  # GPS drift and the like
+    DATA_FAULT = "data_fault"
+    DUPLICATE = "duplicate"
+
+
+class AlertActionKind(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    NOTE = "note"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
 
 
 class ObservationKind(enum.StrEnum):
     SIGHTING = "sighting"
     FIX = "fix"
+
+
+class SightingSource(enum.StrEnum):
+    """Who saw the subject (the person who records it is always the signed-in user)."""
+
+    PUBLIC = "public"  # a member of the public
+    OFFICER = "officer"  # a police officer or patrol
+    CCTV = "cctv"
+    OTHER_AGENCY = "other_agency"  # probation, a council, ...
+    OTHER = "other"
+
+
+class OrderStatus(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"  # set aside by a court: judged against nothing from then on
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +112,7 @@ class Subject:
     risk_level: str | None = None
     officer: str | None = None
     unit: str | None = None
+    photo_ref: str | None = None  # a custody image reference, never the image itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +126,33 @@ class Zone:
     geometry: BaseGeometry
     source: str | None = None
     area_m2: float | None = None
+    reason: str | None = None  # why this version was made
+    created_by: str | None = None
+    created_at: datetime | None = None
+    superseded_at: datetime | None = None
+    drawing: dict[str, Any] | None = None  # how it was drawn: a circle's centre and radius
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """One clause of an order and the zones it names."""
+    """One clause of one version of an order, and the zones it names.
+
+    ``id`` names this very wording; ``clause_id`` stays the same across the versions of an
+    order, so a stay goes on when the order is edited while the subject is inside.
+    """
 
     id: int | None
     text: str
     zone_ids: tuple[int, ...]
     buffer_m: float = 0.0
     kind: ConditionKind = ConditionKind.EXCLUSION
+    clause_id: int | None = None
+    number: int | None = None  # its place in the order: clause 1, 2, ...
 
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """A court order on a subject; in force from ``starts`` to ``ends`` inclusive."""
+    """A version of a court order on a subject; in force from ``starts`` to ``ends``."""
 
     id: int | None
     subject_id: int
@@ -106,10 +162,27 @@ class Order:
     ends: date | None
     conditions: tuple[Condition, ...] = ()
     court: str | None = None
+    version: int = 1
+    status: OrderStatus = OrderStatus.ACTIVE
+    reason: str | None = None  # why this version was made
+    created_by: str | None = None
+    created_at: datetime | None = None
 
     def in_force_on(self, day: date) -> bool:
-        """True when ``day`` lies within the order's dates."""
-        return self.starts <= day and (self.ends is None or day <= self.ends)
+        """True when ``day`` lies within the order's dates and it has not been revoked."""
+        return (
+            self.status is OrderStatus.ACTIVE
+            and self.starts <= day
+            and (self.ends is None or day <= self.ends)
+        )
+
+    def in_force_between(self, first: date, last: date) -> bool:
+        """True when the order is in force on any day from ``first`` to ``last``."""
+        return (
+            self.status is OrderStatus.ACTIVE
+            and self.starts <= last
+            and (self.ends is None or self.ends >= first)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +196,26 @@ class Observation:
     subject_id: int | None = None
     device_id: str | None = None
     kind: ObservationKind = ObservationKind.FIX
+    source: SightingSource | None = None
+    source_detail: str | None = None
+    # A report like "about 3 pm": the window it happened in (``time`` is its middle).
+    window: tuple[datetime, datetime] | None = None
+
+    @property
+    def span(self) -> tuple[datetime, datetime]:
+        """The instants the observation may have happened at: its window, or its time."""
+        return self.window if self.window is not None else (self.time, self.time)
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What a target is called by people: the order, the clause and the zone."""
+
+    order_reference: str
+    order_type: OrderType
+    clause_number: int
+    clause_text: str
+    zone_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +228,13 @@ class Target:
     zone_version: int
     geometry: BaseGeometry
     buffer_m: float = 0.0
+    clause_id: int | None = None  # defaults to condition_id
+    names: Names | None = None
+
+    @property
+    def clause(self) -> int:
+        """The clause across order versions (the key of a stay)."""
+        return self.condition_id if self.clause_id is None else self.clause_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,16 +249,24 @@ class Verdict:
     distance_m: float  # to the zone's boundary: negative inside, positive outside
     evidence: Evidence
     disc_fraction_inside: float | None = None  # share of the accuracy disc inside the area
+    clause_id: int | None = None
+    names: Names | None = None
+    buffer_m: float = 0.0
 
     @property
     def is_breach(self) -> bool:
         """The reported position lies within the condition's area (zone plus buffer)."""
         return self.status is not Status.OUTSIDE
 
+    @property
+    def clause(self) -> int:
+        """The clause across order versions (the key of a stay)."""
+        return self.condition_id if self.clause_id is None else self.clause_id
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One breach episode of a subject in one zone version of one condition."""
+    """One breach episode of a subject in one zone version of one condition, and its handling."""
 
     id: int
     subject_id: int
@@ -176,6 +284,29 @@ class Alert:
     deepest_m: float  # the most negative distance to the zone's boundary seen in the stay
     lon: float  # where the stay was first seen
     lat: float
+    handling: Handling = Handling.UNHANDLED
+    assigned_to: str | None = None
+    disposition: Disposition | None = None
+    handled_at: datetime | None = None
+    subject_reference: str | None = None
+    subject_name: str | None = None
+    names: Names | None = None
+    buffer_m: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAction:
+    """One thing a person did about an alert, as its history shows it."""
+
+    id: int | None
+    alert_id: int
+    action: AlertActionKind
+    by: str
+    at: datetime | None
+    handling_after: Handling
+    note: str | None = None
+    assignee: str | None = None
+    disposition: Disposition | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,64 +1,150 @@
-"""The alert list supervisors filter, and single alerts."""
+"""The alert list supervisors filter, single alerts, their evidence and their handling."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from service.api.deps import SessionDep, Viewer
-from service.api.schemas import AlertOut, ErrorResponse, EvidenceOut
+from service.api import out
+from service.api.deps import Handler, SessionDep, Viewer
+from service.api.schemas import (
+    AlertActed,
+    AlertActionIn,
+    AlertActionOut,
+    AlertOut,
+    ErrorResponse,
+    EvidenceOut,
+)
 from service.api.zones_routes import parse_bbox
-from service.db import alerts_store
+from service.auth import user_exists
+from service.db import alerts_store, audit_store
 from zones import model
+from zones.errors import InvalidAlertAction
+from zones.localtime import describe_local
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorResponse},
+    404: {"model": ErrorResponse},
+    409: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
 
 
-def alert_out(a: model.Alert) -> AlertOut:
-    return AlertOut(**(asdict(a) | {"deepest_m": round(a.deepest_m, 2)}))
-
-
-@router.get("", response_model=list[AlertOut], responses={422: {"model": ErrorResponse}})
+@router.get("", response_model=list[AlertOut], responses=ERRORS)
 def list_alerts(
     session: SessionDep,
     user: Viewer,
     subject_id: int | None = None,
-    status: model.AlertStatus | None = None,
+    status: Annotated[
+        model.AlertStatus | None, Query(description="The stay: open (still inside) or closed")
+    ] = None,
+    handling: Annotated[
+        list[model.Handling] | None,
+        Query(description="What the force has done: repeat for several (unhandled first...)"),
+    ] = None,
+    disposition: model.Disposition | None = None,
+    order_type: model.OrderType | None = None,
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AlertOut]:
-    """Alerts, newest first, filtered by subject, status, time range (overlap) and bbox."""
+    """Alerts, newest first, filtered by subject, stay, handling, disposition, order type,
+    time range (overlap) and bbox; each names its subject, order, clause and zone."""
     f = alerts_store.AlertFilter(
         subject_id=subject_id,
         status=status,
+        handling=tuple(handling or ()),
+        disposition=disposition,
+        order_type=order_type,
         since=since,
         until=until,
         bbox=parse_bbox(bbox) if bbox else None,
         limit=limit,
     )
-    return [alert_out(a) for a in alerts_store.search(session, f)]
+    return [out.alert(a) for a in alerts_store.search(session, f)]
 
 
-@router.get(
-    "/{alert_id}/evidence",
-    response_model=list[EvidenceOut],
-    responses={404: {"model": ErrorResponse}},
-)
+@router.get("/{alert_id}/evidence", response_model=list[EvidenceOut], responses=ERRORS)
 def alert_evidence(alert_id: int, session: SessionDep, user: Viewer) -> list[EvidenceOut]:
     """Every observation counted towards the alert, by when it happened: where, how accurate,
-    who reported it, when it arrived, and the verdict against the exact zone version."""
+    who reported it and from what source, when it arrived, and the verdict against the exact
+    zone version and clause wording."""
+    alert, items = alerts_store.evidence(session, alert_id)
+    audit_store.record(session, user.username, "alert.evidence", "alert", alert_id)
+    session.commit()
     return [
-        EvidenceOut(**(asdict(e) | {"distance_m": round(e.distance_m, 2)}))
-        for e in alerts_store.evidence(session, alert_id)
+        EvidenceOut(
+            observation_id=e.observation_id,
+            kind=model.ObservationKind(e.kind),
+            observed_at=e.observed_at,
+            observed_local=describe_local(e.observed_at),
+            received_at=e.received_at,
+            late=e.late,
+            lon=e.lon,
+            lat=e.lat,
+            accuracy_m=e.accuracy_m,
+            reporter=e.reporter,
+            source=model.SightingSource(e.source) if e.source else None,
+            source_detail=e.source_detail,
+            device_id=e.device_id,
+            subject_reference=alert.subject_reference,
+            subject_name=alert.subject_name,
+            order_reference=e.order_reference,
+            order_type=model.OrderType(e.order_type),
+            clause_text=e.clause_text,
+            zone_id=e.zone_id,
+            zone_name=e.zone_name,
+            zone_version=e.zone_version,
+            status=model.Status(e.status),
+            distance_m=round(e.distance_m, 2),
+            evidence=model.Evidence(e.evidence),
+            disc_fraction_inside=e.disc_fraction_inside,
+        )
+        for e in items
     ]
 
 
-@router.get("/{alert_id}", response_model=AlertOut, responses={404: {"model": ErrorResponse}})
+@router.get("/{alert_id}/history", response_model=list[AlertActionOut], responses=ERRORS)
+def alert_history(alert_id: int, session: SessionDep, user: Viewer) -> list[AlertActionOut]:
+    """What people did about the alert, oldest first: who, when, what and their note."""
+    alerts_store.get(session, alert_id)
+    return [out.alert_action(a) for a in alerts_store.history(session, alert_id)]
+
+
+@router.post("/{alert_id}/actions", response_model=AlertActed, responses=ERRORS)
+def act_on_alert(
+    alert_id: int, body: AlertActionIn, session: SessionDep, user: Handler
+) -> AlertActed:
+    """Acknowledge, assign (``assignee``: a user name), note, resolve (``disposition``) or
+    reopen (supervisors, with a ``note``) an alert. The stay and the handling are apart: an
+    alert stays unhandled until a person acts, whether or not the subject has left."""
+    if body.assignee is not None and not user_exists(session, body.assignee):
+        raise InvalidAlertAction(f"no active user {body.assignee!r}", field="assignee")
+    action = alerts_store.act(
+        session,
+        alert_id,
+        body.action,
+        user.username,
+        user.role,
+        note=body.note,
+        assignee=body.assignee,
+        disposition=body.disposition,
+    )
+    audit_store.record(
+        session, user.username, f"alert.{body.action.value}", "alert", alert_id,
+        detail={"disposition": body.disposition.value if body.disposition else None},
+    )  # fmt: skip
+    session.commit()
+    return AlertActed(
+        alert=out.alert(alerts_store.get(session, alert_id)), action=out.alert_action(action)
+    )
+
+
+@router.get("/{alert_id}", response_model=AlertOut, responses=ERRORS)
 def get_alert(alert_id: int, session: SessionDep, user: Viewer) -> AlertOut:
     """One alert, naming the order, clause and exact zone version it was judged against."""
-    return alert_out(alerts_store.get(session, alert_id))
+    return out.alert(alerts_store.get(session, alert_id))

@@ -1,4 +1,4 @@
-"""Logging in: username and password for a bearer token."""
+"""Logging in (username and password for a bearer token) and out (the token stops working)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import CurrentUser, SessionDep, SettingsDep
 from service.api.schemas import ErrorResponse, Token
-from service.auth import authenticate, issue_token
+from service.auth import authenticate, issue_token, revoke
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -27,3 +27,11 @@ def token(
         role=user.role,
         expires_in=settings.auth.token_minutes * 60,
     )
+
+
+@router.post("/logout", status_code=204, responses={401: {"model": ErrorResponse}})
+def logout(session: SessionDep, user: CurrentUser) -> None:
+    """End this token (or page session) now: it is refused from here on, and alert streams
+    opened with it close."""
+    revoke(session, user)
+    session.commit()

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.auth import Forbidden, NotAuthenticated
+from service.auth import NotAuthenticated, UnknownUser
 from zones import errors
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,11 @@ STATUS: dict[type[errors.ZonesError], int] = {
     EmptyBatch: 422,
     BatchTooLarge: 413,
     errors.Conflict: 409,
+    errors.InvalidAlertAction: 409,
+    errors.UnknownParameter: 400,
+    UnknownUser: 422,
     NotAuthenticated: 401,
-    Forbidden: 403,
+    errors.Forbidden: 403,
     BodyTooLarge: 413,
     errors.ZonesError: 400,
 }

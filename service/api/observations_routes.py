@@ -1,14 +1,16 @@
-"""Sightings checked at once, batches of fixes from trackers, and devices."""
+"""Sightings checked at once, batches of fixes from trackers, devices, and the helpers a
+sighting form needs: grid references and local times."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
-from pydantic import TypeAdapter, ValidationError
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import NaiveDatetime, TypeAdapter, ValidationError
 
 from service import monitoring
+from service.api import out
 from service.api.deps import Checker, Editor, Feeder, SessionDep, SettingsDep
 from service.api.errors import BatchTooLarge, EmptyBatch, describe_validation, error_body
 from service.api.schemas import (
@@ -19,14 +21,27 @@ from service.api.schemas import (
     ErrorResponse,
     FixIn,
     FixResult,
+    GridRefOut,
+    JudgedAgainst,
+    PositionOut,
     SightingIn,
     SightingResult,
-    VerdictOut,
+    TimeOptions,
+    WhenOut,
 )
 from service.db import orders_store
-from zones import model
-from zones.errors import InvalidObservation, ZonesError
+from zones import explain, model
+from zones.crs import in_great_britain
+from zones.errors import (
+    AmbiguousLocalTime,
+    InvalidGridReference,
+    InvalidObservation,
+    NonexistentLocalTime,
+    ZonesError,
+)
 from zones.geometry import check_position
+from zones.gridref import grid_reference_of, parse_grid_reference
+from zones.localtime import describe_local, resolve_local, time_zone
 
 router = APIRouter(tags=["observations"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -35,38 +50,79 @@ ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorResponse},
 }
 CLOCK_SKEW = timedelta(minutes=5)  # a fix "from the future" beyond this is a device clock fault
+LONGEST_WINDOW = timedelta(hours=24)
+NEAREST_M = 1000.0
 _fix = TypeAdapter(FixIn)
 
 
-def _observation(
-    p: FixIn | SightingIn, kind: model.ObservationKind, now: datetime
-) -> model.Observation:
+def _not_future(instant: datetime, now: datetime, field: str) -> None:
+    if instant - now > CLOCK_SKEW:
+        raise InvalidObservation(f"time {instant.isoformat()} is in the future", field=field)
+
+
+def _fix_observation(p: FixIn, now: datetime) -> model.Observation:
     check_position(p.lon, p.lat)
-    if p.time - now > CLOCK_SKEW:
-        raise InvalidObservation(f"time {p.time.isoformat()} is in the future", field="time")
+    _not_future(p.time, now, "time")
     return model.Observation(
         lon=p.lon,
         lat=p.lat,
         time=p.time.astimezone(UTC),
         accuracy_m=p.accuracy_m,
         subject_id=p.subject_id,
-        device_id=getattr(p, "device_id", None),
-        kind=kind,
+        device_id=p.device_id,
+        kind=model.ObservationKind.FIX,
     )
 
 
-def _verdict(v: model.Verdict) -> VerdictOut:
-    return VerdictOut(
-        order_id=v.order_id,
-        condition_id=v.condition_id,
-        zone_id=v.zone_id,
-        zone_version=v.zone_version,
-        status=v.status,
-        distance_m=round(v.distance_m, 2),
-        evidence=v.evidence,
-        disc_fraction_inside=None
-        if v.disc_fraction_inside is None
-        else round(v.disc_fraction_inside, 4),
+def _place(body: SightingIn) -> tuple[float, float, float | None, str]:
+    """Longitude, latitude, accuracy and how the place was given."""
+    if body.grid_ref is not None:
+        square = parse_grid_reference(body.grid_ref, field="grid_ref")
+        lon, lat = square.lon_lat()
+        accuracy = body.accuracy_m if body.accuracy_m is not None else square.half_diagonal_m
+        return lon, lat, accuracy, "grid_ref"
+    assert body.lon is not None and body.lat is not None
+    check_position(body.lon, body.lat)
+    return body.lon, body.lat, body.accuracy_m, "lonlat"
+
+
+def _span(body: SightingIn, now: datetime) -> tuple[datetime, datetime]:
+    """When it happened: an instant (start == end) or a window, in UTC."""
+    if body.local_time is not None:
+        start = resolve_local(body.local_time, body.time_zone, field="local_time")
+        end = (
+            resolve_local(body.local_time_to, body.time_zone, field="local_time_to")
+            if body.local_time_to is not None
+            else start
+        )
+        end_field = "local_time_to"
+    else:
+        assert body.time is not None
+        start = body.time.astimezone(UTC)
+        end = body.time_to.astimezone(UTC) if body.time_to is not None else start
+        end_field = "time_to"
+    if end < start:
+        raise InvalidObservation("the window must end after it starts", field=end_field)
+    if end - start > LONGEST_WINDOW:
+        raise InvalidObservation("a window is at most 24 hours long", field=end_field)
+    _not_future(end, now, end_field if end != start else "time")
+    return start, end
+
+
+def _grid_ref(lon: float, lat: float) -> str | None:
+    if not bool(in_great_britain(lon, lat)):
+        return None
+    try:
+        return grid_reference_of(lon, lat, 10)
+    except InvalidGridReference:
+        return None
+
+
+def _ranked(verdicts: list[model.Verdict]) -> list[model.Verdict]:
+    """Breaches first, then possible ones, then by distance to the area."""
+    return sorted(
+        verdicts,
+        key=lambda v: (not v.is_breach, v.evidence is model.Evidence.NONE, v.distance_m),
     )
 
 
@@ -76,24 +132,127 @@ def check_sighting(
 ) -> SightingResult:
     """Store a reported sighting and judge it at once against every condition in force.
 
-    ``breach`` is true when the reported position lies in a zone or its buffer; each verdict
-    says how sure that is given ``accuracy_m`` (``evidence``, ``disc_fraction_inside``).
+    The place is ``lon``/``lat`` or an OS ``grid_ref``; the time is ``time`` (with a UTC
+    offset) or ``local_time`` in ``time_zone``, optionally a window up to ``time_to`` /
+    ``local_time_to``. The answer says plainly whether anything was in force
+    (``judged_against``), the ``outcome``, one ``summary`` sentence, every verdict named as
+    people name things, and the zones of the subject's conditions within 1 km.
     """
-    obs = _observation(body, model.ObservationKind.SIGHTING, datetime.now(UTC))
-    [rec] = monitoring.record(session, [obs], settings.api, reporter=body.reporter or user.username)
+    now = datetime.now(UTC)
+    subject = orders_store.get_subject(session, body.subject_id)
+    lon, lat, accuracy, given_as = _place(body)
+    start, end = _span(body, now)
+    middle = start + (end - start) / 2
+    obs = model.Observation(
+        lon=lon,
+        lat=lat,
+        time=middle,
+        accuracy_m=accuracy,
+        subject_id=body.subject_id,
+        kind=model.ObservationKind.SIGHTING,
+        source=body.source,
+        source_detail=(body.source_detail or "").strip() or None,
+        window=(start, end) if end > start else None,
+    )
+    [rec] = monitoring.record(session, [obs], settings.api, reporter=user.username, now=now)
     if rec.error is not None:
         raise rec.error
     session.commit()
     assert rec.observation_id is not None
+    verdicts = _ranked(rec.verdicts)
+    local = describe_local(middle)
+    if end > start:
+        local = f"between {describe_local(start)} and {describe_local(end)}"
+    summary, outcome = explain.sighting(subject, verdicts, accuracy, local)
     return SightingResult(
         observation_id=rec.observation_id,
-        breach=any(v.is_breach for v in rec.verdicts),
-        possible_breach=any(v.evidence is not model.Evidence.NONE for v in rec.verdicts),
+        outcome=outcome,
+        summary=summary,
+        breach=any(v.is_breach for v in verdicts),
+        possible_breach=any(v.evidence is not model.Evidence.NONE for v in verdicts),
         duplicate=rec.duplicate,
         late=rec.late,
-        verdicts=[_verdict(v) for v in rec.verdicts],
+        subject=out.subject_ref(subject),
+        position=PositionOut(
+            lon=lon,
+            lat=lat,
+            accuracy_m=None if accuracy is None else round(accuracy, 2),
+            grid_ref=_grid_ref(lon, lat),
+            given_as="grid_ref" if given_as == "grid_ref" else "lonlat",
+        ),
+        when=WhenOut(
+            time=middle,
+            local=local,
+            window_from=start if end > start else None,
+            window_to=end if end > start else None,
+        ),
+        source=body.source,
+        source_detail=obs.source_detail,
+        reporter=user.username,
+        judged_against=JudgedAgainst(
+            in_force=bool(verdicts),
+            orders=len({v.order_id for v in verdicts}),
+            conditions=len({v.condition_id for v in verdicts}),
+            zones=len({v.zone_id for v in verdicts}),
+        ),
+        verdicts=[out.verdict(v, subject, accuracy) for v in verdicts],
+        nearest=[
+            out.verdict(v, subject, accuracy)
+            for v in sorted(verdicts, key=lambda v: v.distance_m)
+            if v.distance_m <= NEAREST_M
+        ],
         alert_id=rec.alert_ids[0] if rec.alert_ids else None,
         alert_ids=rec.alert_ids,
+    )
+
+
+@router.get("/gridref", response_model=GridRefOut, responses=ERRORS)
+def grid_reference(
+    ref: Annotated[str, Query(min_length=1, max_length=40, examples=["TL 451 583"])],
+    user: Checker,
+) -> GridRefOut:
+    """An Ordnance Survey grid reference as a position: the centre of its square, with half
+    the square's diagonal as its accuracy (a 6-figure reference: a 100 m square, ~71 m)."""
+    square = parse_grid_reference(ref, field="ref")
+    lon, lat = square.lon_lat()
+    return GridRefOut(
+        grid_ref=str(square),
+        easting=square.centre_easting,
+        northing=square.centre_northing,
+        size_m=square.size_m,
+        lon=round(lon, 7),
+        lat=round(lat, 7),
+        accuracy_m=round(square.half_diagonal_m, 2),
+    )
+
+
+@router.get("/time/local", response_model=TimeOptions, responses=ERRORS)
+def local_time_options(
+    local_time: NaiveDatetime,
+    user: Checker,
+    time_zone_name: Annotated[str, Query(alias="time_zone", max_length=64)] = "Europe/London",
+) -> TimeOptions:
+    """The instants a local civil time names: one, two (the hour repeated when the clocks go
+    back) or none (the hour skipped when they go forward), so a form can ask which."""
+    zone = time_zone(time_zone_name, field="time_zone")
+    try:
+        instants = [resolve_local(local_time, time_zone_name)]
+        status, message = "ok", "this local time happened once"
+    except AmbiguousLocalTime as exc:
+        instants, status, message = list(exc.candidates), "ambiguous", exc.message
+    except NonexistentLocalTime as exc:
+        instants, status, message = [], "nonexistent", exc.message
+    labels = [
+        f"{i.astimezone(zone):%H:%M} {i.astimezone(zone).tzname()} ({i:%H:%M} UTC)"
+        for i in instants
+    ]
+    return TimeOptions(
+        local_time=local_time,
+        time_zone=time_zone_name,
+        status=status,  # type: ignore[arg-type]
+        instants=instants,
+        labels=labels,
+        message=message,
     )
 
 
@@ -138,7 +297,7 @@ def post_observations(
     results = [FixResult(index=i, status="rejected") for i in range(len(fixes))]
     for i, raw in enumerate(fixes):
         try:
-            good.append(_observation(_fix.validate_python(raw), model.ObservationKind.FIX, now))
+            good.append(_fix_observation(_fix.validate_python(raw), now))
             where.append(i)
         except ValidationError as exc:
             message, field = describe_validation(exc.errors())

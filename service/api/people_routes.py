@@ -1,22 +1,28 @@
-"""Subjects and their orders (with the conditions and zones of each clause)."""
+"""Subjects and their orders (versioned, with the conditions and zones of each clause)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
+from service import zone_copies
+from service.api import out
 from service.api.deps import Editor, SessionDep, Viewer
 from service.api.schemas import (
-    ConditionOut,
     ErrorResponse,
+    OrderEdit,
     OrderIn,
     OrderOut,
     SubjectIn,
     SubjectOut,
+    ZoneFeatureIn,
+    ZoneFeatureOut,
 )
-from service.db import orders_store
+from service.api.zones_routes import Repair, draft, require_reason
+from service.db import audit_store, orders_store
 from zones import model
+from zones.errors import ZonesError
 
 router = APIRouter(tags=["subjects and orders"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -26,64 +32,61 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def subject_out(s: model.Subject) -> SubjectOut:
-    return SubjectOut(**asdict(s))
-
-
-def order_out(o: model.Order) -> OrderOut:
-    assert o.id is not None
-    return OrderOut(
-        id=o.id,
-        subject_id=o.subject_id,
-        reference=o.reference,
-        type=o.type,
-        court=o.court,
-        starts=o.starts,
-        ends=o.ends,
-        conditions=[
-            ConditionOut(
-                id=c.id or 0,
-                text=c.text,
-                zone_ids=list(c.zone_ids),
-                buffer_m=c.buffer_m,
-                kind=c.kind,
-            )
-            for c in o.conditions
-        ],
-    )
-
-
 @router.post("/subjects", status_code=201, response_model=SubjectOut, responses=ERRORS)
 def create_subject(body: SubjectIn, session: SessionDep, user: Editor) -> SubjectOut:
     """Record a person under management; ``reference`` is unique (e.g. a PNC reference)."""
     subject = orders_store.create_subject(session, model.Subject(None, **body.model_dump()))
+    audit_store.record(session, user.username, "subject.create", "subject", subject.id)
     session.commit()
-    return subject_out(subject)
+    return out.subject(subject)
 
 
-@router.get("/subjects", response_model=list[SubjectOut])
-def list_subjects(session: SessionDep, user: Viewer) -> list[SubjectOut]:
-    """Every subject."""
-    return [subject_out(s) for s in orders_store.list_subjects(session)]
+@router.get("/subjects", response_model=list[SubjectOut], responses=ERRORS)
+def list_subjects(
+    session: SessionDep,
+    user: Viewer,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Part of a reference or a name, any case (exact references first)",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5_000)] = 500,
+) -> list[SubjectOut]:
+    """Subjects: all, or those whose reference or name contains ``q``."""
+    return [out.subject(s) for s in orders_store.list_subjects(session, q, limit)]
 
 
 @router.get("/subjects/{subject_id}", response_model=SubjectOut, responses=ERRORS)
 def get_subject(subject_id: int, session: SessionDep, user: Viewer) -> SubjectOut:
     """One subject."""
-    return subject_out(orders_store.get_subject(session, subject_id))
+    return out.subject(orders_store.get_subject(session, subject_id))
+
+
+@router.put("/subjects/{subject_id}", response_model=SubjectOut, responses=ERRORS)
+def edit_subject(subject_id: int, body: SubjectIn, session: SessionDep, user: Editor) -> SubjectOut:
+    """Change a subject's details."""
+    before = orders_store.get_subject(session, subject_id)
+    subject = orders_store.update_subject(session, model.Subject(subject_id, **body.model_dump()))
+    changed = sorted(k for k, v in body.model_dump().items() if getattr(before, k) != v)
+    audit_store.record(
+        session, user.username, "subject.edit", "subject", subject_id, detail={"fields": changed}
+    )
+    session.commit()
+    return out.subject(subject)
 
 
 @router.get("/subjects/{subject_id}/orders", response_model=list[OrderOut], responses=ERRORS)
 def subject_orders(subject_id: int, session: SessionDep, user: Viewer) -> list[OrderOut]:
-    """A subject's orders with their conditions."""
+    """A subject's orders (current versions) with their conditions."""
     orders_store.get_subject(session, subject_id)
-    return [order_out(o) for o in orders_store.orders_of(session, subject_id)]
+    return [out.order(o) for o in orders_store.orders_of(session, subject_id)]
 
 
-@router.post("/orders", status_code=201, response_model=OrderOut, responses=ERRORS)
-def create_order(body: OrderIn, session: SessionDep, user: Editor) -> OrderOut:
-    """Record a court order and its conditions, each naming the zones it excludes."""
-    order = model.Order(
+def _order(body: OrderIn | OrderEdit) -> model.Order:
+    return model.Order(
         id=None,
         subject_id=body.subject_id,
         reference=body.reference,
@@ -91,22 +94,87 @@ def create_order(body: OrderIn, session: SessionDep, user: Editor) -> OrderOut:
         starts=body.starts,
         ends=body.ends,
         court=body.court,
+        status=body.status if isinstance(body, OrderEdit) else model.OrderStatus.ACTIVE,
         conditions=tuple(
-            model.Condition(None, c.text, tuple(c.zone_ids), c.buffer_m) for c in body.conditions
+            model.Condition(None, c.text, tuple(c.zone_ids), c.buffer_m, clause_id=c.clause_id)
+            for c in body.conditions
         ),
     )
-    stored = orders_store.create_order(session, order, user=user.username)
+
+
+@router.post("/orders", status_code=201, response_model=OrderOut, responses=ERRORS)
+def create_order(body: OrderIn, session: SessionDep, user: Editor) -> OrderOut:
+    """Record a court order and its conditions, each naming the zones it excludes."""
+    if any(c.clause_id is not None for c in body.conditions):
+        raise ZonesError("a new order has no clauses yet: leave clause_id out", field="conditions")
+    stored = orders_store.create_order(session, _order(body), user=user.username)
+    audit_store.record(session, user.username, "order.create", "order", stored.id)
     session.commit()
-    return order_out(stored)
+    return out.order(stored)
 
 
 @router.get("/orders", response_model=list[OrderOut])
 def list_orders(session: SessionDep, user: Viewer) -> list[OrderOut]:
-    """Every order."""
-    return [order_out(o) for o in orders_store.list_orders(session)]
+    """Every order, at its current version."""
+    return [out.order(o) for o in orders_store.list_orders(session)]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)
-def get_order(order_id: int, session: SessionDep, user: Viewer) -> OrderOut:
-    """One order with its conditions."""
-    return order_out(orders_store.get_order(session, order_id))
+def get_order(
+    order_id: int, session: SessionDep, user: Viewer, version: int | None = None
+) -> OrderOut:
+    """One order with its conditions, at its current version or at ``version``."""
+    return out.order(orders_store.get_order(session, order_id, version))
+
+
+@router.get("/orders/{order_id}/versions", response_model=list[OrderOut], responses=ERRORS)
+def order_versions(order_id: int, session: SessionDep, user: Viewer) -> list[OrderOut]:
+    """Every version of an order, oldest first, with who made it, when and why."""
+    return [out.order(o) for o in orders_store.order_versions(session, order_id)]
+
+
+@router.put("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)
+def edit_order(order_id: int, body: OrderEdit, session: SessionDep, user: Editor) -> OrderOut:
+    """Store an edit as a new version; the clauses earlier alerts cite stay as they were.
+
+    Give each condition that is a new wording of an existing clause its ``clause_id``; a
+    condition without one is a new clause. ``reason`` is required.
+    """
+    edited = orders_store.edit_order(
+        session, order_id, _order(body), user.username, body.reason.strip()
+    )
+    audit_store.record(
+        session, user.username, "order.edit", "order", order_id, reason=body.reason,
+        detail={"version": edited.version},
+    )  # fmt: skip
+    session.commit()
+    return out.order(edited)
+
+
+@router.post(
+    "/orders/{order_id}/zones/{zone_id}/copy",
+    status_code=201,
+    response_model=ZoneFeatureOut,
+    responses=ERRORS,
+)
+def copy_zone_for_order(
+    order_id: int,
+    zone_id: int,
+    body: ZoneFeatureIn,
+    session: SessionDep,
+    user: Editor,
+    repair: Repair = False,
+) -> ZoneFeatureOut:
+    """Store the edited shape as a new zone used by this order alone (a new order version);
+    the other orders that use ``zone_id`` keep it as it is. ``properties.reason`` is required."""
+    require_reason(body)
+    zone, notes = draft(body, repair)
+    copied, edited = zone_copies.copy_for_order(
+        session, order_id, zone_id, zone, notes, user.username
+    )
+    audit_store.record(
+        session, user.username, "zone.copy_for_order", "zone", copied.id, reason=zone.reason,
+        detail={"from_zone": zone_id, "order": order_id, "order_version": edited.version},
+    )  # fmt: skip
+    session.commit()
+    return out.zone(copied, notes)

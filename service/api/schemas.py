@@ -1,26 +1,33 @@
-"""Wire schemas: what clients send and receive. Domain objects never go on the wire directly."""
+"""Wire schemas: what clients send and receive. Domain objects never go on the wire directly.
+
+Requests are strict: an unknown field is refused (422) rather than ignored, because a field
+a client believes it set but the server dropped is worse than an error.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime, model_validator
 from pydantic.config import JsonDict
 
 from zones import model
 
 
 class Wire(BaseModel):
-    """Strict numbers: NaN and infinity are refused wherever a float is read."""
+    """Strict numbers (NaN and infinity refused) and no unknown fields."""
 
-    model_config = ConfigDict(allow_inf_nan=False, extra="ignore")
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
 
 
 class ErrorBody(Wire):
     code: str = Field(description="Stable machine-readable error code")
     message: str = Field(description="What is wrong, safe to show a user")
     field: str | None = Field(default=None, description="Where in the request the problem is")
+    location: list[float] | None = Field(
+        default=None, description="[lon, lat] of the problem on the map, when it has one"
+    )
 
 
 class ErrorResponse(Wire):
@@ -47,30 +54,67 @@ GEOMETRY_DOC: JsonDict = {
 }
 
 
+class Drawing(Wire):
+    """How a zone was drawn, kept beside its polygon: a circle's centre and radius."""
+
+    shape: Literal["circle", "rectangle", "polygon"]
+    center: tuple[float, float] | None = Field(default=None, description="[lon, lat]")
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _circle(self) -> Drawing:
+        if self.shape == "circle" and (self.center is None or self.radius_m is None):
+            raise ValueError("a circle needs its center and radius_m")
+        return self
+
+
 class ZoneProperties(Wire):
     name: str = Field(min_length=1, max_length=300)
     category: str = Field(min_length=1, max_length=60, examples=["park", "school", "drawn"])
     source: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why this version is made: required when editing a zone",
+    )
+    drawing: Drawing | None = None
 
 
 class ZoneFeatureIn(Wire):
-    """A zone as a GeoJSON Feature."""
+    """A zone as a GeoJSON Feature (a Feature's own ``id`` and ``bbox`` may come along)."""
 
     type: Literal["Feature"]
     geometry: dict[str, Any] = Field(json_schema_extra=GEOMETRY_DOC)
     properties: ZoneProperties
+    id: int | str | None = Field(default=None, description="Ignored: the server names zones")
+    bbox: list[float] | None = Field(default=None, description="Ignored: computed on output")
 
 
-class ZoneFeatureOut(Wire):
+class ZoneFeatureOut(BaseModel):
     type: Literal["Feature"] = "Feature"
     id: int
     geometry: dict[str, Any]
     properties: dict[str, Any]
 
 
-class FeatureCollection(Wire):
+class FeatureCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[ZoneFeatureOut]
+
+
+class PreviewFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class ZonePreview(BaseModel):
+    """The shapes a file holds, as they would be stored; nothing is stored."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[PreviewFeature]
+    skipped: list[str]
+    repaired: list[str]
 
 
 class SubjectIn(Wire):
@@ -79,20 +123,34 @@ class SubjectIn(Wire):
     risk_level: str | None = Field(default=None, max_length=20)
     officer: str | None = Field(default=None, max_length=200)
     unit: str | None = Field(default=None, max_length=200)
+    photo_ref: str | None = Field(
+        default=None, max_length=200, description="A custody image reference, never the image"
+    )
 
 
 class SubjectOut(SubjectIn):
+    model_config = ConfigDict(extra="ignore")
     id: int
 
 
 class ConditionIn(Wire):
-    text: str = Field(min_length=1, description="The clause, verbatim")
-    zone_ids: list[int] = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=4000, description="The clause, verbatim")
+    zone_ids: list[int] = Field(min_length=1, max_length=5000)
     buffer_m: float = Field(default=0.0, ge=0, le=50_000)
+    clause_id: int | None = Field(
+        default=None,
+        description="When editing an order: the clause this is a new wording of (omit for a "
+        "new clause)",
+    )
 
 
-class ConditionOut(ConditionIn):
-    id: int
+class ConditionOut(BaseModel):
+    id: int = Field(description="This wording of the clause (one order version)")
+    clause_id: int = Field(description="The clause across the versions of its order")
+    number: int
+    text: str
+    zone_ids: list[int]
+    buffer_m: float
     kind: model.ConditionKind
 
 
@@ -103,7 +161,7 @@ class OrderIn(Wire):
     court: str | None = Field(default=None, max_length=200)
     starts: date
     ends: date | None = None
-    conditions: list[ConditionIn] = Field(min_length=1)
+    conditions: list[ConditionIn] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _dates(self) -> OrderIn:
@@ -112,30 +170,88 @@ class OrderIn(Wire):
         return self
 
 
-class OrderOut(Wire):
+class OrderEdit(OrderIn):
+    """A new version of an order: what it says now, and why it changed."""
+
+    reason: str = Field(min_length=3, max_length=2000, description="Why the order changed")
+    status: model.OrderStatus = model.OrderStatus.ACTIVE
+
+
+class OrderOut(BaseModel):
     id: int
     subject_id: int
+    version: int
     reference: str
     type: model.OrderType
     court: str | None
     starts: date
     ends: date | None
+    status: model.OrderStatus
+    reason: str | None
+    created_by: str | None
+    created_at: datetime | None
     conditions: list[ConditionOut]
 
 
-class PositionIn(Wire):
+class TimeOptions(BaseModel):
+    """The instants a local civil time names: none (skipped hour), one, or two (repeated)."""
+
+    local_time: NaiveDatetime
+    time_zone: str
+    status: Literal["ok", "ambiguous", "nonexistent"]
+    instants: list[AwareDatetime]
+    labels: list[str] = Field(description="Each instant as people read it, e.g. '01:30 BST'")
+    message: str
+
+
+class SightingIn(Wire):
+    """A reported sighting: who, where (lon/lat or a grid reference), when, and from whom."""
+
+    subject_id: int
+    lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude, EPSG:4326")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude, EPSG:4326")
+    grid_ref: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Ordnance Survey grid reference instead of lon/lat, e.g. 'TL 451 583'; "
+        "the square's centre, and half its diagonal as accuracy unless accuracy_m is given",
+    )
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    time: AwareDatetime | None = Field(default=None, description="When, with a UTC offset")
+    local_time: NaiveDatetime | None = Field(
+        default=None,
+        description="When, as local civil time in time_zone; a time in the hour repeated or "
+        "skipped at a clock change is refused with the choices, never guessed",
+    )
+    time_to: AwareDatetime | None = Field(
+        default=None, description="End of a window ('about 3 pm'): time is its start"
+    )
+    local_time_to: NaiveDatetime | None = None
+    time_zone: str = Field(default="Europe/London", max_length=64)
+    source: model.SightingSource = Field(description="Who saw the subject")
+    source_detail: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> SightingIn:
+        has_lonlat = self.lon is not None or self.lat is not None
+        if has_lonlat == (self.grid_ref is not None):
+            raise ValueError("give the place as lon and lat, or as grid_ref (one of them)")
+        if has_lonlat and (self.lon is None or self.lat is None):
+            raise ValueError("give both lon and lat")
+        if (self.time is None) == (self.local_time is None):
+            raise ValueError("give the time as time (with a UTC offset) or local_time (one)")
+        if self.time_to is not None and self.time is None:
+            raise ValueError("time_to goes with time; use local_time_to with local_time")
+        if self.local_time_to is not None and self.local_time is None:
+            raise ValueError("local_time_to goes with local_time; use time_to with time")
+        return self
+
+
+class FixIn(Wire):
     lon: float = Field(ge=-180, le=180, description="Longitude, EPSG:4326")
     lat: float = Field(ge=-90, le=90, description="Latitude, EPSG:4326")
     time: AwareDatetime = Field(description="When it happened, ISO-8601 with a UTC offset")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
-
-
-class SightingIn(PositionIn):
-    subject_id: int
-    reporter: str | None = Field(default=None, max_length=200)
-
-
-class FixIn(PositionIn):
     subject_id: int | None = None
     device_id: str | None = Field(default=None, min_length=1, max_length=100)
 
@@ -146,31 +262,85 @@ class FixIn(PositionIn):
         return self
 
 
-class VerdictOut(Wire):
+class VerdictOut(BaseModel):
+    """One zone of one clause, judged: named as people name them, with the ids beside."""
+
+    subject_id: int
+    subject_reference: str
+    subject_name: str
     order_id: int
+    order_reference: str
+    order_type: model.OrderType
     condition_id: int
+    clause_id: int
+    clause_number: int
+    clause_text: str
     zone_id: int
+    zone_name: str
     zone_version: int
+    buffer_m: float
     status: model.Status
     distance_m: float = Field(description="To the zone's boundary, metres: negative inside")
     evidence: model.Evidence = Field(
         description="definite: the accuracy disc lies wholly in the area; possible: it straddles"
     )
     disc_fraction_inside: float | None = None
+    explanation: str
 
 
-class SightingResult(Wire):
+class SubjectRef(BaseModel):
+    id: int
+    reference: str
+    name: str
+    photo_ref: str | None = None
+
+
+class PositionOut(BaseModel):
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    grid_ref: str | None = Field(description="10-figure OS grid reference, in Great Britain")
+    given_as: Literal["lonlat", "grid_ref"]
+
+
+class WhenOut(BaseModel):
+    time: datetime = Field(description="The instant judged (a window's middle)")
+    local: str = Field(description="The same in local civil time, with BST or GMT")
+    window_from: datetime | None = None
+    window_to: datetime | None = None
+
+
+class JudgedAgainst(BaseModel):
+    in_force: bool = Field(description="False: nothing to judge against, which is not 'no breach'")
+    orders: int
+    conditions: int
+    zones: int
+
+
+class SightingResult(BaseModel):
     observation_id: int
+    outcome: Literal["breach", "possible_breach", "no_breach", "nothing_in_force"]
+    summary: str = Field(description="The answer in one plain sentence")
     breach: bool
     possible_breach: bool = Field(description="Some accuracy disc overlaps an area")
     duplicate: bool
     late: bool
-    verdicts: list[VerdictOut]
+    subject: SubjectRef
+    position: PositionOut
+    when: WhenOut
+    source: model.SightingSource
+    source_detail: str | None
+    reporter: str
+    judged_against: JudgedAgainst
+    verdicts: list[VerdictOut] = Field(description="Breaches first, then by distance")
+    nearest: list[VerdictOut] = Field(
+        description="Zones of the subject's conditions within 1 km, nearest first"
+    )
     alert_id: int | None
     alert_ids: list[int]
 
 
-class FixResult(Wire):
+class FixResult(BaseModel):
     index: int
     status: Literal["stored", "duplicate", "rejected"]
     observation_id: int | None = None
@@ -179,7 +349,7 @@ class FixResult(Wire):
     error: ErrorBody | None = None
 
 
-class BatchResult(Wire):
+class BatchResult(BaseModel):
     accepted: int
     rejected: int
     results: list[FixResult]
@@ -194,34 +364,28 @@ class DeviceOut(DeviceIn):
     id: int
 
 
-class EvidenceOut(Wire):
-    """One observation counted towards an alert, and the verdict it got."""
+class AlertOut(BaseModel):
+    """A stay in one zone of one clause (``status``) and the force's handling of it."""
 
-    observation_id: int
-    kind: model.ObservationKind
-    observed_at: datetime
-    received_at: datetime
-    late: bool
-    lon: float
-    lat: float
-    accuracy_m: float | None
-    reporter: str | None
-    device_id: str | None
-    zone_version: int
-    status: model.Status
-    distance_m: float
-    evidence: model.Evidence
-    disc_fraction_inside: float | None
-
-
-class AlertOut(Wire):
     id: int
     subject_id: int
+    subject_reference: str | None
+    subject_name: str | None
     order_id: int
+    order_reference: str | None
+    order_type: model.OrderType | None
     condition_id: int
+    clause_number: int | None
+    clause_text: str | None
     zone_id: int
+    zone_name: str | None
     zone_version: int
-    status: model.AlertStatus
+    buffer_m: float
+    status: model.AlertStatus = Field(description="The stay: open while the subject is inside")
+    handling: model.Handling = Field(description="What the force has done about it")
+    assigned_to: str | None
+    disposition: model.Disposition | None
+    handled_at: datetime | None
     evidence: model.Evidence
     first_at: datetime
     last_at: datetime
@@ -231,3 +395,112 @@ class AlertOut(Wire):
     deepest_m: float
     lon: float
     lat: float
+    explanation: str
+
+
+class EvidenceOut(BaseModel):
+    """One observation counted towards an alert, and the verdict it got, as judged."""
+
+    observation_id: int
+    kind: model.ObservationKind
+    observed_at: datetime
+    observed_local: str
+    received_at: datetime
+    late: bool
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    reporter: str | None
+    source: model.SightingSource | None
+    source_detail: str | None
+    device_id: str | None
+    subject_reference: str | None
+    subject_name: str | None
+    order_reference: str | None
+    order_type: model.OrderType | None
+    clause_text: str | None
+    zone_id: int
+    zone_name: str | None
+    zone_version: int
+    status: model.Status
+    distance_m: float
+    evidence: model.Evidence
+    disc_fraction_inside: float | None
+
+
+class AlertActionIn(Wire):
+    action: model.AlertActionKind
+    note: str | None = Field(default=None, max_length=4000)
+    assignee: str | None = Field(default=None, max_length=80)
+    disposition: model.Disposition | None = None
+
+
+class AlertActionOut(BaseModel):
+    id: int
+    alert_id: int
+    action: model.AlertActionKind
+    by: str
+    at: datetime
+    at_local: str
+    handling_after: model.Handling
+    note: str | None
+    assignee: str | None
+    disposition: model.Disposition | None
+
+
+class AlertActed(BaseModel):
+    alert: AlertOut
+    action: AlertActionOut
+
+
+class BarredSubject(BaseModel):
+    """A subject barred from a place at a time, and by what."""
+
+    subject: SubjectRef
+    verdict: VerdictOut
+
+
+class BarredAnswer(BaseModel):
+    lon: float
+    lat: float
+    time: datetime
+    barred: list[BarredSubject]
+
+
+class GridRefOut(BaseModel):
+    grid_ref: str
+    easting: float
+    northing: float
+    size_m: float
+    lon: float
+    lat: float
+    accuracy_m: float = Field(description="Half the square's diagonal")
+
+
+class TrackPoint(BaseModel):
+    observation_id: int
+    kind: model.ObservationKind
+    time: datetime
+    local: str
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    late: bool
+    breach: bool
+    alert_ids: list[int]
+
+
+class UserOut(BaseModel):
+    username: str
+    role: model.Role
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    username: str
+    action: str
+    object_type: str | None
+    object_id: str | None
+    reason: str | None
+    detail: dict[str, Any] | None

@@ -1,39 +1,40 @@
-"""Zones: create, list by bbox, read, and edit (each edit a new version)."""
+"""Zones: create, find, read, edit (each edit a new version), preview a file, copy for one order."""
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, UploadFile
 
 from shapely.geometry import mapping
 
+from service.api import out
 from service.api.deps import Editor, SessionDep, Viewer
-from service.api.schemas import ErrorResponse, FeatureCollection, ZoneFeatureIn, ZoneFeatureOut
-from service.db import zones_store
+from service.api.schemas import (
+    ErrorResponse,
+    FeatureCollection,
+    OrderOut,
+    PreviewFeature,
+    ZoneFeatureIn,
+    ZoneFeatureOut,
+    ZonePreview,
+)
+from service.db import audit_store, orders_store, zones_store
 from zones import model
-from zones.errors import InvalidCoordinates
+from zones.errors import ImportFailed, InvalidCoordinates, InvalidGeometry, ZoneShared
 from zones.geometry import zone_geometry
+from zones.importing import read_zones
 
 router = APIRouter(prefix="/zones", tags=["zones"])
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse},
+    409: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
 }
-
-
-def feature(zone: model.Zone, notes: list[str] | None = None) -> ZoneFeatureOut:
-    assert zone.id is not None
-    props: dict[str, object] = {
-        "name": zone.name,
-        "category": zone.category,
-        "source": zone.source,
-        "version": zone.version,
-        "area_m2": round(zone.area_m2 or 0.0, 1),
-    }
-    if notes:
-        props["notes"] = notes
-    return ZoneFeatureOut(id=zone.id, geometry=dict(mapping(zone.geometry)), properties=props)
+PREVIEW_SUFFIXES = (".geojson", ".json", ".kml", ".gpkg", ".zip")
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -53,11 +54,13 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
-def _draft(body: ZoneFeatureIn, repair: bool) -> tuple[model.Zone, list[str]]:
+def draft(body: ZoneFeatureIn, repair: bool) -> tuple[model.Zone, list[str]]:
     """The zone a Feature describes (not yet stored), and any repair notes."""
     geom, notes = zone_geometry(body.geometry, repair=repair)
     p = body.properties
-    return model.Zone(None, 0, p.name, p.category, geom, p.source), notes
+    drawing = p.drawing.model_dump(exclude_none=True) if p.drawing else None
+    zone = model.Zone(None, 0, p.name, p.category, geom, p.source, reason=p.reason, drawing=drawing)
+    return zone, notes
 
 
 Repair = Annotated[
@@ -70,10 +73,11 @@ def create_zone(
     body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False
 ) -> ZoneFeatureOut:
     """Store a zone drawn or sent as a GeoJSON Feature; the answer's ``id`` is the zone id."""
-    draft, notes = _draft(body, repair)
-    zone = zones_store.create(session, draft, notes=notes, user=user.username)
+    zone, notes = draft(body, repair)
+    zone = zones_store.create(session, zone, notes=notes, user=user.username)
+    audit_store.record(session, user.username, "zone.create", "zone", zone.id)
     session.commit()
-    return feature(zone, notes)
+    return out.zone(zone, notes)
 
 
 @router.get("", response_model=FeatureCollection, responses=ERRORS)
@@ -85,12 +89,44 @@ def list_zones(
         Query(description="minlon,minlat,maxlon,maxlat", examples=["0.06,52.15,0.19,52.24"]),
     ] = None,
     category: str | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of a zone's name, any case")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5_000,
 ) -> FeatureCollection:
-    """Current versions of the zones that intersect ``bbox``, as a FeatureCollection."""
+    """Current versions of the zones that intersect ``bbox``, of a ``category``, or whose name
+    contains ``q`` (names that start with it first), as a FeatureCollection."""
     box = parse_bbox(bbox) if bbox else None
-    zones = zones_store.current(session, bbox=box, category=category, limit=limit)
-    return FeatureCollection(features=[feature(z) for z in zones])
+    zones = zones_store.current(session, bbox=box, category=category, name=q, limit=limit)
+    return FeatureCollection(features=[out.zone(z) for z in zones])
+
+
+@router.post("/preview", response_model=ZonePreview, responses=ERRORS)
+def preview_file(file: UploadFile, user: Editor) -> ZonePreview:
+    """Read a GeoJSON, KML, GeoPackage or zipped Shapefile and show its shapes as they would
+    be stored (reprojected to EPSG:4326, repaired where needed); nothing is stored."""
+    name = file.filename or "upload"
+    suffix = Path(name).suffix.lower()
+    if suffix not in PREVIEW_SUFFIXES:
+        raise ImportFailed(f"{name!r}: give a {', '.join(PREVIEW_SUFFIXES)} file", field="file")
+    label = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)[:80] or f"upload{suffix}"
+    with tempfile.TemporaryDirectory(prefix="zones-preview-") as folder:
+        path = Path(folder) / label
+        with path.open("wb") as target:
+            while chunk := file.file.read(1 << 20):
+                target.write(chunk)
+        result = read_zones(path)
+    gdf = result.zones
+    features = [
+        PreviewFeature(
+            geometry=dict(mapping(geom)),
+            properties={"name": n, "category": c, "source": s, "area_m2": round(float(a), 1)},
+        )
+        for geom, n, c, s, a in zip(
+            gdf.geometry, gdf["name"], gdf["category"], gdf["source"], gdf["area_m2"], strict=True
+        )
+    ]
+    return ZonePreview(features=features, skipped=result.skipped, repaired=result.repaired)
 
 
 @router.get("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
@@ -98,21 +134,69 @@ def get_zone(
     zone_id: int, session: SessionDep, user: Viewer, version: int | None = None
 ) -> ZoneFeatureOut:
     """A zone at its current version, or at ``version``."""
-    return feature(zones_store.get(session, zone_id, version))
+    return out.zone(zones_store.get(session, zone_id, version))
 
 
 @router.get("/{zone_id}/versions", response_model=FeatureCollection, responses=ERRORS)
 def zone_versions(zone_id: int, session: SessionDep, user: Viewer) -> FeatureCollection:
-    """Every version of a zone, oldest first."""
-    return FeatureCollection(features=[feature(z) for z in zones_store.versions(session, zone_id)])
+    """Every version of a zone, oldest first, each with who made it, when and why."""
+    return FeatureCollection(features=[out.zone(z) for z in zones_store.versions(session, zone_id)])
+
+
+@router.get("/{zone_id}/orders", response_model=list[OrderOut], responses=ERRORS)
+def zone_orders(zone_id: int, session: SessionDep, user: Viewer) -> list[OrderOut]:
+    """The orders (current versions) whose conditions name this zone."""
+    zones_store.get(session, zone_id)
+    return [out.order(o) for o, _ in orders_store.orders_using_zone(session, zone_id)]
+
+
+def require_reason(body: ZoneFeatureIn) -> str:
+    reason = (body.properties.reason or "").strip()
+    if len(reason) < 3:
+        raise InvalidGeometry(
+            "say why the zone is changed (properties.reason): it is kept with the new version",
+            field="properties.reason",
+        )
+    return reason
 
 
 @router.put("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
 def edit_zone(
-    zone_id: int, body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False
+    zone_id: int,
+    body: ZoneFeatureIn,
+    session: SessionDep,
+    user: Editor,
+    repair: Repair = False,
+    order_id: Annotated[
+        int | None, Query(description="The order being edited, when the edit is made for one")
+    ] = None,
+    confirm_shared: Annotated[
+        bool, Query(description="Edit a zone that other orders use too, for all of them")
+    ] = False,
 ) -> ZoneFeatureOut:
-    """Store an edit as a new version; earlier versions and the alerts that name them stay."""
-    draft, notes = _draft(body, repair)
-    zone = zones_store.new_version(session, zone_id, draft, notes=notes, user=user.username)
+    """Store an edit as a new version; earlier versions and the alerts that name them stay.
+
+    ``properties.reason`` is required. A zone that orders other than ``order_id`` also use is
+    not changed without ``confirm_shared=true``: the answer (409 ``zone_shared``) names them,
+    and ``POST /orders/{order_id}/zones/{zone_id}/copy`` makes a copy for one order instead.
+    """
+    zones_store.get(session, zone_id)  # an unknown zone is a 404 before anything else
+    require_reason(body)
+    users = orders_store.orders_using_zone(session, zone_id)
+    others = [(o, s) for o, s in users if o.id != order_id]
+    if others and (len(users) > 1 or order_id is not None) and not confirm_shared:
+        named = "; ".join(f"{o.type.value} {o.reference} ({s.reference})" for o, s in others[:10])
+        raise ZoneShared(
+            f"zone {zone_id} is used by {len(others)} other order(s): {named}. Editing it "
+            "changes it for all of them: confirm with confirm_shared=true, or copy it for "
+            "this order alone",
+            field="id",
+        )
+    edit, notes = draft(body, repair)
+    zone = zones_store.new_version(session, zone_id, edit, notes=notes, user=user.username)
+    audit_store.record(
+        session, user.username, "zone.edit", "zone", zone_id, reason=edit.reason,
+        detail={"version": zone.version, "orders": [o.id for o, _ in users]},
+    )  # fmt: skip
     session.commit()
-    return feature(zone, notes)
+    return out.zone(zone, notes)

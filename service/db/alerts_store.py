@@ -1,16 +1,20 @@
-"""Alert rows: the episodes of one subject, and the alert list supervisors filter."""
+"""Alert rows: the episodes of one subject, the alert list supervisors filter, the handling
+of an alert and the numbered events that tell open pages about changes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import convert, tables
-from zones import model
+from zones import handling, model
 from zones.errors import UnknownAlert
+
+Row = tuple[tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str]
 
 
 def episodes(
@@ -38,34 +42,76 @@ def episodes(
 class AlertFilter:
     subject_id: int | None = None
     status: model.AlertStatus | None = None
+    handling: tuple[model.Handling, ...] = ()
+    disposition: model.Disposition | None = None
+    order_type: model.OrderType | None = None
     since: datetime | None = None
     until: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None
     limit: int = 500
 
 
-def _with_position() -> Select[tables.Alert, float, float]:
-    return select(tables.Alert, func.ST_X(tables.Alert.geom), func.ST_Y(tables.Alert.geom))
+def _named() -> Select[
+    tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str
+]:
+    """Alerts with their position and the names of what they were judged against, as judged:
+    the clause wording and order version of the condition, the zone version's name."""
+    a, c, v, zv = tables.Alert, tables.Condition, tables.OrderVersion, tables.ZoneVersion
+    return (
+        select(a, func.ST_X(a.geom), func.ST_Y(a.geom), tables.Subject, v, c, zv.name)
+        .join(tables.Subject, tables.Subject.id == a.subject_id)
+        .join(c, c.id == a.condition_id)
+        .join(v, v.id == c.order_version_id)
+        .join(zv, (zv.zone_id == a.zone_id) & (zv.version == a.zone_version))
+    )
 
 
-def _filtered(f: AlertFilter) -> Select[tables.Alert, float, float]:
-    q = _with_position()
+def _alert(row: tuple[Any, ...]) -> model.Alert:
+    return convert.alert(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+
+def _filtered(
+    f: AlertFilter,
+) -> Select[tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str]:
+    q, a = _named(), tables.Alert
     if f.subject_id is not None:
-        q = q.where(tables.Alert.subject_id == f.subject_id)
+        q = q.where(a.subject_id == f.subject_id)
     if f.status is not None:
-        q = q.where(tables.Alert.status == f.status.value)
+        q = q.where(a.status == f.status.value)
+    if f.handling:
+        q = q.where(a.handling.in_([h.value for h in f.handling]))
+    if f.disposition is not None:
+        q = q.where(a.disposition == f.disposition.value)
+    if f.order_type is not None:
+        q = q.where(tables.OrderVersion.type == f.order_type.value)
     if f.since is not None:
-        q = q.where(func.coalesce(tables.Alert.closed_at, tables.Alert.last_at) >= f.since)
+        q = q.where(func.coalesce(a.closed_at, a.last_at) >= f.since)
     if f.until is not None:
-        q = q.where(tables.Alert.first_at <= f.until)
+        q = q.where(a.first_at <= f.until)
     if f.bbox is not None:
-        q = q.where(func.ST_Intersects(tables.Alert.geom, func.ST_MakeEnvelope(*f.bbox, 4326)))
-    return q.order_by(tables.Alert.first_at.desc(), tables.Alert.id.desc()).limit(f.limit)
+        q = q.where(func.ST_Intersects(a.geom, func.ST_MakeEnvelope(*f.bbox, 4326)))
+    return q.order_by(a.first_at.desc(), a.id.desc()).limit(f.limit)
 
 
 def search(session: Session, f: AlertFilter) -> list[model.Alert]:
-    """Alerts matching the filter, newest first."""
-    return [convert.alert(row[0], row[1], row[2]) for row in session.execute(_filtered(f))]
+    """Alerts matching the filter, newest first, each named."""
+    return [_alert(tuple(row)) for row in session.execute(_filtered(f))]
+
+
+def get(session: Session, alert_id: int) -> model.Alert:
+    """One alert, named."""
+    found = session.execute(_named().where(tables.Alert.id == alert_id)).first()
+    if found is None:
+        raise UnknownAlert(f"no alert with id {alert_id}", field="alert_id")
+    return _alert(tuple(found))
+
+
+def get_many(session: Session, alert_ids: list[int]) -> list[model.Alert]:
+    """The alerts with these ids (those that exist), named."""
+    if not alert_ids:
+        return []
+    rows = session.execute(_named().where(tables.Alert.id.in_(alert_ids)))
+    return [_alert(tuple(r)) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -81,34 +127,133 @@ class Evidence:
     lat: float
     accuracy_m: float | None
     reporter: str | None
+    source: str | None
+    source_detail: str | None
     device_id: str | None
     zone_version: int
     status: str
     distance_m: float
     evidence: str
     disc_fraction_inside: float | None
+    order_reference: str
+    order_type: str
+    clause_text: str
+    zone_id: int
+    zone_name: str
 
 
-def evidence(session: Session, alert_id: int) -> list[Evidence]:
-    """The observations behind an alert, by when they happened, each with its verdict."""
-    get(session, alert_id)
-    o, v = tables.Observation, tables.Verdict
+def evidence(session: Session, alert_id: int) -> tuple[model.Alert, list[Evidence]]:
+    """An alert and the observations behind it, by when they happened, each with its verdict
+    named as judged (the clause wording and zone version of that verdict)."""
+    alert = get(session, alert_id)
+    o, v, c = tables.Observation, tables.Verdict, tables.Condition
+    ov, zv = tables.OrderVersion, tables.ZoneVersion
     q = (
         select(
             o.id, o.kind, o.observed_at, o.received_at, o.late, func.ST_X(o.geom),
-            func.ST_Y(o.geom), o.accuracy_m, o.reporter, o.device_id, v.zone_version, v.status,
-            v.distance_m, v.evidence, v.disc_fraction_inside,
+            func.ST_Y(o.geom), o.accuracy_m, o.reporter, o.source, o.source_detail, o.device_id,
+            v.zone_version, v.status, v.distance_m, v.evidence, v.disc_fraction_inside,
+            ov.reference, ov.type, c.text, v.zone_id, zv.name,
         )
         .join(v, v.observation_id == o.id)
+        .join(c, c.id == v.condition_id)
+        .join(ov, ov.id == c.order_version_id)
+        .join(zv, (zv.zone_id == v.zone_id) & (zv.version == v.zone_version))
         .where(v.alert_id == alert_id)
         .order_by(o.observed_at, o.id)
     )  # fmt: skip
-    return [Evidence(*row) for row in session.execute(q)]
+    return alert, [Evidence(*row) for row in session.execute(q)]
 
 
-def get(session: Session, alert_id: int) -> model.Alert:
-    """One alert."""
-    found = session.execute(_with_position().where(tables.Alert.id == alert_id)).first()
-    if found is None:
+def history(session: Session, alert_id: int) -> list[model.AlertAction]:
+    """What people did about an alert, oldest first."""
+    rows = session.scalars(
+        select(tables.AlertAction)
+        .where(tables.AlertAction.alert_id == alert_id)
+        .order_by(tables.AlertAction.at, tables.AlertAction.id)
+    )
+    return [convert.alert_action(r) for r in rows]
+
+
+def act(
+    session: Session,
+    alert_id: int,
+    action: model.AlertActionKind,
+    user: str,
+    role: model.Role,
+    *,
+    note: str | None = None,
+    assignee: str | None = None,
+    disposition: model.Disposition | None = None,
+) -> model.AlertAction:
+    """Apply one handling action (the rules are in ``zones.handling``) and record it."""
+    row = session.get(tables.Alert, alert_id, with_for_update=True)
+    if row is None:
         raise UnknownAlert(f"no alert with id {alert_id}", field="alert_id")
-    return convert.alert(found[0], found[1], found[2])
+    before = handling.HandlingState(
+        model.Handling(row.handling),
+        row.assigned_to,
+        model.Disposition(row.disposition) if row.disposition else None,
+    )
+    after = handling.apply(
+        before, action, role, note=note, assignee=assignee, disposition=disposition
+    )
+    now = datetime.now(UTC)
+    row.handling = after.handling.value
+    row.assigned_to = after.assigned_to
+    row.disposition = after.disposition.value if after.disposition else None
+    row.handled_at = now if after.handling is not model.Handling.UNHANDLED else None
+    row.updated_at = now
+    record = tables.AlertAction(
+        alert_id=alert_id,
+        action=action.value,
+        by_user=user,
+        at=now,
+        note=(note or "").strip() or None,
+        assignee=assignee,
+        disposition=disposition.value if disposition else None,
+        handling_after=after.handling.value,
+    )
+    session.add(record)
+    session.add(tables.AlertEvent(alert_id=alert_id, kind="action"))
+    session.flush()
+    return convert.alert_action(record)
+
+
+def add_events(session: Session, changes: dict[int, str]) -> None:
+    """Number a change to each alert (``{alert_id: kind}``); committed, they are pushed."""
+    if changes:
+        session.add_all(tables.AlertEvent(alert_id=a, kind=k) for a, k in sorted(changes.items()))
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    alert_id: int
+    kind: str
+    at: datetime
+
+
+def events_after(session: Session, last_id: int, limit: int = 1000) -> list[Event]:
+    """The events after ``last_id``, oldest first: what a reconnecting page missed."""
+    rows = session.execute(
+        select(
+            tables.AlertEvent.id,
+            tables.AlertEvent.alert_id,
+            tables.AlertEvent.kind,
+            tables.AlertEvent.at,
+        )
+        .where(tables.AlertEvent.id > last_id)
+        .order_by(tables.AlertEvent.id)
+        .limit(limit)
+    )
+    return [Event(*r) for r in rows]
+
+
+def event(session: Session, event_id: int) -> Event | None:
+    row = session.get(tables.AlertEvent, event_id)
+    return None if row is None else Event(row.id, row.alert_id, row.kind, row.at)
+
+
+def last_event_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(tables.AlertEvent.id), 0))) or 0)

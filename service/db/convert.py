@@ -32,10 +32,39 @@ def zone(row: tables.ZoneVersion) -> model.Zone:
         geometry=geom_from_db(row.geom),
         source=row.source,
         area_m2=row.area_m2,
+        reason=row.reason,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        superseded_at=row.superseded_at,
+        drawing=row.drawing,
     )
 
 
-def alert(row: tables.Alert, lon: float, lat: float) -> model.Alert:
+def names(version: tables.OrderVersion, condition: tables.Condition, zone_name: str) -> model.Names:
+    return model.Names(
+        order_reference=version.reference,
+        order_type=model.OrderType(version.type),
+        clause_number=condition.position,
+        clause_text=condition.text,
+        zone_name=zone_name,
+    )
+
+
+def alert(
+    row: tables.Alert,
+    lon: float,
+    lat: float,
+    subject: tables.Subject | None = None,
+    version: tables.OrderVersion | None = None,
+    condition: tables.Condition | None = None,
+    zone_name: str | None = None,
+) -> model.Alert:
+    """An alert; with the joined rows it also carries the names of what it was judged against."""
+    label = (
+        names(version, condition, zone_name or "")
+        if version is not None and condition is not None
+        else None
+    )
     return model.Alert(
         id=row.id,
         subject_id=row.subject_id,
@@ -53,6 +82,28 @@ def alert(row: tables.Alert, lon: float, lat: float) -> model.Alert:
         deepest_m=row.deepest_m,
         lon=float(lon),
         lat=float(lat),
+        handling=model.Handling(row.handling),
+        assigned_to=row.assigned_to,
+        disposition=model.Disposition(row.disposition) if row.disposition else None,
+        handled_at=row.handled_at,
+        subject_reference=subject.reference if subject is not None else None,
+        subject_name=subject.name if subject is not None else None,
+        names=label,
+        buffer_m=condition.buffer_m if condition is not None else 0.0,
+    )
+
+
+def alert_action(row: tables.AlertAction) -> model.AlertAction:
+    return model.AlertAction(
+        id=row.id,
+        alert_id=row.alert_id,
+        action=model.AlertActionKind(row.action),
+        by=row.by_user,
+        at=row.at,
+        handling_after=model.Handling(row.handling_after),
+        note=row.note,
+        assignee=row.assignee,
+        disposition=model.Disposition(row.disposition) if row.disposition else None,
     )
 
 
@@ -73,6 +124,7 @@ def subject(row: tables.Subject) -> model.Subject:
         risk_level=row.risk_level,
         officer=row.officer,
         unit=row.unit,
+        photo_ref=row.photo_ref,
     )
 
 
@@ -83,17 +135,26 @@ def condition(row: tables.Condition, zone_ids: tuple[int, ...]) -> model.Conditi
         zone_ids=zone_ids,
         buffer_m=row.buffer_m,
         kind=model.ConditionKind(row.kind),
+        clause_id=row.clause_id,
+        number=row.position,
     )
 
 
-def order(row: tables.Order, conditions: tuple[model.Condition, ...]) -> model.Order:
+def order(
+    row: tables.Order, version: tables.OrderVersion, conditions: tuple[model.Condition, ...]
+) -> model.Order:
     return model.Order(
         id=row.id,
         subject_id=row.subject_id,
-        reference=row.reference,
-        type=model.OrderType(row.type),
-        starts=row.starts,
-        ends=row.ends,
+        reference=version.reference,
+        type=model.OrderType(version.type),
+        starts=version.starts,
+        ends=version.ends,
         conditions=conditions,
-        court=row.court,
+        court=version.court,
+        version=version.version,
+        status=model.OrderStatus(version.status),
+        reason=version.reason,
+        created_by=version.created_by,
+        created_at=version.created_at,
     )

@@ -20,6 +20,12 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     )
 
 
+def listen_conninfo(engine: Engine) -> str:
+    """A libpq connection string for the engine's database, for a LISTEN connection of its
+    own (psycopg directly: a listener must not hold one of the pool's connections)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -1,17 +1,17 @@
-"""Subjects, their orders and conditions, and the targets an observation is judged against."""
+"""Subjects, their orders (as versions) and conditions, and the targets judging needs."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.db import convert, tables, zones_store
+from service.db import convert, like, tables, zones_store
 from zones import model
 from zones.errors import Conflict, UnknownOrder, UnknownSubject, UnknownZone
 
@@ -25,10 +25,29 @@ def create_subject(session: Session, subject: model.Subject) -> model.Subject:
         risk_level=subject.risk_level,
         officer=subject.officer,
         unit=subject.unit,
+        photo_ref=subject.photo_ref,
     )
     try:
         with session.begin_nested():
             session.add(row)
+    except IntegrityError as exc:
+        raise Conflict(
+            f"a subject with reference {subject.reference!r} already exists", field="reference"
+        ) from exc
+    return convert.subject(row)
+
+
+def update_subject(session: Session, subject: model.Subject) -> model.Subject:
+    """Change a subject's details (their reference too, if it stays unique)."""
+    row = session.get(tables.Subject, subject.id, with_for_update=True)
+    if row is None:
+        raise UnknownSubject(f"no subject with id {subject.id}", field="subject_id")
+    try:
+        with session.begin_nested():
+            row.reference, row.name = subject.reference, subject.name
+            row.risk_level, row.officer = subject.risk_level, subject.officer
+            row.unit, row.photo_ref = subject.unit, subject.photo_ref
+            row.updated_at = datetime.now(UTC)
     except IntegrityError as exc:
         raise Conflict(
             f"a subject with reference {subject.reference!r} already exists", field="reference"
@@ -43,39 +62,135 @@ def get_subject(session: Session, subject_id: int, *, lock: bool = False) -> mod
     return convert.subject(row)
 
 
-def list_subjects(session: Session) -> list[model.Subject]:
-    return [convert.subject(r) for r in session.scalars(select(tables.Subject).order_by("id"))]
+def list_subjects(
+    session: Session, q: str | None = None, limit: int | None = None
+) -> list[model.Subject]:
+    """Subjects, all or those whose reference or name contains ``q`` (any case).
+
+    Exact reference matches come first, then references and names that start with ``q``.
+    """
+    query = select(tables.Subject)
+    if q:
+        pattern = like.contains(q)
+        s = tables.Subject
+        query = query.where(
+            or_(
+                s.reference.ilike(pattern, escape=like.ESCAPE),
+                s.name.ilike(pattern, escape=like.ESCAPE),
+            )
+        ).order_by(
+            (func.lower(s.reference) != q.lower()),
+            ~(func.lower(s.reference).startswith(q.lower(), autoescape=True)),
+            ~(func.lower(s.name).startswith(q.lower(), autoescape=True)),
+            s.reference,
+        )
+    else:
+        query = query.order_by(tables.Subject.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [convert.subject(r) for r in session.scalars(query)]
 
 
-def create_order(session: Session, order: model.Order, user: str | None = None) -> model.Order:
-    """Store an order with its conditions; every named zone must exist."""
-    get_subject(session, order.subject_id)
-    zone_ids = sorted({z for c in order.conditions for z in c.zone_ids})
+def _check_zones(session: Session, conditions: Sequence[model.Condition]) -> dict[int, int]:
+    """The current version of every zone the conditions name; unknown zones are refused."""
+    zone_ids = sorted({z for c in conditions for z in c.zone_ids})
     versions = dict(
         session.execute(
             select(tables.Zone.id, tables.Zone.current_version).where(tables.Zone.id.in_(zone_ids))
         ).all()
     )
-    for i, cond in enumerate(order.conditions):
+    for i, cond in enumerate(conditions):
         for j, z in enumerate(cond.zone_ids):
             if z not in versions:
                 raise UnknownZone(f"no zone with id {z}", field=f"conditions[{i}].zone_ids[{j}]")
-    row = tables.Order(
-        subject_id=order.subject_id,
+    return versions
+
+
+def create_order(
+    session: Session, order: model.Order, user: str | None = None, reason: str | None = None
+) -> model.Order:
+    """Store an order at version 1 with its conditions; every named zone must exist."""
+    get_subject(session, order.subject_id)
+    row = tables.Order(subject_id=order.subject_id, current_version=1)
+    session.add(row)
+    session.flush()
+    return _add_version(session, row, order, user, reason or "order recorded")
+
+
+def edit_order(
+    session: Session, order_id: int, draft: model.Order, user: str, reason: str
+) -> model.Order:
+    """Store an edit as a new version; the earlier version and its clauses stay as they were.
+
+    A condition of the draft whose ``clause_id`` names a clause of this order is a new
+    wording of that clause (a stay inside one of its zones goes on); one without is a new
+    clause. Stays in clauses or zones that the new version drops end now.
+    """
+    row = session.get(tables.Order, order_id, with_for_update=True)
+    if row is None:
+        raise UnknownOrder(f"no order with id {order_id}", field="order_id")
+    if draft.subject_id != row.subject_id:
+        raise Conflict("an order stays with its subject; record a new order", field="subject_id")
+    known = set(
+        session.scalars(
+            select(tables.Condition.clause_id).where(tables.Condition.order_id == row.id)
+        )
+    )
+    for i, c in enumerate(draft.conditions):
+        if c.clause_id is not None and c.clause_id not in known:
+            raise UnknownOrder(
+                f"clause {c.clause_id} is not a clause of order {order_id}",
+                field=f"conditions[{i}].clause_id",
+            )
+    old = _current_version(session, row)
+    old.superseded_at = func.now()
+    row.current_version += 1
+    new = _add_version(session, row, draft, user, reason)
+    kept = {(c.clause_id, z) for c in new.conditions for z in c.zone_ids}
+    _end_dropped_stays(session, row.id, kept)
+    return new
+
+
+def _end_dropped_stays(session: Session, order_id: int, kept: set[tuple[int | None, int]]) -> None:
+    now = datetime.now(UTC)
+    for alert in session.scalars(
+        select(tables.Alert)
+        .where(tables.Alert.order_id == order_id, tables.Alert.status == "open")
+        .with_for_update()
+    ):
+        if (alert.clause_id, alert.zone_id) not in kept:
+            alert.status, alert.closed_at, alert.updated_at = "closed", now, now
+            session.add(tables.AlertEvent(alert_id=alert.id, kind="closed"))
+
+
+def _add_version(
+    session: Session,
+    row: tables.Order,
+    order: model.Order,
+    user: str | None,
+    reason: str,
+) -> model.Order:
+    versions = _check_zones(session, order.conditions)
+    vrow = tables.OrderVersion(
+        order_id=row.id,
+        version=row.current_version,
         reference=order.reference,
         type=order.type.value,
         court=order.court,
         starts=order.starts,
         ends=order.ends,
-        status="active",
+        status=order.status.value,
+        reason=reason,
         created_by=user,
     )
-    session.add(row)
+    session.add(vrow)
     session.flush()
     conditions = []
     for position, cond in enumerate(order.conditions, start=1):
         crow = tables.Condition(
             order_id=row.id,
+            order_version_id=vrow.id,
+            clause_id=cond.clause_id or 0,
             position=position,
             text=cond.text,
             kind=cond.kind.value,
@@ -83,6 +198,8 @@ def create_order(session: Session, order: model.Order, user: str | None = None) 
         )
         session.add(crow)
         session.flush()
+        if not cond.clause_id:
+            crow.clause_id = crow.id  # a new clause is named by its first wording
         unique_zones = tuple(dict.fromkeys(cond.zone_ids))
         session.add_all(
             tables.ConditionZone(condition_id=crow.id, zone_id=z, zone_version_at_link=versions[z])
@@ -90,34 +207,70 @@ def create_order(session: Session, order: model.Order, user: str | None = None) 
         )
         conditions.append(convert.condition(crow, unique_zones))
     session.flush()
-    return convert.order(row, tuple(conditions))
+    return convert.order(row, vrow, tuple(conditions))
 
 
-def get_order(session: Session, order_id: int) -> model.Order:
-    row = session.get(tables.Order, order_id)
-    if row is None:
+def _current_version(session: Session, row: tables.Order) -> tables.OrderVersion:
+    found = session.scalar(
+        select(tables.OrderVersion).where(
+            tables.OrderVersion.order_id == row.id,
+            tables.OrderVersion.version == row.current_version,
+        )
+    )
+    assert found is not None, f"order {row.id} has no version {row.current_version}"
+    return found
+
+
+def _current() -> Select[tables.Order, tables.OrderVersion]:
+    o, v = tables.Order, tables.OrderVersion
+    return (
+        select(o, v).join(v, (v.order_id == o.id) & (v.version == o.current_version)).order_by(o.id)
+    )
+
+
+def get_order(session: Session, order_id: int, version: int | None = None) -> model.Order:
+    """An order at its current version, or at ``version``."""
+    o, v = tables.Order, tables.OrderVersion
+    if version is None:
+        found = session.execute(_current().where(o.id == order_id)).first()
+    else:
+        found = session.execute(
+            select(o, v).join(v, v.order_id == o.id).where(o.id == order_id, v.version == version)
+        ).first()
+    if found is None:
+        what = f"order {order_id} has no version {version}" if version else f"no order {order_id}"
+        raise UnknownOrder(what, field="version" if version else "order_id")
+    return _with_conditions(session, [(found[0], found[1])])[0]
+
+
+def order_versions(session: Session, order_id: int) -> list[model.Order]:
+    """Every version of an order, oldest first."""
+    o, v = tables.Order, tables.OrderVersion
+    rows = session.execute(
+        select(o, v).join(v, v.order_id == o.id).where(o.id == order_id).order_by(v.version)
+    ).all()
+    if not rows:
         raise UnknownOrder(f"no order with id {order_id}", field="order_id")
-    return _with_conditions(session, [row])[0]
+    return _with_conditions(session, [(r[0], r[1]) for r in rows])
 
 
 def orders_of(session: Session, subject_id: int) -> list[model.Order]:
-    rows = session.scalars(
-        select(tables.Order).where(tables.Order.subject_id == subject_id).order_by(tables.Order.id)
-    ).all()
-    return _with_conditions(session, list(rows))
+    rows = session.execute(_current().where(tables.Order.subject_id == subject_id)).all()
+    return _with_conditions(session, [(r[0], r[1]) for r in rows])
 
 
 def list_orders(session: Session) -> list[model.Order]:
-    rows = session.scalars(select(tables.Order).order_by(tables.Order.id)).all()
-    return _with_conditions(session, list(rows))
+    return _with_conditions(session, [(r[0], r[1]) for r in session.execute(_current()).all()])
 
 
-def _with_conditions(session: Session, rows: list[tables.Order]) -> list[model.Order]:
+def _with_conditions(
+    session: Session, rows: list[tuple[tables.Order, tables.OrderVersion]]
+) -> list[model.Order]:
     if not rows:
         return []
     crow = session.scalars(
         select(tables.Condition)
-        .where(tables.Condition.order_id.in_([r.id for r in rows]))
+        .where(tables.Condition.order_version_id.in_([v.id for _, v in rows]))
         .order_by(tables.Condition.position)
     ).all()
     links: dict[int, list[int]] = defaultdict(list)
@@ -127,22 +280,35 @@ def _with_conditions(session: Session, rows: list[tables.Order]) -> list[model.O
         .order_by(tables.ConditionZone.zone_id)
     ):
         links[cid].append(zid)
-    by_order: dict[int, list[model.Condition]] = defaultdict(list)
+    by_version: dict[int, list[model.Condition]] = defaultdict(list)
     for c in crow:
-        by_order[c.order_id].append(convert.condition(c, tuple(links[c.id])))
-    return [convert.order(r, tuple(by_order[r.id])) for r in rows]
+        by_version[c.order_version_id].append(convert.condition(c, tuple(links[c.id])))
+    return [convert.order(r, v, tuple(by_version[v.id])) for r, v in rows]
+
+
+def orders_using_zone(session: Session, zone_id: int) -> list[tuple[model.Order, model.Subject]]:
+    """The orders (current versions) whose conditions name ``zone_id``, with their subjects."""
+    o, v, c, cz = tables.Order, tables.OrderVersion, tables.Condition, tables.ConditionZone
+    ids = session.scalars(
+        select(o.id)
+        .distinct()
+        .join(v, (v.order_id == o.id) & (v.version == o.current_version))
+        .join(c, c.order_version_id == v.id)
+        .join(cz, cz.condition_id == c.id)
+        .where(cz.zone_id == zone_id)
+    ).all()
+    rows = session.execute(_current().where(o.id.in_(ids))).all() if ids else []
+    orders = _with_conditions(session, [(r[0], r[1]) for r in rows])
+    return [(order, get_subject(session, order.subject_id)) for order in orders]
 
 
 def targets(
     session: Session, subject_id: int, first_day: date, last_day: date
 ) -> tuple[list[model.Target], list[model.Order]]:
     """Current zone versions of every condition of the subject's orders in force on any day
-    between ``first_day`` and ``last_day``; the orders come along to check each day."""
-    orders = [
-        o
-        for o in orders_of(session, subject_id)
-        if o.starts <= last_day and (o.ends is None or o.ends >= first_day)
-    ]
+    between ``first_day`` and ``last_day``, named as people name them; the orders come along
+    to check each day."""
+    orders = [o for o in orders_of(session, subject_id) if o.in_force_between(first_day, last_day)]
     zone_ids = sorted({z for o in orders for c in o.conditions for z in c.zone_ids})
     zones = {z.id: z for z in zones_store.current(session, ids=zone_ids)} if zone_ids else {}
     out = []
@@ -151,7 +317,12 @@ def targets(
             for zid in c.zone_ids:
                 z = zones[zid]
                 assert o.id is not None and c.id is not None
-                out.append(model.Target(o.id, c.id, zid, z.version, z.geometry, c.buffer_m))
+                label = model.Names(o.reference, o.type, c.number or 0, c.text, z.name)
+                out.append(
+                    model.Target(
+                        o.id, c.id, zid, z.version, z.geometry, c.buffer_m, c.clause_id, label
+                    )
+                )
     return out, orders
 
 

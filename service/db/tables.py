@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geoalchemy2 import Geometry
@@ -44,10 +45,22 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     __table_args__ = (
         CheckConstraint("role IN ('officer', 'control_room', 'supervisor', 'admin')", name="role"),
     )
+
+
+class RevokedToken(Base):
+    """A token ended before its expiry (log-out); kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
 class Subject(Base):
@@ -59,7 +72,9 @@ class Subject(Base):
     risk_level: Mapped[str | None] = mapped_column(String(20))
     officer: Mapped[str | None] = mapped_column(String(200))
     unit: Mapped[str | None] = mapped_column(String(200))
+    photo_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Zone(Base):
@@ -85,7 +100,9 @@ class ZoneVersion(Base):
     source: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
     area_m2: Mapped[float] = mapped_column(Float)
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # what a repair changed
+    reason: Mapped[str | None] = mapped_column(Text)  # why this version was made
+    drawing: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # e.g. a circle's centre
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -100,26 +117,50 @@ class ZoneVersion(Base):
 
 
 class Order(Base):
+    """An order's identity; what it says lives in ``order_versions``."""
+
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class OrderVersion(Base):
+    """One version of an order, never updated once superseded (bar ``superseded_at``)."""
+
+    __tablename__ = "order_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    version: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(30))
     court: Mapped[str | None] = mapped_column(String(200))
     starts: Mapped[date] = mapped_column(Date)
     ends: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    __table_args__ = (CheckConstraint("ends IS NULL OR ends >= starts", name="dates"),)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("order_id", "version"),
+        CheckConstraint("ends IS NULL OR ends >= starts", name="dates"),
+        CheckConstraint("status IN ('active', 'revoked')", name="status"),
+    )
 
 
 class Condition(Base):
+    """One clause of one order version; a new order version gets new rows."""
+
     __tablename__ = "conditions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_version_id: Mapped[int] = mapped_column(ForeignKey("order_versions.id"), index=True)
+    clause_id: Mapped[int] = mapped_column(Integer)  # the same clause across order versions
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20), default="exclusion")
@@ -148,7 +189,11 @@ class Observation(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-    reporter: Mapped[str | None] = mapped_column(String(200))
+    reporter: Mapped[str | None] = mapped_column(String(200))  # the signed-in user
+    source: Mapped[str | None] = mapped_column(String(20))  # public, officer, cctv, ...
+    source_detail: Mapped[str | None] = mapped_column(Text)
+    observed_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    observed_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
     __table_args__ = (
@@ -176,6 +221,7 @@ class Alert(Base):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"))
+    clause_id: Mapped[int] = mapped_column(Integer)
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
     zone_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -188,13 +234,63 @@ class Alert(Base):
     deepest_m: Mapped[float] = mapped_column(Float)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # The force's handling, apart from the stay: unhandled until a person acts on it.
+    handling: Mapped[str] = mapped_column(String(20), default="unhandled")
+    assigned_to: Mapped[str | None] = mapped_column(String(80))
     disposition: Mapped[str | None] = mapped_column(String(30))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=_now()
+    )
     __table_args__ = (
-        Index("ix_alerts_subject_condition_zone", "subject_id", "condition_id", "zone_id"),
+        Index("ix_alerts_subject_clause_zone", "subject_id", "clause_id", "zone_id"),
         Index("ix_alerts_status_first", "status", "first_at"),
+        Index("ix_alerts_handling_first", "handling", "first_at"),
         Index("ix_alerts_geom", "geom", postgresql_using="gist"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
     )
+
+
+class AlertAction(Base):
+    """One thing a person did about an alert: acknowledge, assign, note, resolve, reopen."""
+
+    __tablename__ = "alert_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    by_user: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    note: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    disposition: Mapped[str | None] = mapped_column(String(30))
+    handling_after: Mapped[str] = mapped_column(String(20))
+
+
+class AlertEvent(Base):
+    """A numbered change to an alert; inserting one NOTIFYs ``zones_events`` (a trigger)."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class AuditEntry(Base):
+    """Who read or changed what personal data, when, and why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
+    username: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Verdict(Base):
@@ -207,6 +303,7 @@ class Verdict(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"))
+    clause_id: Mapped[int] = mapped_column(Integer)
     zone_id: Mapped[int] = mapped_column(Integer)
     zone_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))

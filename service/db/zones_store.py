@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shapely.geometry.base import BaseGeometry
 
-from service.db import convert, tables
+from service.db import convert, like, tables
 from zones import model
 from zones.crs import metric_area_m2
 from zones.errors import UnknownZone
@@ -93,11 +94,20 @@ def _add_version(
         geom=convert.geom_to_db(draft.geometry),
         area_m2=area,
         notes="\n".join(notes) if notes else None,
+        reason=draft.reason,
+        drawing=draft.drawing,
         created_by=user,
     )
     session.add(row)
     session.flush()
-    return replace(draft, id=zone.id, version=zone.current_version, area_m2=area)
+    return replace(
+        draft,
+        id=zone.id,
+        version=zone.current_version,
+        area_m2=area,
+        created_by=user,
+        created_at=row.created_at,
+    )
 
 
 def _version_row(session: Session, zone_id: int, version: int) -> tables.ZoneVersion:
@@ -139,15 +149,23 @@ def current(
     bbox: tuple[float, float, float, float] | None = None,
     category: str | None = None,
     ids: list[int] | None = None,
+    name: str | None = None,
     limit: int | None = None,
 ) -> list[model.Zone]:
-    """Current versions of zones, optionally within a bbox (intersecting), a category or ids."""
+    """Current versions of zones, optionally within a bbox (intersecting), a category, ids,
+    or whose name contains ``name`` (any case; names that start with it first)."""
     q = (
         select(tables.ZoneVersion)
         .join(tables.Zone, tables.Zone.id == tables.ZoneVersion.zone_id)
         .where(tables.ZoneVersion.version == tables.Zone.current_version)
-        .order_by(tables.ZoneVersion.zone_id)
     )
+    if name:
+        pattern = like.contains(name)
+        q = q.where(tables.ZoneVersion.name.ilike(pattern, escape=like.ESCAPE)).order_by(
+            ~func.lower(tables.ZoneVersion.name).startswith(name.lower(), autoescape=True),
+            tables.ZoneVersion.name,
+        )
+    q = q.order_by(tables.ZoneVersion.zone_id)
     if bbox is not None:
         q = q.where(func.ST_Intersects(tables.ZoneVersion.geom, func.ST_MakeEnvelope(*bbox, 4326)))
     if category is not None:
@@ -157,6 +175,26 @@ def current(
     if limit is not None:
         q = q.limit(limit)
     return [convert.zone(r) for r in session.scalars(q)]
+
+
+def versions_between(
+    session: Session, zone_ids: list[int], since: datetime, until: datetime
+) -> list[model.Zone]:
+    """Every version of the zones that was current at some instant from ``since`` to ``until``
+    (a version is current from its ``created_at`` until its ``superseded_at``)."""
+    if not zone_ids:
+        return []
+    zv = tables.ZoneVersion
+    rows = session.scalars(
+        select(zv)
+        .where(
+            zv.zone_id.in_(zone_ids),
+            zv.created_at <= until,
+            (zv.superseded_at.is_(None)) | (zv.superseded_at > since),
+        )
+        .order_by(zv.zone_id, zv.version)
+    )
+    return [convert.zone(r) for r in rows]
 
 
 def missing(session: Session, zone_ids: list[int]) -> list[int]:

@@ -122,10 +122,12 @@ def square(lon: float, lat: float, half: float = 0.001) -> dict[str, Any]:
 
 
 def zone_feature(
-    geometry: dict[str, Any], name: str = "Test park", category: str = "park"
+    geometry: dict[str, Any],
+    name: str = "Test park",
+    category: str = "park",
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": geometry,
-        "properties": {"name": name, "category": category},
-    }
+    properties = {"name": name, "category": category}
+    if reason is not None:
+        properties["reason"] = reason
+    return {"type": "Feature", "geometry": geometry, "properties": properties}

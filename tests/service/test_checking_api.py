@@ -66,7 +66,13 @@ def park_order(officer: TestClient) -> dict[str, Any]:
 
 
 def check(client: TestClient, subject_id: int, lon: float, lat: float, **extra: Any) -> Any:
-    body = {"subject_id": subject_id, "lon": lon, "lat": lat, "time": when(1)} | extra
+    body = {
+        "subject_id": subject_id,
+        "lon": lon,
+        "lat": lat,
+        "time": when(1),
+        "source": "officer",
+    } | extra
     r = client.post("/api/v1/sightings/check", json=body)
     assert r.status_code == 200, r.text
     return r.json()
@@ -139,7 +145,7 @@ def test_an_unknown_subject_is_a_404_and_stores_nothing(
 ) -> None:
     r = control.post(
         "/api/v1/sightings/check",
-        json={"subject_id": 987654, "lon": 0.12, "lat": 52.2, "time": when(1)},
+        json={"subject_id": 987654, "lon": 0.12, "lat": 52.2, "time": when(1), "source": "public"},
     )
     assert r.status_code == 404
     assert r.json()["error"] == {
@@ -172,6 +178,7 @@ def test_bad_sightings_are_refused_naming_the_field(
         "lon": 0.12,
         "lat": 52.2,
         "time": when(1),
+        "source": "public",
     } | body
     r = control.post("/api/v1/sightings/check", json=full)
     assert r.status_code == 422, r.text
@@ -181,7 +188,9 @@ def test_bad_sightings_are_refused_naming_the_field(
 
 def test_nan_is_refused(control: TestClient, park_order: dict[str, Any]) -> None:
     sid = park_order["subject"]["id"]
-    raw = f'{{"subject_id": {sid}, "lon": NaN, "lat": 52.2, "time": "{when(1)}"}}'
+    raw = (
+        f'{{"subject_id": {sid}, "lon": NaN, "lat": 52.2, "time": "{when(1)}", "source": "public"}}'
+    )
     r = control.post(
         "/api/v1/sightings/check", content=raw, headers={"content-type": "application/json"}
     )
@@ -340,7 +349,8 @@ def test_an_edited_zone_keeps_its_version_and_the_old_alert_names_it(
     first = check(control, sid, *PARK, time=when(40))
     old_alert = first["alert_id"]
     edited = officer.put(
-        f"/api/v1/zones/{zid}", json=zone_feature(square(PARK[0] + 0.01, PARK[1]), "Moved park")
+        f"/api/v1/zones/{zid}",
+        json=zone_feature(square(PARK[0] + 0.01, PARK[1]), "Moved park", reason="redrawn"),
     )
     assert edited.json()["properties"]["version"] == 2
     r = control.get(f"/api/v1/alerts/{old_alert}")
@@ -404,6 +414,10 @@ def test_orders_out_of_force_are_not_judged(officer: TestClient, control: TestCl
     )
     result = check(control, sid, *PARK)
     assert result["verdicts"] == [] and result["breach"] is False
+    # Nothing to judge against is said as such, not as "no breach".
+    assert result["outcome"] == "nothing_in_force"
+    assert result["judged_against"] == {"in_force": False, "orders": 0, "conditions": 0, "zones": 0}
+    assert result["summary"].startswith("Nothing to judge against")
 
 
 def test_a_duplicate_subject_reference_is_a_conflict(officer: TestClient) -> None:
@@ -452,7 +466,7 @@ def test_an_alert_lists_its_evidence_in_time_order(
     sid = park_order["subject"]["id"]
     control.post("/api/v1/observations", json=[fix(sid, *PARK, 12), fix(sid, *PARK, 14)])
     control.post("/api/v1/observations", json=[fix(sid, *east_of(*PARK, 3000), 10)])  # exit
-    sighting = check(control, sid, *PARK, time=when(13), accuracy_m=25, reporter="PC 99")
+    sighting = check(control, sid, *PARK, time=when(13), accuracy_m=25, source_detail="PC 99")
     [stay] = [
         a
         for a in alerts(control, subject_id=sid)
@@ -469,7 +483,11 @@ def test_an_alert_lists_its_evidence_in_time_order(
     assert {e["status"] for e in evidence} == {"inside"} and {
         e["zone_version"] for e in evidence
     } == {1}
-    assert evidence[1]["reporter"] == "PC 99" and evidence[1]["accuracy_m"] == 25
+    # The reporter is always the signed-in user; who saw it is the source and its detail.
+    assert evidence[1]["reporter"] == "test-control_room" and evidence[1]["accuracy_m"] == 25
+    assert (evidence[1]["source"], evidence[1]["source_detail"]) == ("officer", "PC 99")
+    assert evidence[1]["clause_text"] == stay["clause_text"]
+    assert evidence[1]["zone_name"] == "Test park" and evidence[1]["subject_reference"]
     assert control.get("/api/v1/alerts/999999/evidence").json()["error"]["code"] == "unknown_alert"
 
 

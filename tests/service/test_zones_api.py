@@ -47,11 +47,18 @@ def test_a_multipolygon_with_a_hole_is_accepted(officer: TestClient) -> None:
 
 def test_editing_a_zone_adds_a_version_and_keeps_the_old(officer: TestClient) -> None:
     zid = officer.post("/api/v1/zones", json=zone_feature(square(0.12, 52.2))).json()["id"]
-    r = officer.put(f"/api/v1/zones/{zid}", json=zone_feature(square(0.12, 52.2, 0.002), "Bigger"))
+    r = officer.put(
+        f"/api/v1/zones/{zid}",
+        json=zone_feature(square(0.12, 52.2, 0.002), "Bigger", reason="the park was extended"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["properties"]["version"] == 2
     versions = officer.get(f"/api/v1/zones/{zid}/versions").json()["features"]
     assert [v["properties"]["version"] for v in versions] == [1, 2]
+    # Who made each version, and why.
+    assert [v["properties"]["created_by"] for v in versions] == ["test-officer"] * 2
+    assert versions[1]["properties"]["reason"] == "the park was extended"
+    assert versions[0]["properties"]["superseded_at"] is not None
     assert versions[0]["properties"]["name"] == "Test park"
     old = officer.get(f"/api/v1/zones/{zid}", params={"version": 1}).json()
     assert old["geometry"] == square(0.12, 52.2) | {

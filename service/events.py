@@ -1,0 +1,129 @@
+"""Live events: one PostgreSQL LISTEN connection per server process, fanned out to streams.
+
+Alert changes are numbered rows of ``alert_events``; a trigger NOTIFYs ``zones_events``
+with the number when the row is committed, whichever process (or worker, or CLI) wrote
+it. Each server process keeps one dedicated connection listening (never one from the
+pool) and hands every event to the open streams of that process, rendered once. Log-outs
+and disabled users are announced on the same channel, so their streams end at once.
+
+If the listening connection drops, the hub reconnects and tells every stream to catch up
+from the database (events are rows, so nothing is lost while it was away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+import psycopg
+
+log = logging.getLogger(__name__)
+CHANNEL = "zones_events"
+QUEUE_SIZE = 1000
+RETRY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a stream is told: an alert event (rendered), a session ended, or 'catch up'."""
+
+    kind: str  # "alert", "revoked", "user_disabled", "resync", "closing"
+    event_id: int = 0
+    data: str = ""  # the rendered event, for "alert"
+    jti: str | None = None
+    username: str | None = None
+
+
+Renderer = Callable[[int], str | None]
+
+
+class Subscription:
+    """One open stream's inbox."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.lagging = False
+
+    def put(self, message: Message) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # A stream too slow to keep up catches up from the database instead.
+            self.lagging = True
+
+
+class AlertHub:
+    """Listens on ``zones_events`` and fans each event out to every subscription."""
+
+    def __init__(self, conninfo: str, render: Renderer) -> None:
+        self.conninfo = conninfo
+        self.render = render
+        self.subscriptions: set[Subscription] = set()
+        self.connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="alert-hub")
+
+    async def stop(self) -> None:
+        for sub in list(self.subscriptions):
+            sub.put(Message("closing"))
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def subscribe(self) -> Subscription:
+        sub = Subscription()
+        self.subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.subscriptions.discard(sub)
+
+    def _broadcast(self, message: Message) -> None:
+        for sub in list(self.subscriptions):
+            sub.put(message)
+
+    async def _run(self) -> None:
+        first = True
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    if not first:  # events may have come and gone while we were away
+                        self._broadcast(Message("resync"))
+                    first = False
+                    async for note in conn.notifies():
+                        await self._dispatch(note.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.connected.clear()
+                log.warning("alert event listener lost its connection; retrying", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _dispatch(self, payload: str) -> None:
+        try:
+            body = json.loads(payload)
+            kind = body["kind"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring a malformed %s notification", CHANNEL)
+            return
+        if kind == "alert":
+            event_id = int(body["id"])
+            rendered = await anyio.to_thread.run_sync(self.render, event_id)
+            if rendered is not None:
+                self._broadcast(Message("alert", event_id, rendered))
+        elif kind == "revoked":
+            self._broadcast(Message("revoked", jti=str(body.get("jti"))))
+        elif kind == "user_disabled":
+            self._broadcast(Message("user_disabled", username=str(body.get("username"))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -28,8 +29,31 @@ from service.api.deps import no_unknown_query
 from service.assets import vendor_roots
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
-from service.pages import views
+from service.pages import (
+    auth_views,
+    control_views,
+    desk_views,
+    editor_views,
+    home_views,
+    officer_views,
+    track_views,
+)
+from service.pages.access import LoginRequired
+from service.pages.render import APP_STATIC, STATIC, render
+from service.security import SecurityHeaders, nonce_of, with_nonce
 from service.settings import AssetSource, Settings
+from zones.errors import ZonesError
+
+APP_FILES = Path(__file__).resolve().parent / "static" / "app"
+PAGES = (
+    auth_views,
+    home_views,
+    officer_views,
+    editor_views,
+    control_views,
+    desk_views,
+    track_views,
+)
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -138,34 +162,53 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         api.include_router(module.router)
     app.include_router(api)
-    app.include_router(views.router)
+    for page in PAGES:
+        app.include_router(page.router)
 
     async def to_login(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, views.LoginRequired)
+        assert isinstance(exc, LoginRequired)
         return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
 
-    app.add_exception_handler(views.LoginRequired, to_login)
+    app.add_exception_handler(LoginRequired, to_login)
+    api_errors = app.exception_handlers[ZonesError]
+
+    async def page_or_api_error(request: Request, exc: Exception) -> Response:
+        """The API answers errors in JSON; a page answers with a page."""
+        assert isinstance(exc, ZonesError)
+        if request.url.path.startswith(API_PREFIX) or request.url.path.startswith(STATIC):
+            answer = api_errors(request, exc)
+            return await answer if not isinstance(answer, Response) else answer
+        status = errors.status_of(exc)
+        return render(
+            request, "error.html", title="Not possible", user=None, settings=settings,
+            heading="That is not possible", message=exc.message, status_code=status,
+        )  # fmt: skip
+
+    app.add_exception_handler(ZonesError, page_or_api_error)
 
     @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
+    def docs(request: Request) -> HTMLResponse:
         local = settings.map.assets is AssetSource.LOCAL
-        base = f"{views.STATIC}/npm/swagger-ui-dist" if local else SWAGGER_CDN
-        return get_swagger_ui_html(
+        base = f"{STATIC}/npm/swagger-ui-dist" if local else SWAGGER_CDN
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="Exclusion zones API",
             swagger_js_url=f"{base}/swagger-ui-bundle.js",
             swagger_css_url=f"{base}/swagger-ui.css",
             swagger_favicon_url=f"{base}/favicon-32x32.png",
         )
+        # Its one inline script (Swagger UI's set-up) is ours: it gets the page's nonce.
+        html = with_nonce(bytes(page.body).decode(), nonce_of(request.scope))
+        return HTMLResponse(html)
 
     for name, folder in vendor_roots(settings.map.node_modules).items():
         if folder.is_dir():
-            app.mount(
-                f"{views.STATIC}/{name}", VendorFiles(directory=folder), name=f"static-{name}"
-            )
+            app.mount(f"{STATIC}/{name}", VendorFiles(directory=folder), name=f"static-{name}")
         else:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)
+    app.mount(APP_STATIC, StaticFiles(directory=APP_FILES), name="static-app")
     app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings.map)
     return app
 
 

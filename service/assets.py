@@ -78,6 +78,13 @@ CDN_TO_LOCAL: dict[str, str | None] = {
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css": (
         "npm/leaflet.fullscreen/Control.FullScreen.css"
     ),
+    # plugins.GeoMan: folium names "@latest"; package.json pins the version we test with.
+    "https://unpkg.com/@geoman-io/leaflet-geoman-free@latest/dist/leaflet-geoman.js": (
+        "npm/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.js"
+    ),
+    "https://unpkg.com/@geoman-io/leaflet-geoman-free@latest/dist/leaflet-geoman.css": (
+        "npm/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"
+    ),
     # plugins.HeatMap: folium links its own git main branch, but its wheel carries the file.
     "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": (  # noqa: E501
         "folium/leaflet_heat.min.js"

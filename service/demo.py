@@ -7,6 +7,7 @@ go through the real pipeline (``monitoring.record``), so the alerts are genuine.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -17,7 +18,7 @@ from shapely.geometry import Polygon
 
 from service import monitoring
 from service.auth import add_user
-from service.db import orders_store, tables, zones_store
+from service.db import alerts_store, orders_store, tables, zones_store
 from service.settings import ApiSettings
 from zones import model
 from zones.model import Role
@@ -55,6 +56,38 @@ COLDHAMS = Polygon(
     [[(0.1560, 52.2050), (0.1580, 52.2052), (0.1582, 52.2042), (0.1562, 52.2040)]],
 )
 SCHOOL = Polygon([(0.1100, 52.2156), (0.1116, 52.2157), (0.1117, 52.2148), (0.1101, 52.2147)])
+# Library zones no order of the demo names: context on the maps, and zones to pick.
+LIBRARY: dict[str, list[tuple[float, float]]] = {
+    "Lammas Land": [(0.1110, 52.1975), (0.1140, 52.1985), (0.1150, 52.1965), (0.1120, 52.1958)],
+    "Sheep's Green": [(0.1135, 52.1995), (0.1160, 52.2005), (0.1170, 52.1988), (0.1145, 52.1982)],
+    "Coe Fen": [(0.1165, 52.1978), (0.1190, 52.1990), (0.1200, 52.1972), (0.1175, 52.1965)],
+    "Alexandra Gardens": [
+        (0.1175, 52.2143),
+        (0.1190, 52.2146),
+        (0.1192, 52.2136),
+        (0.1177, 52.2134),
+    ],
+    "Stourbridge Common": [
+        (0.1440, 52.2140),
+        (0.1530, 52.2165),
+        (0.1560, 52.2140),
+        (0.1470, 52.2118),
+    ],
+    "Nightingale Recreation Ground": [
+        (0.1420, 52.1830),
+        (0.1450, 52.1836),
+        (0.1455, 52.1822),
+        (0.1425, 52.1817),
+    ],
+}
+# A coarse outline of the city, drawn for the demo (not the ONS boundary): faint context.
+CITY = Polygon(
+    [
+        (0.0680, 52.2330), (0.1010, 52.2360), (0.1350, 52.2320), (0.1650, 52.2250),
+        (0.1850, 52.2130), (0.1880, 52.1950), (0.1750, 52.1780), (0.1500, 52.1700),
+        (0.1200, 52.1690), (0.0950, 52.1760), (0.0780, 52.1900), (0.0690, 52.2100),
+    ]
+)  # fmt: skip
 DRAWN = Polygon([(0.1340, 52.1930), (0.1400, 52.1945), (0.1420, 52.1905), (0.1355, 52.1895)])
 
 
@@ -92,7 +125,10 @@ def run(engine: Engine, *, reset: bool = False) -> int:
         else:
             _load(session)
             session.commit()
-            print("demo data loaded: 3 subjects, 3 orders, 7 zones, tracks and sightings")
+            print(
+                "demo data loaded: 3 subjects, 3 orders, 13 zones and a city outline, tracks, "
+                "sightings and alerts"
+            )
         existing = set(session.scalars(select(tables.User.username)))
         for name, role, password in USERS:
             if name not in existing:
@@ -119,6 +155,13 @@ def _load(session: Session) -> None:
     drawn = zones_store.create(
         session,
         model.Zone(None, 0, "Map A: Cherry Hinton Road area", "drawn", DRAWN, "drawn by officer"),
+        user="officer",
+    )
+    for name, ring in LIBRARY.items():
+        zones_store.create(session, model.Zone(None, 0, name, "park", Polygon(ring), "demo"))
+    zones_store.create(
+        session,
+        model.Zone(None, 0, "Cambridge (approximate city outline)", "boundary", CITY, "demo"),
     )
     subjects = [
         orders_store.create_subject(
@@ -130,6 +173,9 @@ def _load(session: Session) -> None:
             ("CAM-DEMO-3", "Alex Sample", "low"),
         ]
     ]
+    subjects[0] = orders_store.update_subject(
+        session, replace(subjects[0], photo_ref="CUSTODY/CAM/2026/5512")
+    )
     s1, s2, s3 = (s.id or 0 for s in subjects)
     park_ids = tuple(z.id or 0 for z in parks.values())
     today = now.date()
@@ -265,4 +311,29 @@ def _load(session: Session) -> None:
         ),
     ]
     for sighting in sightings:
-        monitoring.record(session, [sighting], api, reporter="control room (demo)", now=now)
+        monitoring.record(session, [sighting], api, reporter="control", now=now)
+    _handle_some(session, now)
+
+
+def _handle_some(session: Session, now: datetime) -> None:
+    """The oldest alerts as a shift would have left them: one resolved, one acknowledged and
+    assigned; the rest unhandled."""
+    rows = session.scalars(select(tables.Alert).order_by(tables.Alert.first_at)).all()
+    if len(rows) < 3:
+        return
+    first, second = rows[0].id, rows[1].id
+    act = alerts_store.act
+    act(session, first, model.AlertActionKind.ACKNOWLEDGE, "control", Role.CONTROL_ROOM)
+    act(
+        session, first, model.AlertActionKind.NOTE, "control", Role.CONTROL_ROOM,
+        note="Tag shows the subject crossing the park on the way to the station.",
+    )  # fmt: skip
+    act(
+        session, first, model.AlertActionKind.RESOLVE, "supervisor", Role.SUPERVISOR,
+        disposition=model.Disposition.BREACH_CONFIRMED,
+    )  # fmt: skip
+    act(session, second, model.AlertActionKind.ACKNOWLEDGE, "control", Role.CONTROL_ROOM)
+    act(
+        session, second, model.AlertActionKind.ASSIGN, "supervisor", Role.SUPERVISOR,
+        assignee="officer",
+    )  # fmt: skip

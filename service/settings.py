@@ -66,6 +66,12 @@ class MapSettings(BaseSettings):
         description="folium tiles name or URL template; 'none' for no base map (closed networks).",
     )
     tiles_attribution: str | None = None
+    center_lat: float = Field(default=52.205, ge=-90, le=90, description="Where maps open")
+    center_lon: float = Field(default=0.119, ge=-180, le=180)
+    zoom: int = Field(default=13, ge=1, le=19)
+    alert_flag_minutes: int = Field(
+        default=4, ge=1, le=1440, description="An alert unhandled this long is flagged"
+    )
 
 
 class ApiSettings(BaseSettings):

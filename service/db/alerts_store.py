@@ -98,6 +98,16 @@ def search(session: Session, f: AlertFilter) -> list[model.Alert]:
     return [_alert(tuple(row)) for row in session.execute(_filtered(f))]
 
 
+def count_by_handling(session: Session) -> dict[model.Handling, int]:
+    """How many alerts are in each handling state."""
+    rows = session.execute(
+        select(tables.Alert.handling, func.count()).group_by(tables.Alert.handling)
+    )
+    counts = {h: 0 for h in model.Handling}
+    counts.update({model.Handling(h): int(n) for h, n in rows})
+    return counts
+
+
 def get(session: Session, alert_id: int) -> model.Alert:
     """One alert, named."""
     found = session.execute(_named().where(tables.Alert.id == alert_id)).first()

@@ -17,7 +17,13 @@ from service.assets import CDN_TO_LOCAL, MissingAsset, localise, vendor_roots
 
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 BASE_URL = "/static/vendor"
-PLUGINS = (plugins.MarkerCluster, plugins.Draw, plugins.Fullscreen, plugins.HeatMap)
+PLUGINS = (
+    plugins.MarkerCluster,
+    plugins.Draw,
+    plugins.Fullscreen,
+    plugins.HeatMap,
+    plugins.GeoMan,
+)
 # folium's plugin constructors are unannotated; calling them through Any keeps mypy --strict
 # quiet without an ignore on every line.
 untyped: Any = plugins

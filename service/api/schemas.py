@@ -135,7 +135,12 @@ class SubjectOut(SubjectIn):
 
 class ConditionIn(Wire):
     text: str = Field(min_length=1, max_length=4000, description="The clause, verbatim")
-    zone_ids: list[int] = Field(min_length=1, max_length=5000)
+    zone_ids: list[int] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="The zones the clause bars; may be empty while its area is being drawn "
+        "(the clause is then judged against nothing, and pages say so)",
+    )
     buffer_m: float = Field(default=0.0, ge=0, le=50_000)
     clause_id: int | None = Field(
         default=None,

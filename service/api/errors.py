@@ -60,12 +60,16 @@ def status_of(exc: errors.ZonesError) -> int:
     return 400
 
 
-def body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:
+def body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def error_body(exc: errors.ZonesError) -> dict[str, dict[str, str | None]]:
-    return body(exc.code, exc.message, exc.field)
+def error_body(exc: errors.ZonesError) -> dict[str, dict[str, Any]]:
+    """The client's view of a domain error; ``location`` ([lon, lat]) only when it has one."""
+    answer = body(exc.code, exc.message, exc.field)
+    if exc.location is not None:
+        answer["error"]["location"] = [round(exc.location[0], 7), round(exc.location[1], 7)]
+    return answer
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

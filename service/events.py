@@ -91,7 +91,6 @@ class AlertHub:
             sub.put(message)
 
     async def _run(self) -> None:
-        first = True
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
@@ -99,9 +98,9 @@ class AlertHub:
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
-                    if not first:  # events may have come and gone while we were away
-                        self._broadcast(Message("resync"))
-                    first = False
+                    # Events may have come and gone while nobody listened: after a lost
+                    # connection, or before the first one if streams opened meanwhile.
+                    self._broadcast(Message("resync"))
                     async for note in conn.notifies():
                         await self._dispatch(note.payload)
             except asyncio.CancelledError:

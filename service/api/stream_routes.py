@@ -29,6 +29,7 @@ from zones.errors import ZonesError
 router = APIRouter(tags=["alerts"])
 KEEPALIVE_SECONDS = 15.0
 REPLAY_LIMIT = 1000
+LOOKBACK = 1000  # how far below the newest id sent a late commit is still looked for
 
 
 class StreamUnavailable(ZonesError):
@@ -62,6 +63,34 @@ def renderer(sessions: sessionmaker[Session]) -> Renderer:
         return done[0][1] if done else None
 
     return one
+
+
+class Sent:
+    """The event ids one stream has sent.
+
+    An id is taken when a change is written but the change is heard when it commits, and
+    two processes' transactions commit in either order: event 41 may be heard after 42.
+    So a stream sends every event it has not sent yet, not only those above the newest.
+    """
+
+    def __init__(self, start: int) -> None:
+        self.start = start  # the page has (or was just given) everything up to here
+        self.last = start
+        self.ids: set[int] = set()
+
+    def add(self, event_id: int) -> bool:
+        """Note ``event_id`` as sent; False if it already was."""
+        if event_id in self.ids:
+            return False
+        self.ids.add(event_id)
+        self.last = max(self.last, event_id)
+        if len(self.ids) > 2 * LOOKBACK:
+            self.ids = {i for i in self.ids if i > self.last - LOOKBACK}
+        return True
+
+    def floor(self) -> int:
+        """Where catching up starts: late commits below the newest are looked for too."""
+        return max(self.start, self.last - LOOKBACK)
 
 
 def _sse(event: str, data: str, event_id: int | None = None) -> str:
@@ -105,7 +134,6 @@ async def alert_stream(
             return user_of(request, settings, session, bearer)
 
     user = await anyio.to_thread.run_sync(authenticate)
-    subscription = hub.subscribe()  # before catching up, so nothing falls between the two
     start = last_event_id if last_event_id is not None else after
 
     def missed(last: int) -> list[tuple[int, str]]:
@@ -123,15 +151,29 @@ async def alert_stream(
         except NotAuthenticated:
             return False
 
+    async def catch_up(sent: Sent, after: int) -> AsyncIterator[str]:
+        """Every event after ``after`` not sent yet, in batches until none are left."""
+        while True:
+            batch = await anyio.to_thread.run_sync(missed, after)
+            for event_id, data in batch:
+                if sent.add(event_id):
+                    yield _sse("alert", data, event_id)
+            if len(batch) < REPLAY_LIMIT:
+                return
+            after = batch[-1][0]
+
     async def events() -> AsyncIterator[str]:
+        # Subscribed inside the generator, whose finally always unsubscribes (a response
+        # cut before it starts never runs it), and before catching up, so nothing falls
+        # between the two.
+        subscription = hub.subscribe()
         try:
             yield "retry: 3000\n\n"
-            last = start if start is not None else await anyio.to_thread.run_sync(newest)
+            sent = Sent(start if start is not None else await anyio.to_thread.run_sync(newest))
             if start is not None:
-                for event_id, data in await anyio.to_thread.run_sync(missed, last):
-                    yield _sse("alert", data, event_id)
-                    last = event_id
-            yield _sse("ready", json.dumps({"last_event_id": last}))
+                async for chunk in catch_up(sent, start):
+                    yield chunk
+            yield _sse("ready", json.dumps({"last_event_id": sent.last}))
             while True:
                 try:
                     message: Message = await asyncio.wait_for(
@@ -144,13 +186,16 @@ async def alert_stream(
                     yield ": keepalive\n\n"
                     continue
                 if subscription.lagging or message.kind == "resync":
-                    subscription.lagging = False
-                    for event_id, data in await anyio.to_thread.run_sync(missed, last):
-                        yield _sse("alert", data, event_id)
-                        last = event_id
-                elif message.kind == "alert" and message.event_id > last:
+                    # A full inbox dropped messages: the events are rows to catch up from,
+                    # and a dropped log-out is found by asking the database.
+                    dropped, subscription.lagging = subscription.lagging, False
+                    async for chunk in catch_up(sent, sent.floor()):
+                        yield chunk
+                    if dropped and not await anyio.to_thread.run_sync(still_allowed):
+                        yield _sse("signed_out", "{}")
+                        return
+                if message.kind == "alert" and sent.add(message.event_id):
                     yield _sse("alert", message.data, message.event_id)
-                    last = message.event_id
                 elif (message.kind == "revoked" and message.jti == user.jti) or (
                     message.kind == "user_disabled" and message.username == user.username
                 ):

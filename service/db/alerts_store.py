@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.db import convert, tables
+from service.db import alert_events, convert, like, tables
 from zones import handling, model
 from zones.errors import UnknownAlert
 
@@ -41,6 +41,7 @@ def episodes(
 @dataclass(frozen=True)
 class AlertFilter:
     subject_id: int | None = None
+    subject: str | None = None  # part of a subject's reference or name, any case
     status: model.AlertStatus | None = None
     handling: tuple[model.Handling, ...] = ()
     disposition: model.Disposition | None = None
@@ -76,6 +77,14 @@ def _filtered(
     q, a = _named(), tables.Alert
     if f.subject_id is not None:
         q = q.where(a.subject_id == f.subject_id)
+    if f.subject:
+        pattern = like.contains(f.subject)
+        q = q.where(
+            or_(
+                tables.Subject.reference.ilike(pattern, escape=like.ESCAPE),
+                tables.Subject.name.ilike(pattern, escape=like.ESCAPE),
+            )
+        )
     if f.status is not None:
         q = q.where(a.status == f.status.value)
     if f.handling:
@@ -225,15 +234,15 @@ def act(
         handling_after=after.handling.value,
     )
     session.add(record)
-    session.add(tables.AlertEvent(alert_id=alert_id, kind="action"))
+    alert_events.announce(session, alert_id, "action")
     session.flush()
     return convert.alert_action(record)
 
 
 def add_events(session: Session, changes: dict[int, str]) -> None:
-    """Number a change to each alert (``{alert_id: kind}``); committed, they are pushed."""
-    if changes:
-        session.add_all(tables.AlertEvent(alert_id=a, kind=k) for a, k in sorted(changes.items()))
+    """Announce a change to each alert (``{alert_id: kind}``); committed, they are pushed."""
+    for alert_id, kind in changes.items():
+        alert_events.announce(session, alert_id, kind)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.db import convert, like, tables, zones_store
+from service.db import alert_events, convert, like, tables, zones_store
 from zones import model
 from zones.errors import Conflict, UnknownOrder, UnknownSubject, UnknownZone
 
@@ -160,7 +160,7 @@ def _end_dropped_stays(session: Session, order_id: int, kept: set[tuple[int | No
     ):
         if (alert.clause_id, alert.zone_id) not in kept:
             alert.status, alert.closed_at, alert.updated_at = "closed", now, now
-            session.add(tables.AlertEvent(alert_id=alert.id, kind="closed"))
+            alert_events.announce(session, alert.id, "closed")
 
 
 def _add_version(
@@ -257,6 +257,29 @@ def order_versions(session: Session, order_id: int) -> list[model.Order]:
 def orders_of(session: Session, subject_id: int) -> list[model.Order]:
     rows = session.execute(_current().where(tables.Order.subject_id == subject_id)).all()
     return _with_conditions(session, [(r[0], r[1]) for r in rows])
+
+
+def order_counts(
+    session: Session, subject_ids: Sequence[int], today: date
+) -> dict[int, tuple[int, int]]:
+    """How many orders each of ``subject_ids`` has (current versions), and how many of them
+    are in force on ``today`` (as ``model.Order.in_force_on`` decides); subjects without
+    orders are left out."""
+    if not subject_ids:
+        return {}
+    o, v = tables.Order, tables.OrderVersion
+    in_force = (
+        (v.status == model.OrderStatus.ACTIVE.value)
+        & (v.starts <= today)
+        & (v.ends.is_(None) | (v.ends >= today))
+    )
+    rows = session.execute(
+        select(o.subject_id, func.count(), func.count().filter(in_force))
+        .join(v, (v.order_id == o.id) & (v.version == o.current_version))
+        .where(o.subject_id.in_(subject_ids))
+        .group_by(o.subject_id)
+    ).all()
+    return {subject_id: (total, live) for subject_id, total, live in rows}
 
 
 def list_orders(session: Session) -> list[model.Order]:

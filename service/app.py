@@ -42,6 +42,7 @@ from service.pages.access import LoginRequired
 from service.pages.render import APP_STATIC, STATIC, render
 from service.security import SecurityHeaders, nonce_of, with_nonce
 from service.settings import AssetSource, Settings
+from service.text_guard import RefuseNul
 from zones.errors import ZonesError
 
 APP_FILES = Path(__file__).resolve().parent / "static" / "app"
@@ -207,6 +208,8 @@ def create_app(settings: Settings) -> FastAPI:
         else:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)
     app.mount(APP_STATIC, StaticFiles(directory=APP_FILES), name="static-app")
+    # Outermost last: headers on every answer, then the size limit, then the NUL check.
+    app.add_middleware(RefuseNul)
     app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings.map)
     return app

@@ -16,6 +16,7 @@ from service.api.schemas import (
     AlertOut,
     ErrorResponse,
     EvidenceOut,
+    Id,
 )
 from service.api.zones_routes import parse_bbox
 from service.auth import user_exists
@@ -37,7 +38,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
 def list_alerts(
     session: SessionDep,
     user: Viewer,
-    subject_id: int | None = None,
+    subject_id: Id | None = None,
+    subject: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Part of a subject's reference or name"),
+    ] = None,
     status: Annotated[
         model.AlertStatus | None, Query(description="The stay: open (still inside) or closed")
     ] = None,
@@ -52,10 +57,12 @@ def list_alerts(
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AlertOut]:
-    """Alerts, newest first, filtered by subject, stay, handling, disposition, order type,
-    time range (overlap) and bbox; each names its subject, order, clause and zone."""
+    """Alerts, newest first, filtered by subject (id, or part of a reference or name), stay,
+    handling, disposition, order type, time range (overlap) and bbox; each names its
+    subject, order, clause and zone."""
     f = alerts_store.AlertFilter(
         subject_id=subject_id,
+        subject=subject,
         status=status,
         handling=tuple(handling or ()),
         disposition=disposition,
@@ -69,7 +76,7 @@ def list_alerts(
 
 
 @router.get("/{alert_id}/evidence", response_model=list[EvidenceOut], responses=ERRORS)
-def alert_evidence(alert_id: int, session: SessionDep, user: Viewer) -> list[EvidenceOut]:
+def alert_evidence(alert_id: Id, session: SessionDep, user: Viewer) -> list[EvidenceOut]:
     """Every observation counted towards the alert, by when it happened: where, how accurate,
     who reported it and from what source, when it arrived, and the verdict against the exact
     zone version and clause wording."""
@@ -109,7 +116,7 @@ def alert_evidence(alert_id: int, session: SessionDep, user: Viewer) -> list[Evi
 
 
 @router.get("/{alert_id}/history", response_model=list[AlertActionOut], responses=ERRORS)
-def alert_history(alert_id: int, session: SessionDep, user: Viewer) -> list[AlertActionOut]:
+def alert_history(alert_id: Id, session: SessionDep, user: Viewer) -> list[AlertActionOut]:
     """What people did about the alert, oldest first: who, when, what and their note."""
     alerts_store.get(session, alert_id)
     return [out.alert_action(a) for a in alerts_store.history(session, alert_id)]
@@ -117,7 +124,7 @@ def alert_history(alert_id: int, session: SessionDep, user: Viewer) -> list[Aler
 
 @router.post("/{alert_id}/actions", response_model=AlertActed, responses=ERRORS)
 def act_on_alert(
-    alert_id: int, body: AlertActionIn, session: SessionDep, user: Handler
+    alert_id: Id, body: AlertActionIn, session: SessionDep, user: Handler
 ) -> AlertActed:
     """Acknowledge, assign (``assignee``: a user name), note, resolve (``disposition``) or
     reopen (supervisors, with a ``note``) an alert. The stay and the handling are apart: an
@@ -145,6 +152,6 @@ def act_on_alert(
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses=ERRORS)
-def get_alert(alert_id: int, session: SessionDep, user: Viewer) -> AlertOut:
+def get_alert(alert_id: Id, session: SessionDep, user: Viewer) -> AlertOut:
     """One alert, naming the order, clause and exact zone version it was judged against."""
     return out.alert(alerts_store.get(session, alert_id))

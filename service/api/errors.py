@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.auth import NotAuthenticated, UnknownUser
@@ -111,6 +112,17 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code)
 
+    async def database_refused(request: Request, exc: Exception) -> JSONResponse:
+        # A value the wire schemas let through but PostgreSQL cannot hold: still the
+        # client's input, never a 500. The detail (with no parameters) goes to the log.
+        ref = uuid.uuid4().hex[:12]
+        log.warning("database refused a value %s on %s %s: %s", ref, request.method,
+                    request.url.path, type(getattr(exc, "orig", exc)).__name__)  # fmt: skip
+        return JSONResponse(
+            body("invalid_value", f"a value is out of range or not storable (ref {ref})"),
+            status_code=422,
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         ref = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
@@ -122,4 +134,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.ZonesError, zones_error)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DataError, database_refused)
     app.add_exception_handler(Exception, unexpected)

@@ -11,6 +11,7 @@ from service.api.schemas import (
     AlertOut,
     ConditionOut,
     OrderOut,
+    SubjectListed,
     SubjectOut,
     SubjectRef,
     VerdictOut,
@@ -22,6 +23,10 @@ from zones.localtime import describe_local
 
 def subject(s: model.Subject) -> SubjectOut:
     return SubjectOut(**asdict(s))
+
+
+def subject_listed(s: model.Subject, orders: int, orders_in_force: int) -> SubjectListed:
+    return SubjectListed(**asdict(s), orders=orders, orders_in_force=orders_in_force)
 
 
 def subject_ref(s: model.Subject) -> SubjectRef:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,10 +12,12 @@ from service.api import out
 from service.api.deps import Editor, SessionDep, Viewer
 from service.api.schemas import (
     ErrorResponse,
+    Id,
     OrderEdit,
     OrderIn,
     OrderOut,
     SubjectIn,
+    SubjectListed,
     SubjectOut,
     ZoneFeatureIn,
     ZoneFeatureOut,
@@ -41,7 +44,7 @@ def create_subject(body: SubjectIn, session: SessionDep, user: Editor) -> Subjec
     return out.subject(subject)
 
 
-@router.get("/subjects", response_model=list[SubjectOut], responses=ERRORS)
+@router.get("/subjects", response_model=list[SubjectListed], responses=ERRORS)
 def list_subjects(
     session: SessionDep,
     user: Viewer,
@@ -54,19 +57,23 @@ def list_subjects(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5_000)] = 500,
-) -> list[SubjectOut]:
-    """Subjects: all, or those whose reference or name contains ``q``."""
-    return [out.subject(s) for s in orders_store.list_subjects(session, q, limit)]
+) -> list[SubjectListed]:
+    """Subjects: all, or those whose reference or name contains ``q``, each with how many
+    orders they have and how many of those are in force today."""
+    subjects = orders_store.list_subjects(session, q, limit)
+    today = orders_store.civil_day([datetime.now(UTC)])[0]
+    counts = orders_store.order_counts(session, [s.id for s in subjects if s.id], today)
+    return [out.subject_listed(s, *counts.get(s.id or 0, (0, 0))) for s in subjects]
 
 
 @router.get("/subjects/{subject_id}", response_model=SubjectOut, responses=ERRORS)
-def get_subject(subject_id: int, session: SessionDep, user: Viewer) -> SubjectOut:
+def get_subject(subject_id: Id, session: SessionDep, user: Viewer) -> SubjectOut:
     """One subject."""
     return out.subject(orders_store.get_subject(session, subject_id))
 
 
 @router.put("/subjects/{subject_id}", response_model=SubjectOut, responses=ERRORS)
-def edit_subject(subject_id: int, body: SubjectIn, session: SessionDep, user: Editor) -> SubjectOut:
+def edit_subject(subject_id: Id, body: SubjectIn, session: SessionDep, user: Editor) -> SubjectOut:
     """Change a subject's details."""
     before = orders_store.get_subject(session, subject_id)
     subject = orders_store.update_subject(session, model.Subject(subject_id, **body.model_dump()))
@@ -79,7 +86,7 @@ def edit_subject(subject_id: int, body: SubjectIn, session: SessionDep, user: Ed
 
 
 @router.get("/subjects/{subject_id}/orders", response_model=list[OrderOut], responses=ERRORS)
-def subject_orders(subject_id: int, session: SessionDep, user: Viewer) -> list[OrderOut]:
+def subject_orders(subject_id: Id, session: SessionDep, user: Viewer) -> list[OrderOut]:
     """A subject's orders (current versions) with their conditions."""
     orders_store.get_subject(session, subject_id)
     return [out.order(o) for o in orders_store.orders_of(session, subject_id)]
@@ -121,20 +128,20 @@ def list_orders(session: SessionDep, user: Viewer) -> list[OrderOut]:
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)
 def get_order(
-    order_id: int, session: SessionDep, user: Viewer, version: int | None = None
+    order_id: Id, session: SessionDep, user: Viewer, version: Id | None = None
 ) -> OrderOut:
     """One order with its conditions, at its current version or at ``version``."""
     return out.order(orders_store.get_order(session, order_id, version))
 
 
 @router.get("/orders/{order_id}/versions", response_model=list[OrderOut], responses=ERRORS)
-def order_versions(order_id: int, session: SessionDep, user: Viewer) -> list[OrderOut]:
+def order_versions(order_id: Id, session: SessionDep, user: Viewer) -> list[OrderOut]:
     """Every version of an order, oldest first, with who made it, when and why."""
     return [out.order(o) for o in orders_store.order_versions(session, order_id)]
 
 
 @router.put("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)
-def edit_order(order_id: int, body: OrderEdit, session: SessionDep, user: Editor) -> OrderOut:
+def edit_order(order_id: Id, body: OrderEdit, session: SessionDep, user: Editor) -> OrderOut:
     """Store an edit as a new version; the clauses earlier alerts cite stay as they were.
 
     Give each condition that is a new wording of an existing clause its ``clause_id``; a
@@ -158,8 +165,8 @@ def edit_order(order_id: int, body: OrderEdit, session: SessionDep, user: Editor
     responses=ERRORS,
 )
 def copy_zone_for_order(
-    order_id: int,
-    zone_id: int,
+    order_id: Id,
+    zone_id: Id,
     body: ZoneFeatureIn,
     session: SessionDep,
     user: Editor,

@@ -7,12 +7,16 @@ a client believes it set but the server dropped is worse than an error.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import annotated_types as at
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime, model_validator
 from pydantic.config import JsonDict
 
 from zones import model
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: anything else names nothing
+Id = Annotated[int, at.Ge(1), at.Le(MAX_ID)]
 
 
 class Wire(BaseModel):
@@ -117,6 +121,35 @@ class ZonePreview(BaseModel):
     repaired: list[str]
 
 
+class ZoneCheck(BaseModel):
+    """A dry run of storing a zone: the Feature as it would be stored, or why it would not be."""
+
+    valid: bool
+    feature: PreviewFeature | None = Field(
+        default=None, description="As it would be stored: normalised geometry, area, notes"
+    )
+    error: ErrorBody | None = Field(
+        default=None, description="The error storing it would answer (with its place, if any)"
+    )
+
+
+class BufferIn(Wire):
+    """Shapes to grow by a condition's buffer, to draw it while the condition is edited."""
+
+    buffer_m: float = Field(gt=0, le=50_000, description="The buffer, metres")
+    geometries: list[dict[str, Any]] = Field(
+        min_length=1, max_length=5000, description="GeoJSON Polygons or MultiPolygons, EPSG:4326"
+    )
+
+
+class BufferOut(BaseModel):
+    """Each shape grown by the buffer (``properties.index``: its place in the request)."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[PreviewFeature]
+    skipped: list[str] = Field(description="Shapes that could not be grown, and why")
+
+
 class SubjectIn(Wire):
     reference: str = Field(min_length=1, max_length=64, examples=["CAM-0001"])
     name: str = Field(min_length=1, max_length=200)
@@ -133,16 +166,23 @@ class SubjectOut(SubjectIn):
     id: int
 
 
+class SubjectListed(SubjectOut):
+    """A subject in a list, with how many orders they have."""
+
+    orders: int = Field(description="Orders recorded for the subject, whatever their status")
+    orders_in_force: int = Field(description="Of those, in force today (UK civil date)")
+
+
 class ConditionIn(Wire):
     text: str = Field(min_length=1, max_length=4000, description="The clause, verbatim")
-    zone_ids: list[int] = Field(
+    zone_ids: list[Id] = Field(
         default_factory=list,
         max_length=5000,
         description="The zones the clause bars; may be empty while its area is being drawn "
         "(the clause is then judged against nothing, and pages say so)",
     )
     buffer_m: float = Field(default=0.0, ge=0, le=50_000)
-    clause_id: int | None = Field(
+    clause_id: Id | None = Field(
         default=None,
         description="When editing an order: the clause this is a new wording of (omit for a "
         "new clause)",
@@ -160,7 +200,7 @@ class ConditionOut(BaseModel):
 
 
 class OrderIn(Wire):
-    subject_id: int
+    subject_id: Id
     reference: str = Field(min_length=1, max_length=100)
     type: model.OrderType = model.OrderType.SHPO
     court: str | None = Field(default=None, max_length=200)
@@ -212,7 +252,7 @@ class TimeOptions(BaseModel):
 class SightingIn(Wire):
     """A reported sighting: who, where (lon/lat or a grid reference), when, and from whom."""
 
-    subject_id: int
+    subject_id: Id
     lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude, EPSG:4326")
     lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude, EPSG:4326")
     grid_ref: str | None = Field(
@@ -257,7 +297,7 @@ class FixIn(Wire):
     lat: float = Field(ge=-90, le=90, description="Latitude, EPSG:4326")
     time: AwareDatetime = Field(description="When it happened, ISO-8601 with a UTC offset")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
-    subject_id: int | None = None
+    subject_id: Id | None = None
     device_id: str | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -362,7 +402,7 @@ class BatchResult(BaseModel):
 
 class DeviceIn(Wire):
     identifier: str = Field(min_length=1, max_length=100)
-    subject_id: int | None
+    subject_id: Id | None
 
 
 class DeviceOut(DeviceIn):

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from service.api import out
 from service.api.deps import SessionDep, Viewer
-from service.api.schemas import ErrorResponse, FeatureCollection, TrackPoint
+from service.api.schemas import ErrorResponse, FeatureCollection, Id, TrackPoint
 from service.db import audit_store, observations_store, orders_store, zones_store
 from zones import model
 from zones.errors import InvalidObservation
@@ -36,7 +36,7 @@ def _period(since: AwareDatetime, until: AwareDatetime) -> None:
 
 @router.get("/track", response_model=list[TrackPoint], responses=ERRORS)
 def subject_track(
-    subject_id: int,
+    subject_id: Id,
     session: SessionDep,
     user: Viewer,
     since: Since,
@@ -72,13 +72,19 @@ def subject_track(
 
 @router.get("/zones", response_model=FeatureCollection, responses=ERRORS)
 def subject_zones(
-    subject_id: int, session: SessionDep, user: Viewer, since: Since, until: Until
+    subject_id: Id, session: SessionDep, user: Viewer, since: Since, until: Until
 ) -> FeatureCollection:
-    """Every version, current at some moment of the period, of each zone the subject's orders
-    name; ``created_at`` and ``superseded_at`` say when each version was in force, and
-    ``clauses`` which clauses name the zone (with their buffers)."""
+    """Every version, current at some moment of the period, of each zone named by the subject's
+    orders in force in the period; ``created_at`` and ``superseded_at`` say when each version
+    was in force, and ``clauses`` which clauses name the zone (with their buffers)."""
     _period(since, until)
-    orders = orders_store.orders_of(session, subject_id)
+    orders_store.get_subject(session, subject_id)
+    first_day, last_day = orders_store.civil_day([since, until])
+    orders = [
+        o
+        for o in orders_store.orders_of(session, subject_id)
+        if o.in_force_between(first_day, last_day)
+    ]
     clauses: dict[int, list[dict[str, object]]] = {}
     for o in orders:
         for c in o.conditions:

@@ -11,20 +11,26 @@ from fastapi import APIRouter, Query, UploadFile
 
 from shapely.geometry import mapping
 
-from service.api import out
+from service.api import errors, out
 from service.api.deps import Editor, SessionDep, Viewer
 from service.api.schemas import (
+    BufferIn,
+    BufferOut,
+    ErrorBody,
     ErrorResponse,
     FeatureCollection,
+    Id,
     OrderOut,
     PreviewFeature,
+    ZoneCheck,
     ZoneFeatureIn,
     ZoneFeatureOut,
     ZonePreview,
 )
 from service.db import audit_store, orders_store, zones_store
-from zones import model
-from zones.errors import ImportFailed, InvalidCoordinates, InvalidGeometry, ZoneShared
+from zones import maps, model
+from zones.crs import metric_area_m2
+from zones.errors import ImportFailed, InvalidCoordinates, InvalidGeometry, ZonesError, ZoneShared
 from zones.geometry import zone_geometry
 from zones.importing import read_zones
 
@@ -129,22 +135,70 @@ def preview_file(file: UploadFile, user: Editor) -> ZonePreview:
     return ZonePreview(features=features, skipped=result.skipped, repaired=result.repaired)
 
 
+@router.post("/validate", response_model=ZoneCheck, responses=ERRORS)
+def validate_zone(body: ZoneFeatureIn, user: Editor, repair: Repair = False) -> ZoneCheck:
+    """Check a zone Feature exactly as ``POST /zones`` would, without storing it: ``valid``
+    with the Feature as it would be stored (normalised geometry, area, repair notes), or not
+    ``valid`` with the error storing it would answer (``error.location``: the [lon, lat] of
+    a self-intersection). A refused shape is a result here, not a failed call (200). Check
+    every shape of a save first, so that one bad shape leaves none stored."""
+    try:
+        zone, notes = draft(body, repair)
+    except ZonesError as exc:
+        return ZoneCheck(valid=False, error=ErrorBody(**errors.error_body(exc)["error"]))
+    props: dict[str, object] = {
+        "name": zone.name,
+        "category": zone.category,
+        "source": zone.source,
+        "drawing": zone.drawing,
+        "area_m2": round(float(metric_area_m2([zone.geometry])[0]), 1),
+    }
+    if notes:
+        props["notes"] = notes
+    return ZoneCheck(
+        valid=True, feature=PreviewFeature(geometry=dict(mapping(zone.geometry)), properties=props)
+    )
+
+
+@router.post("/buffer", response_model=BufferOut, responses=ERRORS)
+def buffer_shapes(body: BufferIn, user: Viewer) -> BufferOut:
+    """Each shape grown by ``buffer_m`` metres in its metric CRS, as the judging grows a
+    condition's zones: to draw a buffer while it is edited. A shape that is not a valid zone
+    is repaired first, or skipped with the reason; nothing is stored."""
+    kept: list[tuple[int, model.Zone]] = []
+    skipped: list[str] = []
+    for i, geometry in enumerate(body.geometries):
+        try:
+            geom, _ = zone_geometry(geometry, repair=True, field=f"geometries[{i}]")
+        except ZonesError as exc:
+            skipped.append(str(exc))
+            continue
+        kept.append((i, model.Zone(None, 0, "", "", geom)))
+    buffer_m = body.buffer_m
+    grown = maps.buffered([z for _, z in kept], buffer_m)
+    features = [
+        PreviewFeature(geometry=dict(mapping(g)), properties={"index": i, "buffer_m": buffer_m})
+        for (i, _), g in zip(kept, grown, strict=True)
+    ]
+    return BufferOut(features=features, skipped=skipped)
+
+
 @router.get("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
 def get_zone(
-    zone_id: int, session: SessionDep, user: Viewer, version: int | None = None
+    zone_id: Id, session: SessionDep, user: Viewer, version: Id | None = None
 ) -> ZoneFeatureOut:
     """A zone at its current version, or at ``version``."""
     return out.zone(zones_store.get(session, zone_id, version))
 
 
 @router.get("/{zone_id}/versions", response_model=FeatureCollection, responses=ERRORS)
-def zone_versions(zone_id: int, session: SessionDep, user: Viewer) -> FeatureCollection:
+def zone_versions(zone_id: Id, session: SessionDep, user: Viewer) -> FeatureCollection:
     """Every version of a zone, oldest first, each with who made it, when and why."""
     return FeatureCollection(features=[out.zone(z) for z in zones_store.versions(session, zone_id)])
 
 
 @router.get("/{zone_id}/orders", response_model=list[OrderOut], responses=ERRORS)
-def zone_orders(zone_id: int, session: SessionDep, user: Viewer) -> list[OrderOut]:
+def zone_orders(zone_id: Id, session: SessionDep, user: Viewer) -> list[OrderOut]:
     """The orders (current versions) whose conditions name this zone."""
     zones_store.get(session, zone_id)
     return [out.order(o) for o, _ in orders_store.orders_using_zone(session, zone_id)]
@@ -162,13 +216,13 @@ def require_reason(body: ZoneFeatureIn) -> str:
 
 @router.put("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
 def edit_zone(
-    zone_id: int,
+    zone_id: Id,
     body: ZoneFeatureIn,
     session: SessionDep,
     user: Editor,
     repair: Repair = False,
     order_id: Annotated[
-        int | None, Query(description="The order being edited, when the edit is made for one")
+        Id | None, Query(description="The order being edited, when the edit is made for one")
     ] = None,
     confirm_shared: Annotated[
         bool, Query(description="Edit a zone that other orders use too, for all of them")

@@ -181,7 +181,8 @@ def versions_between(
     session: Session, zone_ids: list[int], since: datetime, until: datetime
 ) -> list[model.Zone]:
     """Every version of the zones that was current at some instant from ``since`` to ``until``
-    (a version is current from its ``created_at`` until its ``superseded_at``)."""
+    (a version is current from its ``created_at`` until its ``superseded_at``; one superseded
+    in the transaction that made it was never current)."""
     if not zone_ids:
         return []
     zv = tables.ZoneVersion
@@ -190,7 +191,8 @@ def versions_between(
         .where(
             zv.zone_id.in_(zone_ids),
             zv.created_at <= until,
-            (zv.superseded_at.is_(None)) | (zv.superseded_at > since),
+            zv.superseded_at.is_(None)
+            | ((zv.superseded_at > since) & (zv.superseded_at > zv.created_at)),
         )
         .order_by(zv.zone_id, zv.version)
     )

@@ -34,9 +34,11 @@ def scratch_database(suffix: str) -> Iterator[str]:
 
     In the private cluster by default. With ``ZONES_DATABASE_URL`` it is created beside that
     database on the same server (``<name>_<suffix>``), never in it: tests must not touch a
-    database someone points the service at.
+    database someone points the service at. The name ends with the test process's id, so
+    that two runs on one server (two checkouts, two developers) keep apart.
     """
     settings = DatabaseSettings()
+    suffix = f"{suffix}_{os.getpid()}"  # runs side by side must never drop each other's
     if settings.url:
         given = make_url(settings.url)
         admin_url, target = (

@@ -52,7 +52,7 @@ CONTROL = ("control", "control-demo-pw")
 SUPERVISOR = ("supervisor", "supervisor-demo-pw")
 ADMIN = ("admin", "admin-demo-pw")
 AXE = "/static/npm/axe-core/axe.min.js"
-# Set ZONES_SCREENSHOT_DIR=docs/screenshots to refresh the README's pictures.
+# Set ZONES_SCREENSHOT_DIR=docs/screenshots to refresh the README's pictures (test_tour.py).
 SCREENSHOTS = os.environ.get("ZONES_SCREENSHOT_DIR")
 
 # Script-injection strings: each, if it ever ran, would set window.__xss.
@@ -111,8 +111,11 @@ def api_client(base_url: str, user: tuple[str, str]) -> httpx.Client:
 @pytest.fixture(scope="session")
 def api(base_url: str) -> Iterator[httpx.Client]:
     """The HTTP API as the demo officer (may create and edit): to set up and to check pages."""
-    with api_client(base_url, OFFICER) as client:
+    client = api_client(base_url, OFFICER)  # already used to log in: not re-entered by `with`
+    try:
         yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -258,9 +261,10 @@ class Visit:
             if v["impact"] in impacts
         ]
 
-    def screenshot(self, name: str, tmp_path: Path) -> Path:
-        """A full-window screenshot, into ZONES_SCREENSHOT_DIR when set (the README's)."""
-        folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    def screenshot(self, name: str, tmp_path: Path, *, docs: bool = False) -> Path:
+        """A full-window screenshot. The README's (``docs``, made by the tour of the demo)
+        go to ZONES_SCREENSHOT_DIR when it is set; all others to the test's own folder."""
+        folder = Path(SCREENSHOTS) if SCREENSHOTS and docs else tmp_path
         if not folder.is_absolute():
             folder = ROOT / folder
         folder.mkdir(parents=True, exist_ok=True)

@@ -167,7 +167,8 @@ window.Zones = (function () {
 
   /**
    * The zone library and area boundaries as faint context, labelled by name when zoomed
-   * in; refreshed as the map moves. Returns the layer group.
+   * in; refreshed as the map moves. Returns the layer group. ``options.skip(id)``: true for
+   * zones the page draws itself (not drawn twice, nor labelled twice).
    */
   function contextLayers(m, options) {
     const group = L.layerGroup().addTo(m);
@@ -187,6 +188,7 @@ window.Zones = (function () {
       if (ticket !== pending) return;
       group.clearLayers();
       for (const feature of found.features) {
+        if (options && options.skip && options.skip(feature.id)) continue;
         const boundary = feature.properties.category === "boundary";
         const layer = L.geoJSON(feature, { style: boundary ? BOUNDARY_STYLE : CONTEXT_STYLE });
         if (!boundary && m.getZoom() >= labelZoom) {
@@ -200,10 +202,11 @@ window.Zones = (function () {
     return group;
   }
 
-  /** Fit the map to a Leaflet bounds, if it is valid. */
+  /** Fit the map to a Leaflet bounds, if it is valid (not animated: headless browsers can
+   * leave an animated fit half-painted). */
   function fit(m, bounds, maxZoom) {
     if (bounds && bounds.isValid && bounds.isValid()) {
-      m.fitBounds(bounds, { padding: [30, 30], maxZoom: maxZoom || 17 });
+      m.fitBounds(bounds, { padding: [30, 30], maxZoom: maxZoom || 17, animate: false });
     }
   }
 
@@ -214,8 +217,12 @@ window.Zones = (function () {
   function nameControls(root) {
     for (const node of (root || document).querySelectorAll(
       ".leaflet-control a, .leaflet-control button, .leaflet-buttons-control-button")) {
+      // Attribution links are real links named by their text: a title there is no name.
+      if (node.closest(".leaflet-control-attribution")) continue;
       if (!node.getAttribute("aria-label")) {
-        const name = node.getAttribute("title") || node.textContent.trim();
+        // Geoman puts the title on the button's parent, not on the link itself.
+        const titled = node.getAttribute("title") ? node : node.closest("[title]");
+        const name = (titled && titled.getAttribute("title")) || node.textContent.trim();
         if (name) node.setAttribute("aria-label", name);
       }
       if (node.tagName === "A" && !node.getAttribute("role")) node.setAttribute("role", "button");

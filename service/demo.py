@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from shapely.geometry import Polygon
@@ -233,6 +233,11 @@ def _load(session: Session) -> None:
             (model.Condition(None, "Not to enter the area shown on map A.", (drawn.id or 0,)),),
         ),
     )
+    # The demo's zones and orders were recorded a month ago, before the walks below: as
+    # things stand in a real force, and as a track's playback then draws them.
+    recorded = now - timedelta(days=30)
+    session.execute(update(tables.ZoneVersion).values(created_at=recorded))
+    session.execute(update(tables.OrderVersion).values(created_at=recorded))
     orders_store.assign_device(session, "TAG-001", s1)
     orders_store.assign_device(session, "TAG-002", s2)
 

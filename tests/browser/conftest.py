@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,10 +77,10 @@ def when(minutes_ago: float) -> str:
 # -- the server ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh database loaded with the demo, for the whole browser session."""
-    with scratch_database("browser_test") as url:
+@contextmanager
+def demo_database(name: str) -> Iterator[str]:
+    """A scratch database, migrated and loaded with the demo; dropped afterwards."""
+    with scratch_database(name) as url:
         engine = create_engine(url)
         try:
             upgrade(engine)
@@ -89,14 +90,28 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def base_url(database_url: str) -> Iterator[str]:
-    """The app on the demo data, served by uvicorn on a free localhost port."""
+@contextmanager
+def serve_demo(database_url: str) -> Iterator[str]:
+    """The app on a database, without base tiles, on a free localhost port."""
     settings = Settings(
         database=DatabaseSettings(url=database_url),
         map=MapSettings(tiles="none", assets=AssetSource.LOCAL),
     )
     with serve(settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database loaded with the demo, for the whole browser session."""
+    with demo_database("browser_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def base_url(database_url: str) -> Iterator[str]:
+    """The app on the demo data, served by uvicorn on a free localhost port."""
+    with serve_demo(database_url) as base:
         yield base
 
 

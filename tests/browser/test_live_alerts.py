@@ -23,11 +23,16 @@ import pytest
 from playwright.sync_api import Browser, Request, expect
 from sqlalchemy import create_engine, text
 
-from service import demo
-from service.db.migrate import upgrade
-from tests.browser.conftest import CONTROL, OFFICER, SUPERVISOR, api_client, open_visit
+from tests.browser.conftest import (
+    CONTROL,
+    OFFICER,
+    SUPERVISOR,
+    api_client,
+    demo_database,
+    open_visit,
+)
 from tests.browser.test_alert_desk import make_case, queue_item, sighting_inside
-from tests.conftest import ROOT, scratch_database
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 START_SECONDS = 45
@@ -110,13 +115,7 @@ def wait_until_answering(*servers: Server) -> None:
 @pytest.fixture(scope="module")
 def live_database() -> Iterator[str]:
     """A scratch database of these servers' own, migrated, with the demo loaded."""
-    with scratch_database("live_alerts") as url:
-        engine = create_engine(url)
-        try:
-            upgrade(engine)
-            demo.run(engine)
-        finally:
-            engine.dispose()
+    with demo_database("live_alerts") as url:
         yield url
 
 

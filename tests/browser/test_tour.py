@@ -15,10 +15,16 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from service.settings import AssetSource, DatabaseSettings, MapSettings, Settings
-from tests.browser.conftest import CONTROL, OFFICER, SUPERVISOR, Visit, api_client, open_visit
-from tests.conftest import scratch_database
-from tests.live import serve
+from tests.browser.conftest import (
+    CONTROL,
+    OFFICER,
+    SUPERVISOR,
+    Visit,
+    api_client,
+    demo_database,
+    open_visit,
+    serve_demo,
+)
 from zones.gridref import grid_reference_of
 
 pytestmark = pytest.mark.browser
@@ -28,24 +34,8 @@ PARKERS_PIECE = (0.1280, 52.2024)
 
 @pytest.fixture(scope="module")
 def demo_url() -> Iterator[str]:
-    from sqlalchemy import create_engine
-
-    from service import demo
-    from service.db.migrate import upgrade
-
-    with scratch_database("tour") as url:
-        engine = create_engine(url)
-        try:
-            upgrade(engine)
-            demo.run(engine)
-        finally:
-            engine.dispose()
-        settings = Settings(
-            database=DatabaseSettings(url=url),
-            map=MapSettings(tiles="none", assets=AssetSource.LOCAL),
-        )
-        with serve(settings) as base:
-            yield base
+    with demo_database("tour") as url, serve_demo(url) as base:
+        yield base
 
 
 @pytest.fixture

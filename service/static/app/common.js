@@ -195,6 +195,7 @@ window.Zones = (function () {
           label(layer, feature.properties.name, { className: "context-label" });
         }
         group.addLayer(layer);
+        layer.bringToBack();  // context stays under what the page draws, however late it comes
       }
     }
     m.on("moveend", refresh);

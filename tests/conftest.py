@@ -17,12 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ZONES_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+def in_ci() -> bool:
+    """Run by CI (``CI=true``): where a missing prerequisite fails a test instead of skipping it."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``: skipped on a laptop without it, a failure in CI."""
     if not SHARED_DATA.is_dir():
         message = f"real public data not found at {SHARED_DATA} (set ZONES_SHARED_DATA)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if in_ci():
             pytest.fail(message + "; CI must not skip these tests")
         pytest.skip(message)
     return SHARED_DATA

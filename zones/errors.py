@@ -116,12 +116,6 @@ class UnknownParameter(ZonesError):
     code = "unknown_parameter"
 
 
-class NotInForce(ZonesError):
-    """Something asked of an order or condition that is not in force."""
-
-    code = "not_in_force"
-
-
 class InvalidGridReference(InvalidCoordinates):
     """An Ordnance Survey grid reference that cannot be read, or a place off the grid."""
 

@@ -86,7 +86,6 @@ Checker = Annotated[User, Depends(require(Role.OFFICER, Role.CONTROL_ROOM, Role.
 Feeder = Annotated[User, Depends(require(Role.OFFICER, Role.CONTROL_ROOM))]
 Viewer = Annotated[User, Depends(require(Role.OFFICER, Role.CONTROL_ROOM, Role.SUPERVISOR))]
 Handler = Annotated[User, Depends(require(Role.CONTROL_ROOM, Role.SUPERVISOR))]
-Searcher = Annotated[User, Depends(require(Role.CONTROL_ROOM, Role.SUPERVISOR, Role.OFFICER))]
 Admin = Annotated[User, Depends(require())]
 
 _known_params: dict[int, frozenset[str]] = {}

@@ -1,4 +1,4 @@
-"""Reading stored observations back, for maps, tracks and reviews."""
+"""Reading stored observations back: a subject's track."""
 
 from __future__ import annotations
 
@@ -29,21 +29,6 @@ def _breach() -> Exists:
     return exists().where(
         tables.Verdict.observation_id == tables.Observation.id, tables.Verdict.status != "outside"
     )
-
-
-def recent(session: Session, subject_id: int, limit: int = 500) -> list[StoredObservation]:
-    """The subject's latest observations (by when they happened), each marked breach or not."""
-    o = tables.Observation
-    q = (
-        select(
-            o.id, func.ST_X(o.geom), func.ST_Y(o.geom), o.observed_at, o.accuracy_m, o.kind,
-            o.late, _breach(),
-        )
-        .where(o.subject_id == subject_id)
-        .order_by(o.observed_at.desc())
-        .limit(limit)
-    )  # fmt: skip
-    return [StoredObservation(*row) for row in session.execute(q)]
 
 
 def track(

@@ -41,7 +41,7 @@ from sqlalchemy import create_engine
 from service import demo
 from service.db.migrate import upgrade
 from service.settings import AssetSource, DatabaseSettings, MapSettings, Settings
-from tests.conftest import ROOT, scratch_database
+from tests.conftest import ROOT, in_ci, scratch_database
 from tests.live import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,10 +64,6 @@ INJECTIONS = (
     "${window.__xss='template'}`;window.__xss='backtick';`",
     "javascript:window.__xss='href'",
 )
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def when(minutes_ago: float) -> str:

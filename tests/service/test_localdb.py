@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -14,13 +13,14 @@ from sqlalchemy import create_engine, text
 from service.db.engine import DatabaseUnusable, check_database
 from service.localdb import LocalCluster
 from service.settings import PROJECT_ROOT, DatabaseSettings
+from tests.conftest import in_ci
 
 
 @pytest.fixture
 def fresh_cluster() -> Iterator[LocalCluster]:
     """A new private cluster in a scratch folder of the project (postgres can reach it)."""
     if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not shutil.which("initdb"):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if in_ci():
             pytest.fail("PostgreSQL server binaries missing in CI")
         pytest.skip("no PostgreSQL server binaries on this machine")
     parent = PROJECT_ROOT / ".zones-db"

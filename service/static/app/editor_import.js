@@ -100,19 +100,9 @@
   }
 
   $("upload-read").addEventListener("click", async () => {
-    const file = $("upload-file").files[0];
-    if (!file) {
-      Z.say("upload-status", "Choose a file first.", "error");
-      return;
-    }
-    Z.say("upload-status", `Reading ${file.name}…`);
-    let found;
-    try {
-      found = await E.preview(file);
-    } catch (err) {
-      Z.say("upload-status", `${file.name} cannot be read: ${err.message}`, "error");
-      return;
-    }
+    const read = await E.readChosenFile();
+    if (!read) return;
+    const { file, found } = read;
     fileName = file.name;
     shapes.clearLayers();
     for (const item of items) if (item.marker) item.marker.remove();

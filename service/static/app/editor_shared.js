@@ -271,6 +271,25 @@ window.ZoneEditor = (function () {
     return Z.api("POST", "/zones/preview", form);
   }
 
+  /**
+   * The file chosen in ``#upload-file`` and its shapes, saying how it goes in
+   * ``#upload-status``; null when none is chosen or it cannot be read.
+   */
+  async function readChosenFile() {
+    const file = document.getElementById("upload-file").files[0];
+    if (!file) {
+      Z.say("upload-status", "Choose a file first.", "error");
+      return null;
+    }
+    Z.say("upload-status", `Reading ${file.name}…`);
+    try {
+      return { file, found: await preview(file) };
+    } catch (err) {
+      Z.say("upload-status", `${file.name} cannot be read: ${err.message}`, "error");
+      return null;
+    }
+  }
+
   const ORDER_TYPES = { SHPO: "SHPO", SRO: "SRO", licence: "Licence conditions",
     restraining: "Restraining order", other: "Order" };
 
@@ -318,7 +337,8 @@ window.ZoneEditor = (function () {
   return {
     NEW_STYLE, PROBLEM_STYLE, LIBRARY_STYLE, CIRCLE_SEGMENTS,
     destination, circlePolygon, geometryOf, drawingOf, layerOf, boundsOf, isCircle, fit, busy,
-    libraryLayer, problemMarker, problemText, placeOf, validateAll, preview, orderEdit, orderName,
+    libraryLayer, problemMarker, problemText, placeOf, validateAll, readChosenFile, orderEdit,
+    orderName,
     nameTools, area,
   };
 })();

@@ -388,19 +388,9 @@
   // -- shapes from a file ----------------------------------------------------------------
 
   $("upload-read").addEventListener("click", async () => {
-    const file = $("upload-file").files[0];
-    if (!file) {
-      Z.say("upload-status", "Choose a file first.", "error");
-      return;
-    }
-    Z.say("upload-status", `Reading ${file.name}…`);
-    let found;
-    try {
-      found = await E.preview(file);
-    } catch (err) {
-      Z.say("upload-status", `${file.name} cannot be read: ${err.message}`, "error");
-      return;
-    }
+    const read = await E.readChosenFile();
+    if (!read) return;
+    const { file, found } = read;
     const added = found.features.map((feature) => addEntry({
       kind: "new", name: feature.properties.name || "",
       category: feature.properties.category || "drawn",

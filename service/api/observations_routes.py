@@ -105,7 +105,8 @@ def _span(body: SightingIn, now: datetime) -> tuple[datetime, datetime]:
         raise InvalidObservation("the window must end after it starts", field=end_field)
     if end - start > LONGEST_WINDOW:
         raise InvalidObservation("a window is at most 24 hours long", field=end_field)
-    _not_future(end, now, end_field if end != start else "time")
+    start_field = "local_time" if body.local_time is not None else "time"
+    _not_future(end, now, end_field if end != start else start_field)
     return start, end
 
 

@@ -201,3 +201,13 @@ def test_the_grid_reference_helper(control: TestClient) -> None:
         "lon": 0, "lat": 0, "accuracy_m": 70.71,
     }  # fmt: skip
     assert control.get("/api/v1/gridref", params={"ref": "QQ"}).status_code == 422
+
+
+def test_a_future_time_is_refused_at_the_field_it_was_given_in(
+    control: TestClient, subject: dict[str, Any]
+) -> None:
+    base = {"subject_id": subject["id"], "lon": PARK[0], "lat": PARK[1]}
+    r = check(control, base | {"local_time": "2099-07-01T12:00"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "local_time"
+    r = check(control, base | {"time": "2099-07-01T12:00:00+00:00"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "time"

@@ -38,6 +38,7 @@ class Status(enum.StrEnum):
 
     INSIDE = "inside"
     BUFFER = "buffer"  # outside the zone but within the condition's buffer (still a breach)
+    WARNING = "warning"  # beyond the buffer but within the condition's warning ring (no breach)
     OUTSIDE = "outside"
 
 
@@ -230,6 +231,7 @@ class Target:
     buffer_m: float = 0.0
     clause_id: int | None = None  # defaults to condition_id
     names: Names | None = None
+    warning_m: float = 0.0  # a ring beyond the buffer whose stays are warnings, not breaches
 
     @property
     def clause(self) -> int:
@@ -253,10 +255,17 @@ class Verdict:
     names: Names | None = None
     buffer_m: float = 0.0
 
+    warning_m: float = 0.0
+
     @property
     def is_breach(self) -> bool:
         """The reported position lies within the condition's area (zone plus buffer)."""
-        return self.status is not Status.OUTSIDE
+        return self.status in (Status.INSIDE, Status.BUFFER)
+
+    @property
+    def is_warning(self) -> bool:
+        """The reported position lies in the warning ring beyond the condition's area."""
+        return self.status is Status.WARNING
 
     @property
     def clause(self) -> int:

@@ -125,6 +125,15 @@ class InvalidGridReference(InvalidCoordinates):
         super().__init__(message, field=field)
 
 
+class InvalidSchedule(ZonesError):
+    """A schedule (weekly windows, dates, exceptions) or a calendar file that cannot be accepted."""
+
+    code = "invalid_schedule"
+
+    def __init__(self, message: str, *, field: str | None = "schedule") -> None:
+        super().__init__(message, field=field)
+
+
 class UnknownTimeZone(InvalidObservation):
     """A time zone name the tz database does not know (e.g. "BST" rather than "Europe/London")."""
 

@@ -40,7 +40,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 import numpy.typing as npt
@@ -221,7 +221,10 @@ class _Hops:
         cls, a: IntArray, dt: FloatArray, x: FloatArray, y: FloatArray, acc: FloatArray, v: float
     ) -> _Hops:
         lon_a, lat_a, lon_b, lat_b = x[a], y[a], x[a + 1], y[a + 1]
-        lon_b = lon_a + (lon_b - lon_a + 180.0) % 360.0 - 180.0
+        # Only where the hop is shorter the other way round: arithmetic on every longitude
+        # would move a fix on a zone's edge off it by a rounding error.
+        step = lon_b - lon_a
+        lon_b = np.where(step > 180.0, lon_b - 360.0, np.where(step < -180.0, lon_b + 360.0, lon_b))
         _, _, d_ab = GEOD.inv(lon_a, lat_a, lon_b, lat_b)
         budget = v * dt + acc[a] + acc[a + 1]
         return cls(a, dt, lon_a, lat_a, lon_b, lat_b, acc[a], acc[a + 1], d_ab, budget, v)
@@ -294,8 +297,14 @@ def _judge_target(
         [np.column_stack([hops.lon_a, hops.lat_a]), np.column_stack([hops.lon_b, hops.lat_b])],
         axis=1,
     )
-    paths = project(np.asarray(shapely.segmentize(shapely.linestrings(ends), DENSIFY_DEG)))
-    crosses = shapely.intersects(paths, area_m)
+    lines = np.asarray(shapely.linestrings(ends))
+    paths = lines.copy()
+    moved = shapely.length(lines) > 0  # GEOS cannot segmentize a subject who stayed put
+    paths[moved] = shapely.segmentize(lines[moved], DENSIFY_DEG)
+    paths = project(paths)
+    # Without a buffer the area is the zone as stored: decide on it exactly, in lon/lat, so that
+    # a path along an edge crosses as a fix on it is inside. A buffer needs metres: the frame.
+    crosses = _crosses_lonlat(lines, zone_ll) if buf <= 0 else shapely.intersects(paths, area_m)
 
     # Exact lower bound first: no ellipse reaches an area farther from A and B than the budget.
     v = hops.speed
@@ -353,6 +362,21 @@ def _judge_target(
             )
         )
     return out
+
+
+def _crosses_lonlat(lines: Geometries, zone_ll: BaseGeometry) -> npt.NDArray[np.bool_]:
+    """Lines (unwrapped, so perhaps beyond +-180 degrees) that meet the zone as stored."""
+    hit = np.asarray(shapely.intersects(lines, zone_ll))
+    west, _, east, _ = np.asarray(shapely.bounds(lines)).T
+    for shift, beyond in ((360.0, east > 180.0), (-360.0, west < -180.0)):
+        if beyond.any():
+            moved = shapely.transform(zone_ll, partial(_shifted, lon=shift))
+            hit[beyond] |= np.asarray(shapely.intersects(lines[beyond], moved))
+    return hit
+
+
+def _shifted(coords: FloatArray, lon: float) -> FloatArray:
+    return np.asarray(coords + np.array([lon, 0.0]), dtype=float)
 
 
 def _ellipses(a: Geometries, b: Geometries, budget: FloatArray) -> Geometries:
@@ -451,7 +475,8 @@ def _instant(moment: np.datetime64) -> datetime:
 
 
 def _clock(moment: datetime, tz: str) -> str:
-    return f"{moment.astimezone(time_zone(tz)):%H:%M}"
+    """'14:09': local clock time to the nearest minute, for the 'about' of an estimate."""
+    return f"{(moment + timedelta(seconds=30)).astimezone(time_zone(tz)):%H:%M}"
 
 
 def _later(first: datetime, then: datetime, tz: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def hop(
     b: tuple[float, float],
     gap_s: float,
     zone: Target | None = None,
-    **options: float,
+    **options: Any,
 ) -> list[Transit]:
     """Two fixes ``gap_s`` apart, judged against one target (the park by default)."""
     times = [T0, T0 + timedelta(seconds=gap_s)]
@@ -68,7 +69,7 @@ def seconds(moment: datetime) -> float:
 def test_a_straight_path_across_the_park_crosses_it_for_the_share_of_the_hop_inside() -> None:
     [t] = hop(WEST, EAST, 1200)
 
-    assert t.kind is TransitKind.PATH_CROSSES and t.kind == "path_crosses"
+    assert t.kind is TransitKind.PATH_CROSSES and t.kind.value == "path_crosses"
     assert (t.from_index, t.to_index, t.target_index) == (0, 1, 0)
     # Moving steadily, the park's 0.002 of the path's 0.006 degrees is the middle third.
     assert seconds(t.start) == pytest.approx(400, abs=1.0)
@@ -113,7 +114,7 @@ def test_an_implausibly_fast_hop_is_flagged_and_its_crossing_still_reported() ->
     assert t.implied_speed_mps == pytest.approx(410.6 / 150, rel=0.01)
     assert "faster than walking pace" in t.describe()
     # Accuracy can explain the speed away: 60 m of slack at each end makes it plausible.
-    [t] = hop(WEST, EAST, 150, accuracy_m=[60.0, 60.0])  # type: ignore[arg-type]
+    [t] = hop(WEST, EAST, 150, accuracy_m=[60.0, 60.0])
     assert not t.implausible_speed
 
 

@@ -11,18 +11,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from service.db import alerts_store, convert, orders_store, tables
+from service import judging, stays_sync
+from service.db import orders_store, tables
 from service.settings import ApiSettings
-from zones import episodes, judge, model
+from zones import model
 from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
 
 LOOKUP_CHUNK = 5_000  # keys per IN (...): PostgreSQL takes at most 65,535 parameters
-EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
 
 
 @dataclass
@@ -167,85 +166,79 @@ def _record_subject(
         results[i].late = bool(row["late"])
         seen.add(k)
 
-    firsts = orders_store.civil_day([o.span[0] for o in obs])
-    lasts = orders_store.civil_day([o.span[1] for o in obs])
-    targets, orders = orders_store.targets(session, subject_id, min(firsts), max(lasts))
-    if not targets:
-        return
-    in_force = {o.id: o for o in orders}
-    j = judge.judge(
-        [o.lon for o in obs],
-        [o.lat for o in obs],
-        [np.nan if o.accuracy_m is None else o.accuracy_m for o in obs],
-        targets,
-    )
-    for pos, (i, verdicts) in enumerate(
-        zip(indices, j.verdicts_by_observation(targets, len(obs)), strict=True)
-    ):
-        results[i].verdicts = [
-            v for v in verdicts if in_force[v.order_id].in_force_between(firsts[pos], lasts[pos])
-        ]
-    _update_alerts(session, subject_id, obs, indices, results, settings)
+    _judge_and_sync(session, subject_id, obs, indices, results, settings, now)
 
 
-def _update_alerts(
+def _judge_and_sync(
     session: Session,
     subject_id: int,
     obs: list[model.Observation],
     indices: list[int],
     results: list[Recorded],
     settings: ApiSettings,
+    now: datetime,
 ) -> None:
-    gap = timedelta(seconds=settings.episode_gap_seconds)
-    times = [o.time for o in obs]
-    rows = alerts_store.episodes(session, subject_id, min(times) - gap, max(times) + gap)
-    # A stay is one subject in one zone of one clause, across versions of its order.
-    by_key: dict[tuple[int, int], list[tables.Alert]] = defaultdict(list)
-    for r in rows:
-        by_key[(r.clause_id, r.zone_id)].append(r)
-    changes: dict[int, str] = {}
-    open_keys = {key for key, alerts in by_key.items() if any(a.closed_at is None for a in alerts)}
-    order = sorted(range(len(obs)), key=lambda p: times[p])  # by when it happened
-    verdict_rows: list[dict[str, object]] = []
-    for pos in order:
-        res = results[indices[pos]]
-        for v in res.verdicts:
-            alert = None
-            key = (v.clause, v.zone_id)
-            # A clear verdict only matters to an open stay (it may end it): skip the rest cheaply.
-            if (v.is_breach or key in open_keys) and not res.duplicate:
-                alert = _place(session, by_key, subject_id, obs[pos], res.late, v, gap, changes)
-                if any(a.closed_at is None for a in by_key[key]):
-                    open_keys.add(key)
-                else:
-                    open_keys.discard(key)
-            if alert is not None and alert.id not in res.alert_ids:
-                res.alert_ids.append(alert.id)
-            keep = (
-                obs[pos].kind is model.ObservationKind.SIGHTING
-                or v.evidence is not model.Evidence.NONE
-            )
-            if keep and not res.duplicate and res.observation_id is not None:
-                verdict_rows.append(
-                    {
-                        "observation_id": res.observation_id,
-                        "alert_id": alert.id if alert is not None and v.is_breach else None,
-                        "order_id": v.order_id,
-                        "condition_id": v.condition_id,
-                        "clause_id": v.clause,
-                        "zone_id": v.zone_id,
-                        "zone_version": v.zone_version,
-                        "status": v.status.value,
-                        "evidence": v.evidence.value,
-                        "distance_m": v.distance_m,
-                        "disc_fraction_inside": v.disc_fraction_inside,
-                    }
+    """Judge the new observations against what held at their own times, store their
+    verdicts, and bring the subject's stays in line with every fix now stored."""
+    fresh = [p for p, i in enumerate(indices) if not results[i].duplicate]
+    if fresh:
+        times = [obs[p].time for p in fresh]
+        gap = timedelta(seconds=settings.episode_gap_seconds)
+        stored = stays_sync.stored_stays(session, subject_id, min(times) - gap)
+        lo = min([*times, *(r.first_at for r in stored)])
+        until = max(now, *times)
+        context = stays_sync.load_context(
+            session,
+            subject_id,
+            lo - timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds),
+            until,
+            settings.episode_gap_seconds,
+            settings.last_known_seconds,
+        )
+        judged = judging.judge(context, [obs[p] for p in fresh])
+        tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in stored}
+        rows: list[dict[str, object]] = []
+        for p, verdicts in zip(fresh, judged, strict=True):
+            res = results[indices[p]]
+            res.verdicts = verdicts
+            for v in verdicts:
+                if v.in_area:
+                    tracks.add((v.clause, v.zone_id, judging.BREACH))
+                elif v.status is model.Status.WARNING:
+                    tracks.add((v.clause, v.zone_id, judging.WARNING))
+                keep = (
+                    obs[p].kind is model.ObservationKind.SIGHTING
+                    or v.status is not model.Status.OUTSIDE
+                    or v.evidence is not model.Evidence.NONE
                 )
+                if keep and res.observation_id is not None:
+                    rows.append(_verdict_row(res.observation_id, v))
+        if rows:
+            session.execute(insert(tables.Verdict), rows)
+        if tracks:
+            horizon = stays_sync.horizon(context)
+            fixes = stays_sync.fixes_between(session, subject_id, lo - horizon, until)
+            verdicts_by_fix, verdict_ids = stays_sync.stored_verdicts(
+                session, [f.id for f in fixes]
+            )
+            counted = stays_sync.sync(
+                session,
+                context,
+                fixes,
+                verdicts_by_fix,
+                verdict_ids,
+                stored,
+                tracks,
+                lo - horizon,
+                min(times) - gap,
+                until,
+            )
+            for p in fresh:
+                res = results[indices[p]]
+                if res.observation_id is not None:
+                    res.alert_ids = sorted(set(counted.get(res.observation_id, [])))
+    # A fix sent again counts towards the alerts its first copy counts towards.
     session.flush()
-    if verdict_rows:
-        session.execute(insert(tables.Verdict), verdict_rows)
-    alerts_store.add_events(session, changes)
-    # After the insert, so a fix repeated within this batch finds its twin's alerts too.
     repeated: dict[int, list[int]] = defaultdict(list)
     for i in indices:
         if results[i].duplicate and results[i].observation_id is not None:
@@ -255,71 +248,36 @@ def _update_alerts(
             results[i].alert_ids = alerts
 
 
-def _place(
-    session: Session,
-    by_key: dict[tuple[int, int], list[tables.Alert]],
-    subject_id: int,
-    obs: model.Observation,
-    late: bool,
-    v: model.Verdict,
-    gap: timedelta,
-    changes: dict[int, str],
-) -> tables.Alert | None:
-    """Apply one verdict to its condition's episodes; the alert it opened, extended or closed.
-
-    ``changes`` collects one event per alert touched (its first kind of change wins).
-    """
-    alerts = by_key[(v.clause, v.zone_id)]
-    placement = episodes.place([convert.episode(a) for a in alerts], obs.time, v.is_breach, gap)
-    ep = placement.episode
-    if placement.action is episodes.Action.NONE or ep is None:
-        return None
-    if placement.action is episodes.Action.OPEN:
-        row = tables.Alert(
-            subject_id=subject_id,
-            order_id=v.order_id,
-            condition_id=v.condition_id,
-            clause_id=v.clause,
-            zone_id=v.zone_id,
-            zone_version=v.zone_version,
-            status=model.AlertStatus.OPEN.value,
-            handling=model.Handling.UNHANDLED.value,
-            evidence=v.evidence.value,
-            first_at=ep.first_at,
-            last_at=ep.last_at,
-            observation_count=1,
-            late=late,
-            deepest_m=v.distance_m,
-            geom=f"SRID=4326;POINT({obs.lon!r} {obs.lat!r})",
-        )
-        session.add(row)
-        session.flush()
-        alerts.append(row)
-        changes.setdefault(row.id, "opened")
-        return row
-    assert placement.index is not None
-    row = alerts[placement.index]
-    if placement.action is episodes.Action.CLOSE:
-        row.closed_at = ep.closed_at
-        row.status = model.AlertStatus.CLOSED.value
-        changes.setdefault(row.id, "closed")
-        return None
-    changes.setdefault(row.id, "extended")
-    row.first_at, row.last_at = ep.first_at, ep.last_at
-    row.observation_count = ep.observation_count
-    row.deepest_m = min(row.deepest_m, v.distance_m)
-    if EVIDENCE_RANK[v.evidence] > EVIDENCE_RANK[model.Evidence(row.evidence)]:
-        row.evidence = v.evidence.value
-    return row
+def _verdict_row(observation_id: int, v: model.Verdict) -> dict[str, object]:
+    return {
+        "observation_id": observation_id,
+        "alert_id": None,
+        "order_id": v.order_id,
+        "condition_id": v.condition_id,
+        "clause_id": v.clause,
+        "zone_id": v.zone_id,
+        "zone_version": v.zone_version,
+        "status": v.status.value,
+        "evidence": v.evidence.value,
+        "distance_m": v.distance_m,
+        "disc_fraction_inside": v.disc_fraction_inside,
+        "applies": v.applies,
+    }
 
 
 def _alerts_of(session: Session, observation_ids: list[int]) -> dict[int, list[int]]:
-    """The alerts each stored observation counted towards."""
+    """The alerts (confirmed, not authorised, not merged) each stored observation counts
+    towards."""
     found: dict[int, set[int]] = defaultdict(set)
+    a, v = tables.Alert, tables.Verdict
     rows = session.execute(
-        select(tables.Verdict.observation_id, tables.Verdict.alert_id).where(
-            tables.Verdict.observation_id.in_(observation_ids),
-            tables.Verdict.alert_id.is_not(None),
+        select(v.observation_id, v.alert_id)
+        .join(a, a.id == v.alert_id)
+        .where(
+            v.observation_id.in_(observation_ids),
+            a.confirmed_at.is_not(None),
+            a.visit_id.is_(None),
+            a.merged_into.is_(None),
         )
     )
     for obs_id, alert_id in rows:

@@ -86,7 +86,17 @@ class ApiSettings(BaseSettings):
         ge=0,
         description="An observation received this long after it happened is late.",
     )
-    episode_gap_seconds: int = Field(default=900, ge=1)
+    episode_gap_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="No fix for longer than this ends a stay at its last in-fix (signal lost).",
+    )
+    last_known_seconds: int = Field(
+        default=900,
+        ge=0,
+        description="How old the last known fix may be and still open a stay when a "
+        "schedule window opens or an authorised visit ends.",
+    )
 
 
 class Settings(BaseSettings):

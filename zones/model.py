@@ -7,11 +7,16 @@ These are what the rules work on. Wire schemas (pydantic) and tables (SQLAlchemy
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
+
+from zones.stays import Rules
+
+if TYPE_CHECKING:
+    from zones.schedule import Schedule
 
 
 class Role(enum.StrEnum):
@@ -31,6 +36,18 @@ class OrderType(enum.StrEnum):
 
 class ConditionKind(enum.StrEnum):
     EXCLUSION = "exclusion"
+
+
+class TravelMode(enum.StrEnum):
+    """How a subject may move: the top speed that makes a detour between fixes plausible."""
+
+    WALKING = "walking"
+    BICYCLE = "bicycle"
+    CAR = "car"
+
+    @property
+    def top_speed_mps(self) -> float:
+        return {"walking": 2.0, "bicycle": 8.0, "car": 35.0}[self.value]
 
 
 class Status(enum.StrEnum):
@@ -114,6 +131,7 @@ class Subject:
     officer: str | None = None
     unit: str | None = None
     photo_ref: str | None = None  # a custody image reference, never the image itself
+    travel_mode: TravelMode = TravelMode.WALKING
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +150,7 @@ class Zone:
     created_at: datetime | None = None
     superseded_at: datetime | None = None
     drawing: dict[str, Any] | None = None  # how it was drawn: a circle's centre and radius
+    effective_from: datetime | None = None  # valid time: what it says holds from then
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +168,9 @@ class Condition:
     kind: ConditionKind = ConditionKind.EXCLUSION
     clause_id: int | None = None
     number: int | None = None  # its place in the order: clause 1, 2, ...
+    schedule: Schedule | None = None  # None: it applies at all times
+    warning_m: float = 0.0
+    rules: Rules = field(default_factory=Rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +190,7 @@ class Order:
     reason: str | None = None  # why this version was made
     created_by: str | None = None
     created_at: datetime | None = None
+    effective_from: datetime | None = None  # valid time: what it says holds from then
 
     def in_force_on(self, day: date) -> bool:
         """True when ``day`` lies within the order's dates and it has not been revoked."""
@@ -232,6 +255,8 @@ class Target:
     clause_id: int | None = None  # defaults to condition_id
     names: Names | None = None
     warning_m: float = 0.0  # a ring beyond the buffer whose stays are warnings, not breaches
+    schedule: Schedule | None = None
+    rules: Rules = field(default_factory=Rules)
 
     @property
     def clause(self) -> int:
@@ -256,16 +281,22 @@ class Verdict:
     buffer_m: float = 0.0
 
     warning_m: float = 0.0
+    applies: bool = True  # False outside the condition's schedule: judged, but no breach
 
     @property
-    def is_breach(self) -> bool:
+    def in_area(self) -> bool:
         """The reported position lies within the condition's area (zone plus buffer)."""
         return self.status in (Status.INSIDE, Status.BUFFER)
 
     @property
+    def is_breach(self) -> bool:
+        """In the condition's area while the condition applies (within its schedule)."""
+        return self.applies and self.in_area
+
+    @property
     def is_warning(self) -> bool:
-        """The reported position lies in the warning ring beyond the condition's area."""
-        return self.status is Status.WARNING
+        """In the warning ring beyond the condition's area while the condition applies."""
+        return self.applies and self.status is Status.WARNING
 
     @property
     def clause(self) -> int:
@@ -316,17 +347,3 @@ class AlertAction:
     note: str | None = None
     assignee: str | None = None
     disposition: Disposition | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Episode:
-    """The time span of one alert: first and last breaching instants, and the exit if seen."""
-
-    first_at: datetime
-    last_at: datetime
-    closed_at: datetime | None = None
-    observation_count: int = 1
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None

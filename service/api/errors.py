@@ -38,6 +38,7 @@ class BatchTooLarge(errors.ZonesError):
 STATUS: dict[type[errors.ZonesError], int] = {
     errors.NotFound: 404,
     errors.InvalidGeometry: 422,
+    errors.InvalidSchedule: 422,
     errors.InvalidCoordinates: 422,
     errors.InvalidObservation: 422,
     errors.ImportFailed: 422,

@@ -1,4 +1,4 @@
-"""Alert rows: the episodes of one subject, the alert list supervisors filter, the handling
+"""Alert rows: the alert list supervisors filter, the handling
 of an alert and the numbered events that tell open pages about changes."""
 
 from __future__ import annotations
@@ -15,27 +15,6 @@ from zones import handling, model
 from zones.errors import UnknownAlert
 
 Row = tuple[tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str]
-
-
-def episodes(
-    session: Session, subject_id: int, since: datetime, until: datetime
-) -> list[tables.Alert]:
-    """The subject's alerts that are open or whose span comes near ``since``..``until``."""
-    return list(
-        session.scalars(
-            select(tables.Alert)
-            .where(tables.Alert.subject_id == subject_id)
-            .where(
-                or_(
-                    tables.Alert.status == model.AlertStatus.OPEN.value,
-                    (tables.Alert.first_at <= until)
-                    & (func.coalesce(tables.Alert.closed_at, tables.Alert.last_at) >= since),
-                )
-            )
-            .order_by(tables.Alert.first_at)
-            .with_for_update()
-        )
-    )
 
 
 @dataclass(frozen=True)

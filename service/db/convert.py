@@ -11,6 +11,8 @@ from shapely.geometry.base import BaseGeometry
 
 from service.db import tables
 from zones import model
+from zones.schedule import Schedule
+from zones.stays import Rules
 
 
 def geom_to_db(geometry: BaseGeometry) -> WKBElement:
@@ -37,6 +39,7 @@ def zone(row: tables.ZoneVersion) -> model.Zone:
         created_at=row.created_at,
         superseded_at=row.superseded_at,
         drawing=row.drawing,
+        effective_from=row.effective_from,
     )
 
 
@@ -107,15 +110,6 @@ def alert_action(row: tables.AlertAction) -> model.AlertAction:
     )
 
 
-def episode(row: tables.Alert) -> model.Episode:
-    return model.Episode(
-        first_at=row.first_at,
-        last_at=row.last_at,
-        closed_at=row.closed_at,
-        observation_count=row.observation_count,
-    )
-
-
 def subject(row: tables.Subject) -> model.Subject:
     return model.Subject(
         id=row.id,
@@ -125,6 +119,7 @@ def subject(row: tables.Subject) -> model.Subject:
         officer=row.officer,
         unit=row.unit,
         photo_ref=row.photo_ref,
+        travel_mode=model.TravelMode(row.travel_mode),
     )
 
 
@@ -137,6 +132,14 @@ def condition(row: tables.Condition, zone_ids: tuple[int, ...]) -> model.Conditi
         kind=model.ConditionKind(row.kind),
         clause_id=row.clause_id,
         number=row.position,
+        schedule=None if row.schedule is None else Schedule.from_json(row.schedule),
+        warning_m=row.warning_m,
+        rules=Rules(
+            confirm_fixes=row.confirm_fixes,
+            confirm_seconds=row.confirm_seconds,
+            clear_fixes=row.clear_fixes,
+            clear_seconds=row.clear_seconds,
+        ),
     )
 
 
@@ -157,4 +160,5 @@ def order(
         reason=version.reason,
         created_by=version.created_by,
         created_at=version.created_at,
+        effective_from=version.effective_from,
     )

@@ -240,7 +240,7 @@ def get_order(session: Session, order_id: int, version: int | None = None) -> mo
     if found is None:
         what = f"order {order_id} has no version {version}" if version else f"no order {order_id}"
         raise UnknownOrder(what, field="version" if version else "order_id")
-    return _with_conditions(session, [(found[0], found[1])])[0]
+    return with_conditions(session, [(found[0], found[1])])[0]
 
 
 def order_versions(session: Session, order_id: int) -> list[model.Order]:
@@ -251,12 +251,12 @@ def order_versions(session: Session, order_id: int) -> list[model.Order]:
     ).all()
     if not rows:
         raise UnknownOrder(f"no order with id {order_id}", field="order_id")
-    return _with_conditions(session, [(r[0], r[1]) for r in rows])
+    return with_conditions(session, [(r[0], r[1]) for r in rows])
 
 
 def orders_of(session: Session, subject_id: int) -> list[model.Order]:
     rows = session.execute(_current().where(tables.Order.subject_id == subject_id)).all()
-    return _with_conditions(session, [(r[0], r[1]) for r in rows])
+    return with_conditions(session, [(r[0], r[1]) for r in rows])
 
 
 def order_counts(
@@ -283,10 +283,10 @@ def order_counts(
 
 
 def list_orders(session: Session) -> list[model.Order]:
-    return _with_conditions(session, [(r[0], r[1]) for r in session.execute(_current()).all()])
+    return with_conditions(session, [(r[0], r[1]) for r in session.execute(_current()).all()])
 
 
-def _with_conditions(
+def with_conditions(
     session: Session, rows: list[tuple[tables.Order, tables.OrderVersion]]
 ) -> list[model.Order]:
     if not rows:
@@ -321,7 +321,7 @@ def orders_using_zone(session: Session, zone_id: int) -> list[tuple[model.Order,
         .where(cz.zone_id == zone_id)
     ).all()
     rows = session.execute(_current().where(o.id.in_(ids))).all() if ids else []
-    orders = _with_conditions(session, [(r[0], r[1]) for r in rows])
+    orders = with_conditions(session, [(r[0], r[1]) for r in rows])
     return [(order, get_subject(session, order.subject_id)) for order in orders]
 
 

@@ -73,6 +73,7 @@ class Subject(Base):
     officer: Mapped[str | None] = mapped_column(String(200))
     unit: Mapped[str | None] = mapped_column(String(200))
     photo_ref: Mapped[str | None] = mapped_column(String(200))
+    travel_mode: Mapped[str] = mapped_column(String(20), default="walking")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -106,6 +107,9 @@ class ZoneVersion(Base):
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Valid time: what this version says holds from then (``created_at`` is when it was
+    # known); NULL for a first version, which holds from the beginning.
+    effective_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("zone_id", "version"),
         Index("ix_zone_versions_geom", "geom", postgresql_using="gist"),
@@ -145,6 +149,7 @@ class OrderVersion(Base):
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    effective_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("order_id", "version"),
         CheckConstraint("ends IS NULL OR ends >= starts", name="dates"),
@@ -165,6 +170,12 @@ class Condition(Base):
     text: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20), default="exclusion")
     buffer_m: Mapped[float] = mapped_column(Float, default=0.0)
+    warning_m: Mapped[float] = mapped_column(Float, default=0.0)
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # zones.schedule JSON
+    confirm_fixes: Mapped[int] = mapped_column(Integer, default=1)
+    confirm_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    clear_fixes: Mapped[int] = mapped_column(Integer, default=1)
+    clear_seconds: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (CheckConstraint("buffer_m >= 0", name="buffer"),)
 
 
@@ -242,8 +253,21 @@ class Alert(Base):
     updated_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), server_default=_now()
     )
+    # The stay as judged: a breach or a warning, confirmed or still pending, covered by an
+    # authorised visit or not, what opened and closed it, and under which rules and window.
+    severity: Mapped[str] = mapped_column(String(20), default="breach")
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("authorised_visits.id"))
+    opened_by: Mapped[str] = mapped_column(String(20), default="fix")
+    closed_by: Mapped[str | None] = mapped_column(String(20))
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    schedule_window: Mapped[str | None] = mapped_column(Text)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    judged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=_now()
+    )
     __table_args__ = (
-        Index("ix_alerts_subject_clause_zone", "subject_id", "clause_id", "zone_id"),
+        Index("ix_alerts_track", "subject_id", "clause_id", "zone_id", "severity", "first_at"),
         Index("ix_alerts_status_first", "status", "first_at"),
         Index("ix_alerts_handling_first", "handling", "first_at"),
         Index("ix_alerts_geom", "geom", postgresql_using="gist"),
@@ -310,3 +334,57 @@ class Verdict(Base):
     evidence: Mapped[str] = mapped_column(String(20))
     distance_m: Mapped[float] = mapped_column(Float)
     disc_fraction_inside: Mapped[float | None] = mapped_column(Float)
+    applies: Mapped[bool] = mapped_column(Boolean, default=True)  # within the schedule
+
+
+class AuthorisedVisit(Base):
+    """Permission for a subject to be in a zone for a window: its stays raise no alert."""
+
+    __tablename__ = "authorised_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    starts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    authorised_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class PossibleTransit(Base):
+    """A straight path, or a feasible detour, through a zone between two sparse fixes."""
+
+    __tablename__ = "possible_transits"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    from_observation_id: Mapped[int] = mapped_column(BigInteger)
+    to_observation_id: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"))
+    clause_id: Mapped[int] = mapped_column(Integer)
+    zone_id: Mapped[int] = mapped_column(Integer)
+    zone_version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    starts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    min_distance_m: Mapped[float] = mapped_column(Float)
+    implied_speed_mps: Mapped[float] = mapped_column(Float)
+    implausible_speed: Mapped[bool] = mapped_column(Boolean)
+    max_speed_mps: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class WorkerJob(Base):
+    """When each timed job of the worker last ran."""
+
+    __tablename__ = "worker_jobs"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

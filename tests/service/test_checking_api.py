@@ -285,7 +285,7 @@ def alerts(client: TestClient, **params: Any) -> list[Any]:
     return list(r.json())
 
 
-def test_a_stay_is_one_alert_closed_on_exit_and_late_data_does_not_flap(
+def test_a_stay_is_one_alert_closed_on_exit_and_late_data_lands_where_it_happened(
     control: TestClient, park_order: dict[str, Any]
 ) -> None:
     sid = park_order["subject"]["id"]
@@ -293,27 +293,26 @@ def test_a_stay_is_one_alert_closed_on_exit_and_late_data_does_not_flap(
     post = lambda fixes: control.post("/api/v1/observations", json=fixes)  # noqa: E731
     post([fix(sid, *PARK, 30), fix(sid, *PARK, 29), fix(sid, *PARK, 28)])
     post([fix(sid, *far, 20)])  # exit
-    [plain] = [
-        a
-        for a in alerts(control, subject_id=sid)
-        if a["condition_id"] == park_order["order"]["conditions"][0]["id"]
-    ]
+    clause = park_order["order"]["conditions"][0]["id"]
+    [plain] = [a for a in alerts(control, subject_id=sid) if a["condition_id"] == clause]
     assert plain["status"] == "closed" and plain["observation_count"] == 3
-    # An "outside" fix that arrives late, timed inside the stay, changes nothing.
-    post([fix(sid, *far, 28.5)])
     # A late "inside" fix timed inside the stay extends it rather than opening another.
     post([fix(sid, *PARK, 28.2)])
-    [again] = [
-        a for a in alerts(control, subject_id=sid) if a["condition_id"] == plain["condition_id"]
-    ]
-    assert again["id"] == plain["id"] and again["status"] == "closed"
-    assert again["observation_count"] == 4
+    [again] = [a for a in alerts(control, subject_id=sid) if a["condition_id"] == clause]
+    assert again["id"] == plain["id"] and again["observation_count"] == 4
+    # A late "outside" fix timed between them splits the stay exactly as it would have, had
+    # it come in time: the alert keeps its first part, the rest is a second stay.
+    post([fix(sid, *far, 28.5)])
+    first, second = sorted(
+        (a for a in alerts(control, subject_id=sid) if a["condition_id"] == clause),
+        key=lambda a: a["first_at"],
+    )
+    assert first["id"] == plain["id"] and first["observation_count"] == 2
+    assert second["observation_count"] == 2 and second["status"] == "closed"
     # A new entry after the exit is a new stay.
     post([fix(sid, *PARK, 5)])
-    stays = [
-        a for a in alerts(control, subject_id=sid) if a["condition_id"] == plain["condition_id"]
-    ]
-    assert len(stays) == 2 and stays[0]["status"] == "open"
+    stays = [a for a in alerts(control, subject_id=sid) if a["condition_id"] == clause]
+    assert len(stays) == 3 and stays[0]["status"] == "open"
 
 
 def test_late_data_still_raises_an_alert_marked_late(
@@ -329,7 +328,7 @@ def test_alerts_filter_by_subject_status_time_and_bbox(
     control: TestClient, park_order: dict[str, Any]
 ) -> None:
     sid = park_order["subject"]["id"]
-    control.post("/api/v1/observations", json=[fix(sid, *PARK, 30)])
+    control.post("/api/v1/observations", json=[fix(sid, *PARK, 5)])  # still open: 5 min ago
     assert len(alerts(control, subject_id=sid)) == 3
     assert alerts(control, subject_id=sid + 1000) == []
     assert len(alerts(control, status="open")) == 3

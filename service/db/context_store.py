@@ -1,0 +1,216 @@
+"""What a subject is judged against over a span of time, as it was known at an instant.
+
+Every version of a zone or an order has two times: ``effective_from``, from when what it
+says holds (valid time; NULL for a first version, which holds from the beginning), and
+``created_at``, when it was recorded (transaction time). As known at ``as_of``, the version
+in force at an instant ``t`` is the latest recorded of those recorded by ``as_of`` whose
+``effective_from`` is not after ``t``. A later version therefore overrides earlier ones
+from its own ``effective_from`` on: an ordinary edit from when it was made, a correction of
+a mis-drawn zone from the original date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import convert, tables
+from zones import model
+
+BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
+CIVIL_TIME = ZoneInfo("Europe/London")  # order dates are civil dates where the court sits
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One target (a zone version of a condition of an order version) and when it holds."""
+
+    target: model.Target
+    start: datetime
+    end: datetime | None  # None: still in force
+    order: model.Order
+    condition: model.Condition
+
+    def holds(self, t: datetime) -> bool:
+        return self.start <= t and (self.end is None or t < self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """An authorised visit of a subject to a zone."""
+
+    id: int
+    zone_id: int
+    starts: datetime
+    ends: datetime
+    authorised_by: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+def _spans(
+    versions: Sequence[tuple[int, datetime | None]],
+) -> list[tuple[int, datetime, datetime | None]]:
+    """``(version, effective_from)`` pairs, recorded in version order, to the valid-time
+    spans in which each one is in force: ``(version, start, end)``."""
+    starts = sorted({e or BEGINNING for _, e in versions})
+    out: list[tuple[int, datetime, datetime | None]] = []
+    for i, s in enumerate(starts):
+        winner = max(v for v, e in versions if (e or BEGINNING) <= s)
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        if out and out[-1][0] == winner and out[-1][2] == s:
+            out[-1] = (winner, out[-1][1], end)
+        else:
+            out.append((winner, s, end))
+    return out
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a civil day in Great Britain, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=CIVIL_TIME).astimezone(UTC)
+
+
+def periods(
+    session: Session,
+    subject_id: int,
+    lo: datetime,
+    hi: datetime,
+    as_of: datetime | None = None,
+) -> list[Period]:
+    """Every target of the subject that holds at some instant in ``[lo, hi]``, each with the
+    span it holds in, as known at ``as_of`` (now when None)."""
+    ov, o = tables.OrderVersion, tables.Order
+    query = select(o, ov).join(ov, ov.order_id == o.id).where(o.subject_id == subject_id)
+    if as_of is not None:
+        query = query.where(ov.created_at <= as_of)
+    rows = session.execute(query.order_by(ov.order_id, ov.version)).all()
+    by_order: dict[int, list[tuple[tables.Order, tables.OrderVersion]]] = defaultdict(list)
+    for found in rows:
+        by_order[found[0].id].append((found[0], found[1]))
+    wanted: list[tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]] = []
+    for versions in by_order.values():
+        spans = _spans([(v.version, v.effective_from) for _, v in versions])
+        by_number = {v.version: (o_row, v) for o_row, v in versions}
+        for number, start, end in spans:
+            o_row, v = by_number[number]
+            if v.status != model.OrderStatus.ACTIVE.value:
+                continue
+            # The order's own dates, civil days in Great Britain, bound when it is in force.
+            start = max(start, day_start(v.starts))
+            if v.ends is not None:
+                ends = day_start(v.ends + timedelta(days=1))
+                end = ends if end is None else min(end, ends)
+            if (end is not None and end <= start) or start > hi or (end is not None and end <= lo):
+                continue
+            wanted.append((o_row, v, start, end))
+    if not wanted:
+        return []
+    orders = _orders(session, wanted)
+    zone_ids = sorted(
+        {z for order in orders.values() for c in order.conditions for z in c.zone_ids}
+    )
+    zones = _zone_spans(session, zone_ids, as_of)
+    out: list[Period] = []
+    for _r, v, start, end in wanted:
+        order = orders[v.id]
+        assert order.id is not None
+        for c in order.conditions:
+            assert c.id is not None
+            for zid in c.zone_ids:
+                for zone, zstart, zend in zones.get(zid, []):
+                    s = max(start, zstart)
+                    e = end if zend is None else (zend if end is None else min(end, zend))
+                    if (e is not None and e <= s) or s > hi or (e is not None and e <= lo):
+                        continue
+                    names = model.Names(
+                        order.reference, order.type, c.number or 0, c.text, zone.name
+                    )
+                    target = model.Target(
+                        order_id=order.id,
+                        condition_id=c.id,
+                        zone_id=zid,
+                        zone_version=zone.version,
+                        geometry=zone.geometry,
+                        buffer_m=c.buffer_m,
+                        clause_id=c.clause_id,
+                        names=names,
+                        warning_m=c.warning_m,
+                        schedule=c.schedule,
+                        rules=c.rules,
+                    )
+                    out.append(Period(target, s, e, order, c))
+    return out
+
+
+def _orders(
+    session: Session,
+    wanted: list[tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]],
+) -> dict[int, model.Order]:
+    from service.db.orders_store import with_conditions
+
+    unique = {v.id: (r, v) for r, v, _, _ in wanted}
+    built = with_conditions(session, list(unique.values()))
+    return {vid: order for vid, order in zip(unique, built, strict=True)}
+
+
+def _zone_spans(
+    session: Session, zone_ids: list[int], as_of: datetime | None
+) -> dict[int, list[tuple[model.Zone, datetime, datetime | None]]]:
+    zv = tables.ZoneVersion
+    query = select(zv).where(zv.zone_id.in_(zone_ids))
+    if as_of is not None:
+        query = query.where(zv.created_at <= as_of)
+    rows = session.scalars(query.order_by(zv.zone_id, zv.version)).all()
+    by_zone: dict[int, list[tables.ZoneVersion]] = defaultdict(list)
+    for row in rows:
+        by_zone[row.zone_id].append(row)
+    out: dict[int, list[tuple[model.Zone, datetime, datetime | None]]] = {}
+    for zid, versions in by_zone.items():
+        by_number = {v.version: v for v in versions}
+        out[zid] = [
+            (convert.zone(by_number[n]), s, e)
+            for n, s, e in _spans([(v.version, v.effective_from) for v in versions])
+        ]
+    return out
+
+
+def visits(
+    session: Session,
+    subject_id: int,
+    lo: datetime,
+    hi: datetime,
+    as_of: datetime | None = None,
+) -> list[Visit]:
+    """Authorised visits of the subject overlapping ``[lo, hi]``, as known at ``as_of``
+    (a visit withdrawn by then no longer counts)."""
+    av = tables.AuthorisedVisit
+    query = select(av).where(av.subject_id == subject_id, av.ends > lo, av.starts <= hi)
+    if as_of is None:
+        query = query.where(av.withdrawn_at.is_(None))
+    else:
+        query = query.where(
+            av.recorded_at <= as_of, (av.withdrawn_at.is_(None)) | (av.withdrawn_at > as_of)
+        )
+    return [visit(r) for r in session.scalars(query.order_by(av.starts, av.id))]
+
+
+def visit(row: tables.AuthorisedVisit) -> Visit:
+    return Visit(
+        id=row.id,
+        zone_id=row.zone_id,
+        starts=row.starts,
+        ends=row.ends,
+        authorised_by=row.authorised_by,
+        reason=row.reason,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+        withdrawn_at=row.withdrawn_at,
+    )

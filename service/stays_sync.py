@@ -1,0 +1,375 @@
+"""Keeping the stored stays (alert rows) equal to the stays the fixes imply.
+
+After a batch of observations is judged, or when the clock passes a window edge, the stays
+of every touched track are derived again from all the stored fixes around the change
+(:func:`service.judging.stays`) and the stored rows are brought into line:
+
+* a derived stay takes over the stored row that shares most of its fixes (or its span), so
+  an alert keeps its id, its handling and its history while it grows;
+* a derived stay with no stored row becomes a new row;
+* a stored row whose fixes now belong to another stay (a late fix joined two stays) is
+  marked ``merged_into`` that stay's row.
+
+A stay that was raised as a confirmed alert stays confirmed, and one raised before an
+authorised visit was recorded stays an alert: what was raised is evidence. Replay
+(:mod:`service.replay`) shows what a later correction would have changed.
+
+Only stays that are confirmed, not authorised and not merged are *alerts*: those alone are
+announced to open pages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from service import judging
+from service.db import alert_events, context_store, tables
+from zones import model
+from zones.stays import Stay
+
+EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
+Track = tuple[int, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A stored observation as stays need it."""
+
+    id: int
+    time: datetime
+    by_person: bool
+    lon: float
+    lat: float
+    late: bool
+
+
+def stored_stays(
+    session: Session, subject_id: int, since: datetime, *, lock: bool = True
+) -> list[tables.Alert]:
+    """The subject's stays that are open or end at or after ``since`` (not merged ones)."""
+    a = tables.Alert
+    query = (
+        select(a)
+        .where(a.subject_id == subject_id, a.merged_into.is_(None))
+        .where(or_(a.closed_at.is_(None), a.closed_at >= since, a.last_at >= since))
+        .order_by(a.first_at, a.id)
+    )
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def fixes_between(session: Session, subject_id: int, lo: datetime, hi: datetime) -> list[Fix]:
+    o = tables.Observation
+    rows = session.execute(
+        select(
+            o.id,
+            o.observed_at,
+            o.kind,
+            func.ST_X(o.geom),
+            func.ST_Y(o.geom),
+            o.late,
+        )
+        .where(o.subject_id == subject_id, o.observed_at >= lo, o.observed_at <= hi)
+        .order_by(o.observed_at, o.id)
+    ).all()
+    return [
+        Fix(
+            r[0], r[1], r[2] == model.ObservationKind.SIGHTING.value, float(r[3]), float(r[4]), r[5]
+        )
+        for r in rows
+    ]
+
+
+def stored_verdicts(
+    session: Session, observation_ids: list[int]
+) -> tuple[dict[int, list[model.Verdict]], dict[tuple[int, int, int], int]]:
+    """The stored verdicts of the observations, and each one's row id keyed by
+    ``(observation, clause, zone)``."""
+    v = tables.Verdict
+    verdicts: dict[int, list[model.Verdict]] = defaultdict(list)
+    ids: dict[tuple[int, int, int], int] = {}
+    for start in range(0, len(observation_ids), 5_000):
+        chunk = observation_ids[start : start + 5_000]
+        for r in session.scalars(select(v).where(v.observation_id.in_(chunk))):
+            verdicts[r.observation_id].append(
+                model.Verdict(
+                    order_id=r.order_id,
+                    condition_id=r.condition_id,
+                    zone_id=r.zone_id,
+                    zone_version=r.zone_version,
+                    status=model.Status(r.status),
+                    distance_m=r.distance_m,
+                    evidence=model.Evidence(r.evidence),
+                    disc_fraction_inside=r.disc_fraction_inside,
+                    clause_id=r.clause_id,
+                    applies=r.applies,
+                )
+            )
+            ids[(r.observation_id, r.clause_id, r.zone_id)] = r.id
+    return verdicts, ids
+
+
+def sync(
+    session: Session,
+    context: judging.Context,
+    fixes: list[Fix],
+    verdicts: dict[int, list[model.Verdict]],
+    verdict_ids: dict[tuple[int, int, int], int],
+    stored: list[tables.Alert],
+    tracks: set[Track],
+    lo: datetime,
+    cut: datetime,
+    now: datetime,
+) -> dict[int, list[int]]:
+    """Bring the stored stays of ``tracks`` in line with the fixes; returns the visible
+    alert ids each fix now counts towards."""
+    obs = [(f.id, f.time, f.by_person) for f in fixes]
+    derived = judging.stays(context, obs, verdicts, lo, now, only=tracks)
+    by_fix = {f.id: f for f in fixes}
+    by_track: dict[Track, list[tables.Alert]] = defaultdict(list)
+    for row in stored:
+        by_track[(row.clause_id, row.zone_id, row.severity)].append(row)
+    owned = _owned_fixes(session, [r.id for r in stored])
+    counted: dict[int, list[int]] = defaultdict(list)
+    for track in sorted(tracks):
+        rows = by_track.get(track, [])
+        mine = [s for s in derived.get(track, []) if _touches(s, cut)]
+        claimed: dict[int, tables.Alert] = {}
+        for stay in mine:
+            row = _match(stay, rows, claimed, owned) or _new_row(
+                session, context, stay, track, verdicts, by_fix, now
+            )
+            claimed[row.id] = row
+            _update_row(session, row, stay, context, track, verdicts, by_fix, now)
+            fix_ids = [k for k in stay.keys if by_fix[k].time >= stay.first_at]
+            _point_verdicts(session, row, fix_ids, track, verdict_ids)
+            if _visible(row):
+                for k in fix_ids:
+                    counted[k].append(row.id)
+        for row in rows:
+            if row.id in claimed:
+                continue
+            into = next(
+                (r for r in claimed.values() if owned.get(row.id, set()) & set(_keys(r, owned))),
+                None,
+            ) or next((r for r in claimed.values() if _overlap(row, r) > 0), None)
+            if into is not None:
+                was_visible = _visible(row)
+                row.merged_into = into.id
+                row.updated_at = now
+                session.execute(
+                    update(tables.Verdict)
+                    .where(tables.Verdict.alert_id == row.id)
+                    .values(alert_id=into.id)
+                )
+                if was_visible:
+                    alert_events.announce(session, row.id, "merged")
+    return counted
+
+
+def _touches(stay: Stay, cut: datetime) -> bool:
+    return stay.closed_at is None or stay.closed_at >= cut or stay.last_at >= cut
+
+
+def _owned_fixes(session: Session, alert_ids: list[int]) -> dict[int, set[int]]:
+    owned: dict[int, set[int]] = defaultdict(set)
+    if alert_ids:
+        for alert_id, obs_id in session.execute(
+            select(tables.Verdict.alert_id, tables.Verdict.observation_id).where(
+                tables.Verdict.alert_id.in_(alert_ids)
+            )
+        ):
+            if alert_id is not None:
+                owned[alert_id].add(obs_id)
+    return owned
+
+
+def _keys(row: tables.Alert, owned: dict[int, set[int]]) -> set[int]:
+    return owned.get(row.id, set())
+
+
+def _overlap(row: tables.Alert, other: tables.Alert) -> float:
+    a0, a1 = row.first_at, row.closed_at or row.last_at
+    b0, b1 = other.first_at, other.closed_at or other.last_at
+    return (min(a1, b1) - max(a0, b0)).total_seconds() if min(a1, b1) >= max(a0, b0) else -1.0
+
+
+def _match(
+    stay: Stay,
+    rows: list[tables.Alert],
+    claimed: dict[int, tables.Alert],
+    owned: dict[int, set[int]],
+) -> tables.Alert | None:
+    keys = set(stay.keys)
+    best: tuple[int, int, float] | None = None
+    found: tables.Alert | None = None
+    end = stay.closed_at or stay.last_at
+    for row in rows:
+        if row.id in claimed:
+            continue
+        shared = len(keys & owned.get(row.id, set()))
+        same_start = int(row.first_at == stay.first_at)
+        r_end = row.closed_at or row.last_at
+        overlap = (
+            (min(end, r_end) - max(stay.first_at, row.first_at)).total_seconds()
+            if min(end, r_end) >= max(stay.first_at, row.first_at)
+            else -1.0
+        )
+        if shared == 0 and not same_start and overlap < 0:
+            continue
+        score = (shared, same_start, overlap)
+        if best is None or score > best:
+            best, found = score, row
+    return found
+
+
+def _verdict_of(
+    verdicts: dict[int, list[model.Verdict]], fix_id: int, track: Track
+) -> model.Verdict | None:
+    clause, zone_id, _ = track
+    return next(
+        (v for v in verdicts.get(fix_id, ()) if v.clause == clause and v.zone_id == zone_id),
+        None,
+    )
+
+
+def _new_row(
+    session: Session,
+    context: judging.Context,
+    stay: Stay,
+    track: Track,
+    verdicts: dict[int, list[model.Verdict]],
+    by_fix: dict[int, Fix],
+    now: datetime,
+) -> tables.Alert:
+    clause, zone_id, severity = track
+    first = _verdict_of(verdicts, stay.keys[0], track)
+    assert first is not None, "a stay is made of fixes with verdicts in its track"
+    fix = by_fix[stay.keys[0]]
+    row = tables.Alert(
+        subject_id=context.subject_id,
+        order_id=first.order_id,
+        condition_id=first.condition_id,
+        clause_id=clause,
+        zone_id=zone_id,
+        zone_version=first.zone_version,
+        severity=severity,
+        status=model.AlertStatus.OPEN.value,
+        handling=model.Handling.UNHANDLED.value,
+        evidence=first.evidence.value,
+        first_at=stay.first_at,
+        last_at=stay.last_at,
+        observation_count=stay.fix_count,
+        late=False,
+        deepest_m=first.distance_m,
+        geom=f"SRID=4326;POINT({fix.lon!r} {fix.lat!r})",
+        opened_by=stay.opened.value,
+        judged_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _update_row(
+    session: Session,
+    row: tables.Alert,
+    stay: Stay,
+    context: judging.Context,
+    track: Track,
+    verdicts: dict[int, list[model.Verdict]],
+    by_fix: dict[int, Fix],
+    now: datetime,
+) -> None:
+    was_visible = _visible(row)
+    before = (row.first_at, row.last_at, row.observation_count, row.closed_at)
+    clause, zone_id, _ = track
+    vs = [v for k in stay.keys if (v := _verdict_of(verdicts, k, track)) is not None]
+    row.first_at, row.last_at = stay.first_at, stay.last_at
+    row.observation_count = stay.fix_count
+    row.closed_at = stay.closed_at
+    row.closed_by = None if stay.closed is None else stay.closed.value
+    row.status = (model.AlertStatus.OPEN if stay.is_open else model.AlertStatus.CLOSED).value
+    row.opened_by = stay.opened.value
+    if vs:
+        row.deepest_m = min(v.distance_m for v in vs)
+        row.evidence = max((v.evidence for v in vs), key=EVIDENCE_RANK.__getitem__).value
+    row.late = any(by_fix[k].late for k in stay.keys if k in by_fix)
+    if row.confirmed_at is None:  # once confirmed, always: it was raised
+        row.confirmed_at = stay.confirmed_at
+    # What was raised stays raised: a visit recorded later does not cover an alert already out.
+    if not (was_visible and stay.visit is not None):
+        row.visit_id = stay.visit
+    rules = context.rules_for(clause, zone_id)
+    row.rules = rules.as_dict()
+    period = next(
+        (
+            p
+            for p in context.periods
+            if p.target.clause == clause and p.target.zone_id == zone_id and p.holds(stay.first_at)
+        ),
+        None,
+    )
+    schedule = period.target.schedule if period is not None else None
+    row.schedule_window = None if schedule is None else schedule.window_at(stay.first_at)
+    changed = before != (row.first_at, row.last_at, row.observation_count, row.closed_at)
+    if changed:
+        row.updated_at = now
+        row.judged_at = now
+    if _visible(row):
+        if not was_visible:
+            alert_events.announce(session, row.id, "opened")
+        elif before[3] is None and row.closed_at is not None:
+            alert_events.announce(session, row.id, "closed")
+        elif changed:
+            alert_events.announce(session, row.id, "extended")
+
+
+def _visible(row: tables.Alert) -> bool:
+    """A stay that is an alert: confirmed, not covered by a visit, not merged away."""
+    return row.confirmed_at is not None and row.visit_id is None and row.merged_into is None
+
+
+def _point_verdicts(
+    session: Session,
+    row: tables.Alert,
+    fix_ids: list[int],
+    track: Track,
+    verdict_ids: dict[tuple[int, int, int], int],
+) -> None:
+    clause, zone_id, _ = track
+    ids = [
+        verdict_ids[(k, clause, zone_id)] for k in fix_ids if (k, clause, zone_id) in verdict_ids
+    ]
+    if ids:
+        session.execute(
+            update(tables.Verdict).where(tables.Verdict.id.in_(ids)).values(alert_id=row.id)
+        )
+
+
+def horizon(context: judging.Context) -> timedelta:
+    """How far before a change fixes can still shape the stays after it."""
+    return timedelta(seconds=context.gap_seconds + context.last_known_seconds + 1)
+
+
+def load_context(
+    session: Session,
+    subject_id: int,
+    lo: datetime,
+    hi: datetime,
+    gap_seconds: float,
+    last_known_seconds: float,
+    as_of: datetime | None = None,
+) -> judging.Context:
+    return judging.Context(
+        subject_id=subject_id,
+        periods=context_store.periods(session, subject_id, lo, hi, as_of),
+        visits=context_store.visits(session, subject_id, lo, hi, as_of),
+        gap_seconds=gap_seconds,
+        last_known_seconds=last_known_seconds,
+        as_of=as_of,
+    )

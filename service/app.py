@@ -24,6 +24,7 @@ from service.api import (
     stream_routes,
     track_routes,
     users_routes,
+    visits_routes,
     zones_routes,
 )
 from service.api.deps import no_unknown_query
@@ -156,6 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
         alerts_routes,
         places_routes,
         users_routes,
+        visits_routes,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service import judging, stays_sync
 from service.db import orders_store, tables
-from zones import judge, model
+from zones import model
 
 # Geography distances in PostGIS and ours differ by far less than this; it only widens the
 # candidate set, never the answer.
@@ -59,13 +60,11 @@ def barred_at(session: Session, lon: float, lat: float, time: datetime) -> list[
     [day] = orders_store.civil_day([time])
     found: list[Barred] = []
     for subject_id in candidates(session, lon, lat, day):
-        targets, orders = orders_store.targets(session, subject_id, day, day)
-        in_force = {o.id for o in orders if o.in_force_on(day)}
-        targets = [t for t in targets if t.order_id in in_force]
-        if not targets:
-            continue
-        subject = orders_store.get_subject(session, subject_id)
-        for v in judge.judge([lon], [lat], None, targets).verdicts_for(0, targets):
-            if v.is_breach:
-                found.append(Barred(subject, v))
+        # What held at that instant, schedules included, as for any other judgement.
+        context = stays_sync.load_context(session, subject_id, time, time, 0, 0)
+        [verdicts] = judging.judge(context, [model.Observation(lon, lat, time)])
+        breaches = [v for v in verdicts if v.is_breach]
+        if breaches:
+            subject = orders_store.get_subject(session, subject_id)
+            found.extend(Barred(subject, v) for v in breaches)
     return sorted(found, key=lambda b: (b.subject.reference, b.verdict.distance_m))

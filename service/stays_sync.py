@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from service import judging
 from service.db import alert_events, context_store, tables
+from service.settings import ApiSettings
 from zones import model
 from zones.stays import Stay
 
@@ -372,4 +373,39 @@ def load_context(
         gap_seconds=gap_seconds,
         last_known_seconds=last_known_seconds,
         as_of=as_of,
+    )
+
+
+def resync(
+    session: Session, subject_id: int, since: datetime, now: datetime, settings: ApiSettings
+) -> dict[int, list[int]]:
+    """Derive the subject's stays again from ``since`` to ``now`` and bring the stored ones
+    in line: after a visit is recorded or withdrawn, and when the clock passes a window
+    edge or a stay's signal-lost time (the worker)."""
+    gap = timedelta(seconds=settings.episode_gap_seconds)
+    since = min(since, now)
+    stored = stored_stays(session, subject_id, since - gap)
+    lo = min([since, *(r.first_at for r in stored)])
+    context = load_context(
+        session,
+        subject_id,
+        lo - timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds),
+        now,
+        settings.episode_gap_seconds,
+        settings.last_known_seconds,
+    )
+    lo_fixes = lo - horizon(context)
+    fixes = fixes_between(session, subject_id, lo_fixes, now)
+    verdicts, verdict_ids = stored_verdicts(session, [f.id for f in fixes])
+    tracks: set[Track] = {(r.clause_id, r.zone_id, r.severity) for r in stored}
+    for vs in verdicts.values():
+        for v in vs:
+            if v.in_area:
+                tracks.add((v.clause, v.zone_id, judging.BREACH))
+            elif v.status is model.Status.WARNING:
+                tracks.add((v.clause, v.zone_id, judging.WARNING))
+    if not tracks:
+        return {}
+    return sync(
+        session, context, fixes, verdicts, verdict_ids, stored, tracks, lo_fixes, since - gap, now
     )

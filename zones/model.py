@@ -74,6 +74,22 @@ class AlertStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class Severity(enum.StrEnum):
+    """A stay in the prohibited area (zone plus buffer), or in the warning ring beyond it."""
+
+    BREACH = "breach"
+    WARNING = "warning"
+
+
+class Stage(enum.StrEnum):
+    """Whether a stay is an alert."""
+
+    ALERT = "alert"  # confirmed, not covered by a visit
+    PENDING = "pending"  # not yet confirmed (too few fixes, too short)
+    AUTHORISED = "authorised"  # covered by an authorised visit: stored, never an alert
+    MERGED = "merged"  # a late fix joined it to another stay
+
+
 class Handling(enum.StrEnum):
     """What the force has done about an alert: a fact about the force, apart from the stay."""
 
@@ -332,6 +348,26 @@ class Alert:
     subject_name: str | None = None
     names: Names | None = None
     buffer_m: float = 0.0
+    severity: Severity = Severity.BREACH
+    confirmed_at: datetime | None = None  # None: a pending stay, not yet an alert
+    visit_id: int | None = None  # covered by an authorised visit: stored, never an alert
+    opened_by: str = "fix"  # fix, window_opened, visit_ended (zones.stays.Opened)
+    closed_by: str | None = None  # exit, signal_lost, window_closed, visit_started, ...
+    schedule_window: str | None = None  # the schedule window it began in, as people read it
+    rules: dict[str, float] | None = None  # the confirmation and closing rules it was judged by
+    merged_into: int | None = None  # a late fix joined it to this alert
+    judged_at: datetime | None = None  # when it was last judged: what was known then
+    warning_m: float = 0.0
+
+    @property
+    def stage(self) -> Stage:
+        if self.merged_into is not None:
+            return Stage.MERGED
+        if self.visit_id is not None:
+            return Stage.AUTHORISED
+        if self.confirmed_at is None:
+            return Stage.PENDING
+        return Stage.ALERT
 
 
 @dataclass(frozen=True, slots=True)

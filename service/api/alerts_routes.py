@@ -56,10 +56,21 @@ def list_alerts(
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    stage: Annotated[
+        list[model.Stage] | None,
+        Query(
+            description="Which stays: alert (the default: confirmed, not authorised), pending, "
+            "authorised, merged; repeat for several"
+        ),
+    ] = None,
+    severity: Annotated[
+        model.Severity | None, Query(description="breach or warning (default: both)")
+    ] = None,
 ) -> list[AlertOut]:
     """Alerts, newest first, filtered by subject (id, or part of a reference or name), stay,
     handling, disposition, order type, time range (overlap) and bbox; each names its
-    subject, order, clause and zone."""
+    subject, order, clause and zone. Pending, authorised and merged stays are listed only
+    when asked for with ``stage``."""
     f = alerts_store.AlertFilter(
         subject_id=subject_id,
         subject=subject,
@@ -71,6 +82,8 @@ def list_alerts(
         until=until,
         bbox=parse_bbox(bbox) if bbox else None,
         limit=limit,
+        stages=tuple(stage) if stage else (model.Stage.ALERT,),
+        severity=severity,
     )
     return [out.alert(a) for a in alerts_store.search(session, f)]
 

@@ -49,6 +49,7 @@ def order(o: model.Order) -> OrderOut:
         reason=o.reason,
         created_by=o.created_by,
         created_at=o.created_at,
+        effective_from=o.effective_from,
         conditions=[
             ConditionOut(
                 id=c.id or 0,
@@ -58,6 +59,13 @@ def order(o: model.Order) -> OrderOut:
                 zone_ids=list(c.zone_ids),
                 buffer_m=c.buffer_m,
                 kind=c.kind,
+                warning_m=c.warning_m,
+                schedule=None if c.schedule is None else c.schedule.to_json(),
+                schedule_text=None if c.schedule is None else c.schedule.describe(),
+                confirm_fixes=c.rules.confirm_fixes,
+                confirm_seconds=int(c.rules.confirm_seconds),
+                clear_fixes=c.rules.clear_fixes,
+                clear_seconds=int(c.rules.clear_seconds),
             )
             for i, c in enumerate(o.conditions, start=1)
         ],
@@ -77,6 +85,7 @@ def zone(z: model.Zone, notes: list[str] | None = None) -> ZoneFeatureOut:
         "reason": z.reason,
         "created_by": z.created_by,
         "created_at": z.created_at.isoformat() if z.created_at else None,
+        "effective_from": z.effective_from.isoformat() if z.effective_from else None,
         "superseded_at": z.superseded_at.isoformat() if z.superseded_at else None,
         "drawing": z.drawing,
         "label_point": [round(label.x, 7), round(label.y, 7)],
@@ -146,6 +155,16 @@ def alert(a: model.Alert) -> AlertOut:
         lon=a.lon,
         lat=a.lat,
         explanation=explain.alert(a),
+        severity=a.severity,
+        stage=a.stage,
+        confirmed_at=a.confirmed_at,
+        visit_id=a.visit_id,
+        opened_by=a.opened_by,
+        closed_by=a.closed_by,
+        schedule_window=a.schedule_window,
+        rules=a.rules,
+        merged_into=a.merged_into,
+        judged_at=a.judged_at,
     )
 
 

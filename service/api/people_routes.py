@@ -11,6 +11,7 @@ from service import zone_copies
 from service.api import out
 from service.api.deps import Editor, SessionDep, Viewer
 from service.api.schemas import (
+    ConditionIn,
     ErrorResponse,
     Id,
     OrderEdit,
@@ -26,6 +27,8 @@ from service.api.zones_routes import Repair, draft, require_reason
 from service.db import audit_store, orders_store
 from zones import model
 from zones.errors import ZonesError
+from zones.schedule import Schedule
+from zones.stays import Rules
 
 router = APIRouter(tags=["subjects and orders"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -92,6 +95,30 @@ def subject_orders(subject_id: Id, session: SessionDep, user: Viewer) -> list[Or
     return [out.order(o) for o in orders_store.orders_of(session, subject_id)]
 
 
+def _condition(c: ConditionIn, i: int) -> model.Condition:
+    schedule = (
+        None
+        if c.schedule is None
+        else Schedule.from_json(c.schedule, field=f"conditions[{i}].schedule")
+    )
+    rules = Rules(
+        confirm_fixes=c.confirm_fixes,
+        confirm_seconds=c.confirm_seconds,
+        clear_fixes=c.clear_fixes,
+        clear_seconds=c.clear_seconds,
+    )
+    return model.Condition(
+        None,
+        c.text,
+        tuple(c.zone_ids),
+        c.buffer_m,
+        clause_id=c.clause_id,
+        schedule=schedule,
+        warning_m=c.warning_m,
+        rules=rules,
+    )
+
+
 def _order(body: OrderIn | OrderEdit) -> model.Order:
     return model.Order(
         id=None,
@@ -102,10 +129,8 @@ def _order(body: OrderIn | OrderEdit) -> model.Order:
         ends=body.ends,
         court=body.court,
         status=body.status if isinstance(body, OrderEdit) else model.OrderStatus.ACTIVE,
-        conditions=tuple(
-            model.Condition(None, c.text, tuple(c.zone_ids), c.buffer_m, clause_id=c.clause_id)
-            for c in body.conditions
-        ),
+        conditions=tuple(_condition(c, i) for i, c in enumerate(body.conditions)),
+        effective_from=body.effective_from if isinstance(body, OrderEdit) else None,
     )
 
 

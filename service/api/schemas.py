@@ -82,6 +82,12 @@ class ZoneProperties(Wire):
         description="Why this version is made: required when editing a zone",
     )
     drawing: Drawing | None = None
+    effective_from: AwareDatetime | None = Field(
+        default=None,
+        description="When this version takes effect (default: now). A correction of a "
+        "mis-drawn shape may take effect from an earlier date: alerts already raised keep "
+        "what they were judged against, and replay shows what the correction changes",
+    )
 
 
 class ZoneFeatureIn(Wire):
@@ -159,6 +165,11 @@ class SubjectIn(Wire):
     photo_ref: str | None = Field(
         default=None, max_length=200, description="A custody image reference, never the image"
     )
+    travel_mode: model.TravelMode = Field(
+        default=model.TravelMode.WALKING,
+        description="How the subject may move (walking 2 m/s, bicycle 8 m/s, car 35 m/s): the "
+        "top speed that makes a detour through a zone between sparse fixes possible",
+    )
 
 
 class SubjectOut(SubjectIn):
@@ -182,6 +193,33 @@ class ConditionIn(Wire):
         "(the clause is then judged against nothing, and pages say so)",
     )
     buffer_m: float = Field(default=0.0, ge=0, le=50_000)
+    warning_m: float = Field(
+        default=0.0,
+        ge=0,
+        le=50_000,
+        description="A ring this wide beyond the buffer: stays in it are warnings, not breaches",
+    )
+    schedule: dict[str, Any] | None = Field(
+        default=None,
+        description="When the clause applies (omit: at all times): {timezone, windows: "
+        "[{days: [mon..sun], start: 'HH:MM', end: 'HH:MM'}], exceptions: [{first_day, "
+        "last_day, label}], from_date, until_date}; windows are local civil time",
+    )
+    confirm_fixes: int = Field(
+        default=1, ge=1, le=1000, description="A stay is an alert once it has this many fixes"
+    )
+    confirm_seconds: int = Field(
+        default=0, ge=0, le=86_400, description="...and has lasted this long (seconds)"
+    )
+    clear_fixes: int = Field(
+        default=1, ge=1, le=1000, description="A stay ends after this many clear fixes in a row"
+    )
+    clear_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=86_400,
+        description="...or after being clear this long (seconds; 0: by the count alone)",
+    )
     clause_id: Id | None = Field(
         default=None,
         description="When editing an order: the clause this is a new wording of (omit for a "
@@ -197,6 +235,13 @@ class ConditionOut(BaseModel):
     zone_ids: list[int]
     buffer_m: float
     kind: model.ConditionKind
+    warning_m: float
+    schedule: dict[str, Any] | None
+    schedule_text: str | None = Field(description="The schedule as people read it")
+    confirm_fixes: int
+    confirm_seconds: int
+    clear_fixes: int
+    clear_seconds: int
 
 
 class OrderIn(Wire):
@@ -220,6 +265,11 @@ class OrderEdit(OrderIn):
 
     reason: str = Field(min_length=3, max_length=2000, description="Why the order changed")
     status: model.OrderStatus = model.OrderStatus.ACTIVE
+    effective_from: AwareDatetime | None = Field(
+        default=None,
+        description="When this version takes effect (default: now); a correction may take "
+        "effect from an earlier date",
+    )
 
 
 class OrderOut(BaseModel):
@@ -235,6 +285,9 @@ class OrderOut(BaseModel):
     reason: str | None
     created_by: str | None
     created_at: datetime | None
+    effective_from: datetime | None = Field(
+        description="When this version took effect (null: from the beginning)"
+    )
     conditions: list[ConditionOut]
 
 
@@ -441,6 +494,23 @@ class AlertOut(BaseModel):
     lon: float
     lat: float
     explanation: str
+    severity: model.Severity = Field(
+        description="breach: in the zone or its buffer; warning: in the warning ring beyond"
+    )
+    stage: model.Stage = Field(
+        description="alert (confirmed), pending (not yet confirmed), authorised (covered by "
+        "an authorised visit) or merged (a late fix joined it to merged_into)"
+    )
+    confirmed_at: datetime | None
+    visit_id: int | None
+    opened_by: str = Field(description="fix, window_opened or visit_ended")
+    closed_by: str | None = Field(
+        description="exit, signal_lost, window_closed, visit_started or visit_ended"
+    )
+    schedule_window: str | None = Field(description="The schedule window the stay began in")
+    rules: dict[str, float] | None = Field(description="The rules the stay was judged by")
+    merged_into: int | None
+    judged_at: datetime | None = Field(description="When it was last judged")
 
 
 class EvidenceOut(BaseModel):

@@ -65,7 +65,17 @@ def draft(body: ZoneFeatureIn, repair: bool) -> tuple[model.Zone, list[str]]:
     geom, notes = zone_geometry(body.geometry, repair=repair)
     p = body.properties
     drawing = p.drawing.model_dump(exclude_none=True) if p.drawing else None
-    zone = model.Zone(None, 0, p.name, p.category, geom, p.source, reason=p.reason, drawing=drawing)
+    zone = model.Zone(
+        None,
+        0,
+        p.name,
+        p.category,
+        geom,
+        p.source,
+        reason=p.reason,
+        drawing=drawing,
+        effective_from=p.effective_from,
+    )
     return zone, notes
 
 

@@ -29,6 +29,26 @@ class AlertFilter:
     until: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None
     limit: int = 500
+    stages: tuple[model.Stage, ...] = (model.Stage.ALERT,)  # empty: every stay
+    severity: model.Severity | None = None
+
+
+def visible() -> Any:
+    """The stays that are alerts: confirmed, not covered by a visit, not merged away."""
+    a = tables.Alert
+    return a.confirmed_at.is_not(None) & a.visit_id.is_(None) & a.merged_into.is_(None)
+
+
+def _stage(stage: model.Stage) -> Any:
+    a = tables.Alert
+    return {
+        model.Stage.ALERT: visible(),
+        model.Stage.PENDING: a.confirmed_at.is_(None)
+        & a.visit_id.is_(None)
+        & a.merged_into.is_(None),
+        model.Stage.AUTHORISED: a.visit_id.is_not(None) & a.merged_into.is_(None),
+        model.Stage.MERGED: a.merged_into.is_not(None),
+    }[stage]
 
 
 def _named() -> Select[
@@ -54,6 +74,10 @@ def _filtered(
     f: AlertFilter,
 ) -> Select[tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str]:
     q, a = _named(), tables.Alert
+    if f.stages:
+        q = q.where(or_(*(_stage(s) for s in f.stages)))
+    if f.severity is not None:
+        q = q.where(a.severity == f.severity.value)
     if f.subject_id is not None:
         q = q.where(a.subject_id == f.subject_id)
     if f.subject:
@@ -89,7 +113,7 @@ def search(session: Session, f: AlertFilter) -> list[model.Alert]:
 def count_by_handling(session: Session) -> dict[model.Handling, int]:
     """How many alerts are in each handling state."""
     rows = session.execute(
-        select(tables.Alert.handling, func.count()).group_by(tables.Alert.handling)
+        select(tables.Alert.handling, func.count()).where(visible()).group_by(tables.Alert.handling)
     )
     counts = {h: 0 for h in model.Handling}
     counts.update({model.Handling(h): int(n) for h, n in rows})

@@ -93,6 +93,16 @@ def alert(
         subject_name=subject.name if subject is not None else None,
         names=label,
         buffer_m=condition.buffer_m if condition is not None else 0.0,
+        severity=model.Severity(row.severity),
+        confirmed_at=row.confirmed_at,
+        visit_id=row.visit_id,
+        opened_by=row.opened_by,
+        closed_by=row.closed_by,
+        schedule_window=row.schedule_window,
+        rules=row.rules,
+        merged_into=row.merged_into,
+        judged_at=row.judged_at,
+        warning_m=condition.warning_m if condition is not None else 0.0,
     )
 
 

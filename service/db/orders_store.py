@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.db import alert_events, convert, like, tables, zones_store
+from service.db import alert_events, convert, like, tables
 from zones import model
 from zones.errors import Conflict, UnknownOrder, UnknownSubject, UnknownZone
 
@@ -26,6 +26,7 @@ def create_subject(session: Session, subject: model.Subject) -> model.Subject:
         officer=subject.officer,
         unit=subject.unit,
         photo_ref=subject.photo_ref,
+        travel_mode=subject.travel_mode.value,
     )
     try:
         with session.begin_nested():
@@ -47,6 +48,7 @@ def update_subject(session: Session, subject: model.Subject) -> model.Subject:
             row.reference, row.name = subject.reference, subject.name
             row.risk_level, row.officer = subject.risk_level, subject.officer
             row.unit, row.photo_ref = subject.unit, subject.photo_ref
+            row.travel_mode = subject.travel_mode.value
             row.updated_at = datetime.now(UTC)
     except IntegrityError as exc:
         raise Conflict(
@@ -160,6 +162,7 @@ def _end_dropped_stays(session: Session, order_id: int, kept: set[tuple[int | No
     ):
         if (alert.clause_id, alert.zone_id) not in kept:
             alert.status, alert.closed_at, alert.updated_at = "closed", now, now
+            alert.closed_by = "window_closed"  # the clause no longer applies to the zone
             alert_events.announce(session, alert.id, "closed")
 
 
@@ -182,6 +185,11 @@ def _add_version(
         status=order.status.value,
         reason=reason,
         created_by=user,
+        # A first version holds from the beginning; a later one from when it was made,
+        # unless it says otherwise (a correction effective from an earlier date).
+        effective_from=order.effective_from
+        if order.effective_from is not None or row.current_version == 1
+        else func.now(),
     )
     session.add(vrow)
     session.flush()
@@ -195,6 +203,12 @@ def _add_version(
             text=cond.text,
             kind=cond.kind.value,
             buffer_m=cond.buffer_m,
+            warning_m=cond.warning_m,
+            schedule=None if cond.schedule is None else cond.schedule.to_json(),
+            confirm_fixes=cond.rules.confirm_fixes,
+            confirm_seconds=int(cond.rules.confirm_seconds),
+            clear_fixes=cond.rules.clear_fixes,
+            clear_seconds=int(cond.rules.clear_seconds),
         )
         session.add(crow)
         session.flush()
@@ -323,30 +337,6 @@ def orders_using_zone(session: Session, zone_id: int) -> list[tuple[model.Order,
     rows = session.execute(_current().where(o.id.in_(ids))).all() if ids else []
     orders = with_conditions(session, [(r[0], r[1]) for r in rows])
     return [(order, get_subject(session, order.subject_id)) for order in orders]
-
-
-def targets(
-    session: Session, subject_id: int, first_day: date, last_day: date
-) -> tuple[list[model.Target], list[model.Order]]:
-    """Current zone versions of every condition of the subject's orders in force on any day
-    between ``first_day`` and ``last_day``, named as people name them; the orders come along
-    to check each day."""
-    orders = [o for o in orders_of(session, subject_id) if o.in_force_between(first_day, last_day)]
-    zone_ids = sorted({z for o in orders for c in o.conditions for z in c.zone_ids})
-    zones = {z.id: z for z in zones_store.current(session, ids=zone_ids)} if zone_ids else {}
-    out = []
-    for o in orders:
-        for c in o.conditions:
-            for zid in c.zone_ids:
-                z = zones[zid]
-                assert o.id is not None and c.id is not None
-                label = model.Names(o.reference, o.type, c.number or 0, c.text, z.name)
-                out.append(
-                    model.Target(
-                        o.id, c.id, zid, z.version, z.geometry, c.buffer_m, c.clause_id, label
-                    )
-                )
-    return out, orders
 
 
 def civil_day(instants: Sequence[datetime]) -> list[date]:

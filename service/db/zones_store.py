@@ -97,6 +97,9 @@ def _add_version(
         reason=draft.reason,
         drawing=draft.drawing,
         created_by=user,
+        effective_from=draft.effective_from
+        if draft.effective_from is not None or zone.current_version == 1
+        else func.now(),
     )
     session.add(row)
     session.flush()

@@ -358,9 +358,14 @@ def test_an_edited_zone_keeps_its_version_and_the_old_alert_names_it(
         officer.get(f"/api/v1/zones/{zid}", params={"version": 1}).json()["properties"]["name"]
         == "Test park"
     )
-    # Judged now, the same place is outside the edited zone, against version 2.
-    later = by_condition(check(control, sid, *PARK, time=when(1)), park_order["order"])[0]
+    # Seen now, the same place is outside the edited zone, judged against version 2...
+    now = datetime.now(UTC).isoformat()
+    later = by_condition(check(control, sid, *PARK, time=now), park_order["order"])[0]
     assert later["zone_version"] == 2 and later["status"] == "outside"
+    # ...but a sighting reported late, from before the edit, is judged against version 1,
+    # the zone as it stood when the subject was seen.
+    late = by_condition(check(control, sid, *PARK, time=when(0)), park_order["order"])[0]
+    assert late["zone_version"] == 1 and late["status"] == "inside"
 
 
 def test_an_order_naming_an_unknown_zone_is_refused(

@@ -82,7 +82,7 @@ def test_re_wording_a_clause_keeps_the_old_wording_for_the_old_alert(
     officer: TestClient, control: TestClient, order: dict[str, Any]
 ) -> None:
     sid, first = order["subject_id"], order["order"]
-    alert_id = sighting(control, sid, PARK, 30)["alert_id"]
+    alert_id = sighting(control, sid, PARK, 10)["alert_id"]
     conditions = [dict(c) for c in first["conditions"]]
     conditions[0]["text"] = "Not to enter Version Park or its car park."
     r = edit(
@@ -103,8 +103,11 @@ def test_re_wording_a_clause_keeps_the_old_wording_for_the_old_alert(
     # The alert raised under version 1 cites version 1's words.
     alert = control.get(f"/api/v1/alerts/{alert_id}").json()
     assert alert["clause_text"] == "Not to enter Version Park."
+    # A sighting reported late, from before the edit, is judged by the words then in force.
+    late = sighting(control, sid, PARK, 5)
+    assert late["verdicts"][0]["clause_text"] == "Not to enter Version Park."
     # The stay goes on across the edit: the same clause, the same zone, the same alert.
-    later = sighting(control, sid, PARK, 20)
+    later = sighting(control, sid, PARK, 0)
     assert later["alert_id"] == alert_id
     assert later["verdicts"][0]["clause_text"] == "Not to enter Version Park or its car park."
     versions = officer.get(f"/api/v1/orders/{first['id']}/versions").json()
@@ -123,7 +126,7 @@ def test_dropping_a_clause_ends_its_stays_and_it_is_judged_no_more(
     assert edit(officer, first, conditions=kept).status_code == 200
     alert = control.get(f"/api/v1/alerts/{alert_id}").json()
     assert alert["status"] == "closed" and alert["handling"] == "unhandled"
-    now = sighting(control, sid, PARK, 1)
+    now = sighting(control, sid, PARK, 0)
     assert now["breach"] is False
     assert [v["clause_text"] for v in now["verdicts"]] == ["Not near the school."]
 
@@ -132,8 +135,10 @@ def test_a_revoked_order_is_judged_against_nothing(
     officer: TestClient, control: TestClient, order: dict[str, Any]
 ) -> None:
     assert edit(officer, order["order"], status="revoked").status_code == 200
-    answer = sighting(control, order["subject_id"], PARK, 1)
+    answer = sighting(control, order["subject_id"], PARK, 0)
     assert answer["outcome"] == "nothing_in_force" and answer["verdicts"] == []
+    # Seen before the revocation, reported late: the order was in force then.
+    assert sighting(control, order["subject_id"], PARK, 2)["outcome"] == "breach"
 
 
 def test_an_edit_needs_a_reason_and_real_clauses(

@@ -85,7 +85,12 @@ case "${1:-}" in
   run)
     setup run
     .venv/bin/zones demo || fail "loading the demo"
-    exec .venv/bin/zones serve --host "${ZONES_HOST:-127.0.0.1}" --port "${ZONES_PORT:-8000}"
+    # The worker keeps time beside the server (window edges, visits, lost signal); it stops
+    # with the server.
+    .venv/bin/zones worker &
+    worker=$!
+    trap 'kill "$worker" 2>/dev/null' EXIT INT TERM
+    .venv/bin/zones serve --host "${ZONES_HOST:-127.0.0.1}" --port "${ZONES_PORT:-8000}"
     ;;
   test)
     setup test

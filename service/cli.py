@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,6 +163,68 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from service import worker
+    from service.db.migrate import upgrade
+
+    engine = _engine(settings)
+    try:
+        upgrade(engine)
+        worker.serve(engine, settings.api, args.tick, once=args.once)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from service import replay
+    from service.db import tables
+
+    engine = _engine(settings)
+    try:
+        with Session(engine) as session:
+            subject_id = session.scalar(
+                select(tables.Subject.id).where(
+                    (tables.Subject.reference == args.subject)
+                    | (tables.Subject.id == (int(args.subject) if args.subject.isdigit() else -1))
+                )
+            )
+            if subject_id is None:
+                print(f"error: no subject with reference or id {args.subject!r}", file=sys.stderr)
+                return 2
+            report = replay.replay(
+                session,
+                subject_id,
+                _instant(args.since, "--from"),
+                _instant(args.until, "--to"),
+                settings.api,
+                as_of=_instant(args.as_of, "--as-of") if args.as_of else None,
+            )
+            session.rollback()  # replay changes nothing
+    finally:
+        engine.dispose()
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    return 1 if args.check and report.differs else 0
+
+
+def _instant(value: str, name: str) -> datetime:
+    """An ISO 8601 instant with a UTC offset (or Z), or a date (midnight UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ZonesError(f"{name} {value!r} is not an ISO 8601 time", field=name) from None
+    if parsed.tzinfo is None:
+        if len(value) == 10:
+            return parsed.replace(tzinfo=UTC)
+        raise ZonesError(f"{name} {value!r} needs a UTC offset, e.g. +00:00 or Z", field=name)
+    return parsed
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zones", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -204,6 +267,22 @@ def parser() -> argparse.ArgumentParser:
     bj.add_argument("--repeat", type=int, default=3)
     bj.add_argument("--data", help="folder of the shared data (default ../shared/data)")
     bj.set_defaults(func=cmd_bench)
+    w = sub.add_parser(
+        "worker", help="keep time: open and close stays at window edges, visits, lost signal"
+    )
+    w.add_argument("--tick", type=float, default=15.0, help="seconds between runs (default 15)")
+    w.add_argument("--once", action="store_true", help="run the jobs once and exit")
+    w.set_defaults(func=cmd_worker)
+    r = sub.add_parser(
+        "replay", help="judge a subject's stored fixes again as things stood; change nothing"
+    )
+    r.add_argument("subject", help="the subject's reference (or id)")
+    r.add_argument("--from", dest="since", required=True, help="ISO 8601 instant or date")
+    r.add_argument("--to", dest="until", required=True, help="ISO 8601 instant or date")
+    r.add_argument("--as-of", dest="as_of", help="as known at this instant (default: now)")
+    r.add_argument("--json", action="store_true", help="the report as JSON")
+    r.add_argument("--check", action="store_true", help="exit 1 when anything differs")
+    r.set_defaults(func=cmd_replay)
     db = sub.add_parser("db", help="the private PostGIS cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)

@@ -89,8 +89,12 @@ def judge(context: Context, observations: Sequence[model.Observation]) -> list[l
             if not any(p.holds(o.time) for p in holds[key]):
                 continue
             schedule = next(p.target.schedule for p in holds[key])
-            applies = schedule is None or schedule.active_at(o.time)
-            kept.append(replace(v, applies=applies) if not applies else v)
+            if schedule is None:
+                kept.append(v)
+                continue
+            applies = schedule.active_at(o.time)
+            window = schedule.window_at(o.time) if applies else schedule.describe()
+            kept.append(replace(v, applies=applies, window=window))
         out.append(kept)
     return out
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from service import judging, stays_sync
+from service import judging, stays_sync, transits
 from service.db import orders_store, tables
 from service.settings import ApiSettings
 from zones import model
@@ -115,7 +115,7 @@ def _record_subject(
     reporter: str | None,
     now: datetime,
 ) -> None:
-    orders_store.get_subject(session, subject_id, lock=True)
+    subject = orders_store.get_subject(session, subject_id, lock=True)
     late_after = timedelta(seconds=settings.late_after_seconds)
     obs = [observations[i] for i in indices]
     keys = [dedup_key(o, subject_id) for o in obs]
@@ -166,12 +166,12 @@ def _record_subject(
         results[i].late = bool(row["late"])
         seen.add(k)
 
-    _judge_and_sync(session, subject_id, obs, indices, results, settings, now)
+    _judge_and_sync(session, subject, obs, indices, results, settings, now)
 
 
 def _judge_and_sync(
     session: Session,
-    subject_id: int,
+    subject: model.Subject,
     obs: list[model.Observation],
     indices: list[int],
     results: list[Recorded],
@@ -180,6 +180,8 @@ def _judge_and_sync(
 ) -> None:
     """Judge the new observations against what held at their own times, store their
     verdicts, and bring the subject's stays in line with every fix now stored."""
+    assert subject.id is not None
+    subject_id = subject.id
     fresh = [p for p, i in enumerate(indices) if not results[i].duplicate]
     if fresh:
         times = [obs[p].time for p in fresh]
@@ -215,6 +217,13 @@ def _judge_and_sync(
                     rows.append(_verdict_row(res.observation_id, v))
         if rows:
             session.execute(insert(tables.Verdict), rows)
+        transits.update(
+            session,
+            context,
+            [i for p in fresh if (i := results[indices[p]].observation_id) is not None],
+            subject.travel_mode.top_speed_mps,
+            settings.transit_min_gap_seconds,
+        )
         if tracks:
             horizon = stays_sync.horizon(context)
             fixes = stays_sync.fixes_between(session, subject_id, lo - horizon, until)

@@ -91,6 +91,12 @@ class ApiSettings(BaseSettings):
         ge=1,
         description="No fix for longer than this ends a stay at its last in-fix (signal lost).",
     )
+    transit_min_gap_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="Consecutive fixes further apart than this are tested for a possible "
+        "transit through a zone between them",
+    )
     last_known_seconds: int = Field(
         default=900,
         ge=0,

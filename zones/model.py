@@ -298,6 +298,7 @@ class Verdict:
 
     warning_m: float = 0.0
     applies: bool = True  # False outside the condition's schedule: judged, but no breach
+    window: str | None = None  # the schedule window it fell in, or the schedule it missed
 
     @property
     def in_area(self) -> bool:

@@ -120,10 +120,17 @@ def _grid_ref(lon: float, lat: float) -> str | None:
 
 
 def _ranked(verdicts: list[model.Verdict]) -> list[model.Verdict]:
-    """Breaches first, then possible ones, then by distance to the area."""
+    """Breaches first, then possible ones, then warnings, then by distance to the area;
+    verdicts of clauses that did not apply at the time (their schedule) after those that did."""
     return sorted(
         verdicts,
-        key=lambda v: (not v.is_breach, v.evidence is model.Evidence.NONE, v.distance_m),
+        key=lambda v: (
+            not v.is_breach,
+            not v.applies,
+            v.evidence is model.Evidence.NONE,
+            not v.is_warning,
+            v.distance_m,
+        ),
     )
 
 
@@ -170,7 +177,7 @@ def check_sighting(
         outcome=outcome,
         summary=summary,
         breach=any(v.is_breach for v in verdicts),
-        possible_breach=any(v.evidence is not model.Evidence.NONE for v in verdicts),
+        possible_breach=any(v.applies and v.evidence is not model.Evidence.NONE for v in verdicts),
         duplicate=rec.duplicate,
         late=rec.late,
         subject=out.subject_ref(subject),

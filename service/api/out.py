@@ -119,6 +119,9 @@ def verdict(v: model.Verdict, s: model.Subject, accuracy_m: float | None = None)
         disc_fraction_inside=None
         if v.disc_fraction_inside is None
         else round(v.disc_fraction_inside, 4),
+        warning_m=v.warning_m,
+        applies=v.applies,
+        schedule_window=v.window,
         explanation=explain.verdict(v, accuracy_m),
     )
 

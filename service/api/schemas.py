@@ -383,6 +383,16 @@ class VerdictOut(BaseModel):
         description="definite: the accuracy disc lies wholly in the area; possible: it straddles"
     )
     disc_fraction_inside: float | None = None
+    warning_m: float = 0.0
+    applies: bool = Field(
+        default=True,
+        description="Whether the clause applied at that time under its schedule; a verdict "
+        "that does not apply is never a breach",
+    )
+    schedule_window: str | None = Field(
+        default=None,
+        description="The schedule window the time fell in, or (not applying) the schedule",
+    )
     explanation: str
 
 

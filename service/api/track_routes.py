@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, Field
 
+from service import replay, transits
 from service.api import out
-from service.api.deps import SessionDep, Viewer
+from service.api.deps import SessionDep, SettingsDep, Viewer
 from service.api.schemas import ErrorResponse, FeatureCollection, Id, TrackPoint
 from service.db import audit_store, observations_store, orders_store, zones_store
 from zones import model
@@ -105,3 +106,93 @@ def subject_zones(
         feature.properties["clauses"] = clauses[version.id or 0]
         features.append(feature)
     return FeatureCollection(features=features)
+
+
+class TransitOut(BaseModel):
+    """A straight path, or a feasible detour, through a zone between two sparse fixes:
+    a possible transit, never a confirmed breach."""
+
+    id: int
+    from_observation_id: int
+    to_observation_id: int
+    order_id: int
+    condition_id: int
+    clause_id: int
+    zone_id: int
+    zone_version: int
+    kind: str = Field(description="path_crosses or detour_possible")
+    starts: datetime = Field(description="When the subject could first have been inside")
+    ends: datetime = Field(description="When the subject could last have been inside")
+    min_distance_m: float
+    implied_speed_mps: float
+    implausible_speed: bool
+    max_speed_mps: float
+    explanation: str
+
+
+@router.get("/transits", response_model=list[TransitOut], responses=ERRORS)
+def subject_transits(
+    subject_id: Id, session: SessionDep, user: Viewer, since: Since, until: Until
+) -> list[TransitOut]:
+    """Possible transits between the subject's sparse fixes in the period: where the straight
+    path between consecutive fixes crosses a zone, or a detour into one was possible at the
+    subject's top speed (their travel mode). Never a confirmed breach."""
+    _period(since, until)
+    orders_store.get_subject(session, subject_id)
+    rows = transits.between(session, subject_id, since, until)
+    audit_store.record(
+        session, user.username, "subject.transits", "subject", subject_id,
+        detail={"from": since.isoformat(), "to": until.isoformat(), "found": len(rows)},
+    )  # fmt: skip
+    session.commit()
+    return [
+        TransitOut(
+            id=r.id,
+            from_observation_id=r.from_observation_id,
+            to_observation_id=r.to_observation_id,
+            order_id=r.order_id,
+            condition_id=r.condition_id,
+            clause_id=r.clause_id,
+            zone_id=r.zone_id,
+            zone_version=r.zone_version,
+            kind=r.kind,
+            starts=r.starts,
+            ends=r.ends,
+            min_distance_m=round(r.min_distance_m, 2),
+            implied_speed_mps=round(r.implied_speed_mps, 3),
+            implausible_speed=r.implausible_speed,
+            max_speed_mps=r.max_speed_mps,
+            explanation=r.explanation,
+        )
+        for r in rows
+    ]
+
+
+@router.get("/replay", responses=ERRORS)
+def subject_replay(
+    subject_id: Id,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Viewer,
+    since: Since,
+    until: Until,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(description="Judge as things were known at this instant (default: now)"),
+    ] = None,
+) -> dict[str, Any]:
+    """Judge the subject's stored observations in the period again, against the zones,
+    orders, schedules and visits in force at each one's time as recorded by ``as_of``, and
+    report every difference from the stored verdicts and stays. Nothing is changed."""
+    _period(since, until)
+    report = replay.replay(session, subject_id, since, until, settings.api, as_of=as_of)
+    session.rollback()  # replay writes nothing; make sure of it
+    audit_store.record(
+        session, user.username, "subject.replay", "subject", subject_id,
+        detail={"from": since.isoformat(), "to": until.isoformat(),
+                "as_of": None if as_of is None else as_of.isoformat()},
+    )  # fmt: skip
+    session.commit()
+    result = report.as_dict()
+    result["summary"] = report.text()
+    return result

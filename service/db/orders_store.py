@@ -145,7 +145,7 @@ def edit_order(
                 field=f"conditions[{i}].clause_id",
             )
     old = _current_version(session, row)
-    old.superseded_at = func.now()
+    old.superseded_at = func.clock_timestamp()
     row.current_version += 1
     new = _add_version(session, row, draft, user, reason)
     kept = {(c.clause_id, z) for c in new.conditions for z in c.zone_ids}
@@ -185,11 +185,12 @@ def _add_version(
         status=order.status.value,
         reason=reason,
         created_by=user,
+        created_at=func.clock_timestamp(),  # recorded: the statement's time
         # A first version holds from the beginning; a later one from when it was made,
         # unless it says otherwise (a correction effective from an earlier date).
         effective_from=order.effective_from
         if order.effective_from is not None or row.current_version == 1
-        else func.now(),
+        else func.clock_timestamp(),
     )
     session.add(vrow)
     session.flush()

@@ -71,7 +71,7 @@ def new_version(
     if row is None:
         raise UnknownZone(f"no zone with id {zone_id}", field="id")
     current = _version_row(session, zone_id, row.current_version)
-    current.superseded_at = func.now()
+    current.superseded_at = func.clock_timestamp()
     row.current_version += 1
     return _add_version(session, row, draft, notes, user)
 
@@ -97,9 +97,10 @@ def _add_version(
         reason=draft.reason,
         drawing=draft.drawing,
         created_by=user,
+        created_at=func.clock_timestamp(),  # recorded: the statement's time
         effective_from=draft.effective_from
         if draft.effective_from is not None or zone.current_version == 1
-        else func.now(),
+        else func.clock_timestamp(),
     )
     session.add(row)
     session.flush()

@@ -8,7 +8,8 @@ go through the real pipeline (``monitoring.record``), so the alerts are genuine.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Engine, select, text, update
@@ -21,7 +22,12 @@ from service.auth import add_user
 from service.db import alerts_store, orders_store, tables, zones_store
 from service.settings import ApiSettings
 from zones import model
+from zones.holidays import demo_exceptions
 from zones.model import Role
+from zones.schedule import Schedule, WeeklyWindow
+from zones.stays import Rules
+
+LONDON = ZoneInfo("Europe/London")
 
 SECOND = timedelta(seconds=1)
 
@@ -232,6 +238,62 @@ def _load(session: Session) -> None:
             today + timedelta(days=300),
             (model.Condition(None, "Not to enter the area shown on map A.", (drawn.id or 0,)),),
         ),
+    )
+    # Subject 4 shows the rules real orders need: a school clause that applies 08:00-16:00
+    # on school days (its holidays generated here, never copied), with a warning ring; a
+    # park clause confirmed only after 3 fixes over a minute (one stray fix is no arrest);
+    # travel by bicycle; and an authorised visit to Jesus Green tomorrow.
+    s4 = orders_store.create_subject(
+        session,
+        model.Subject(
+            None, "CAM-DEMO-4", "Sam Schedule", "medium", "PC 1234 Example", "Cambridge PPU",
+            travel_mode=model.TravelMode.BICYCLE,
+        ),
+    ).id or 0  # fmt: skip
+    school_days = Schedule(
+        (WeeklyWindow(frozenset(range(5)), time(8), time(16)),),
+        exceptions=tuple(demo_exceptions(today.year) + demo_exceptions(today.year + 1)),
+    )
+    orders_store.create_order(
+        session,
+        model.Order(
+            None,
+            s4,
+            "SHPO/CAM/2026/0512",
+            model.OrderType.SHPO,
+            date(2026, 1, 12),
+            date(2031, 1, 11),
+            (
+                model.Condition(
+                    None,
+                    "Not to go within 200 metres of St Luke's Primary School between 08:00 "
+                    "and 16:00 on school days.",
+                    (school.id or 0,),
+                    200.0,
+                    schedule=school_days,
+                    warning_m=100.0,
+                ),
+                model.Condition(
+                    None,
+                    "Not to enter Jesus Green or Christ's Pieces.",
+                    tuple(parks[n].id or 0 for n in ("Jesus Green", "Christ's Pieces")),
+                    rules=Rules(confirm_fixes=3, confirm_seconds=60),
+                ),
+            ),
+            court="Cambridge Magistrates' Court",
+        ),
+    )
+    tomorrow = datetime.combine(today + timedelta(days=1), time(10), tzinfo=LONDON)
+    session.add(
+        tables.AuthorisedVisit(
+            subject_id=s4,
+            zone_id=parks["Jesus Green"].id or 0,
+            starts=tomorrow,
+            ends=tomorrow + timedelta(hours=2),
+            authorised_by="DS 123 Example",
+            reason="supervised contact visit at the café",
+            recorded_by="officer",
+        )
     )
     # The demo's zones and orders were recorded a month ago, before the walks below: as
     # things stand in a real force, and as a track's playback then draws them.

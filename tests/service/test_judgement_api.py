@@ -88,14 +88,14 @@ def test_a_weekday_window_stays_08_to_16_local_in_winter_and_summer(
 ) -> None:
     s = setup(officer, f"S-{day}", schedule={"windows": [WEEKDAYS]})
     sid = s["subject"]["id"]
-    assert s["order"]["conditions"][0]["schedule_text"].startswith("08:00–16:00")
+    assert s["order"]["conditions"][0]["schedule_text"].startswith("08:00\u201316:00")
     early = sight(control, sid, PARK, local(f"{day}T07:59"))
     assert early["outcome"] == "no_breach" and early["verdicts"][0]["applies"] is False
     assert "did not apply" in early["verdicts"][0]["explanation"]
     inside = sight(control, sid, PARK, local(f"{day}T08:00"))
     assert inside["outcome"] == "breach" and inside["verdicts"][0]["applies"] is True
     assert inside["when"]["time"].startswith(f"{day}T0{8 - utc_offset}:00")
-    assert "08:00–16:00" in inside["verdicts"][0]["schedule_window"]
+    assert "08:00\u201316:00" in inside["verdicts"][0]["schedule_window"]
     late = sight(control, sid, PARK, local(f"{day}T16:00"))
     assert late["outcome"] == "no_breach"
 
@@ -306,3 +306,37 @@ def test_replay_reports_exactly_what_a_retroactive_correction_changes(
     assert old["differs"] is False
     # Replay changed nothing.
     assert [a["id"] for a in stays(control, sid)] == [raised["id"]]
+
+
+def test_heights_and_measures_are_dropped_by_every_zone_route_and_the_answer_says_so(
+    officer: TestClient,
+) -> None:
+    ring = square(*PARK)["coordinates"][0]
+    with_z = {"type": "Polygon", "coordinates": [[[x, y, 12.5] for x, y in ring]]}
+    with_zm = {"type": "Polygon", "coordinates": [[[x, y, 12.5, 3.0] for x, y in ring]]}
+    mixed = {"type": "Polygon", "coordinates": [[[x, y, 7.0] if i % 2 else [x, y]
+                                                 for i, (x, y) in enumerate(ring)]]}  # fmt: skip
+    for geometry in (with_z, with_zm, mixed):
+        created = officer.post("/api/v1/zones", json=zone_feature(geometry))
+        assert created.status_code == 201, created.text
+        assert "dropped" in " ".join(created.json()["properties"]["notes"])
+        assert all(len(p) == 2 for p in created.json()["geometry"]["coordinates"][0])
+        checked = officer.post("/api/v1/zones/validate", json=zone_feature(geometry))
+        assert checked.status_code == 200 and checked.json()["valid"] is True, checked.text
+        grown = officer.post(
+            "/api/v1/zones/buffer", json={"geometries": [geometry], "buffer_m": 50}
+        )
+        assert grown.status_code == 200 and len(grown.json()["features"]) == 1, grown.text
+        zid = created.json()["id"]
+        feature = zone_feature(geometry, reason="re-surveyed with heights")
+        edited = officer.put(f"/api/v1/zones/{zid}", json=feature)
+        assert edited.status_code == 200, edited.text
+    # Empty, degenerate and non-finite shapes are refused, naming the place.
+    flat = {
+        "type": "Polygon",
+        "coordinates": [[[0.1, 52.2], [0.2, 52.2], [0.3, 52.2], [0.1, 52.2]]],
+    }
+    for bad in ({"type": "Polygon", "coordinates": []}, flat):
+        r = officer.post("/api/v1/zones", json=zone_feature(bad))
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["field"].startswith("geometry"), r.json()

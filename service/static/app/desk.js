@@ -373,6 +373,7 @@
     },
     el("span", { class: "qi-top" },
       badge(alert.handling, HANDLING[alert.handling]),
+      alert.severity === "warning" ? badge("warning", "Warning, not a breach") : null,
       isFlagged ? flagBadge() : null,
       state.fresh.has(alert.id) ? badge("new", "New") : null,
       el("span", { class: "qi-age" }, el("span", { class: "visually-hidden" }, "opened "),
@@ -771,6 +772,13 @@
     const event = JSON.parse(message.data);
     state.lastEventId = Math.max(state.lastEventId || 0, event.event_id);
     const alert = event.alert;
+    if (alert.stage && alert.stage !== "alert") {
+      // A late fix joined this stay to another (merged): it is no longer an alert of its own.
+      state.alerts.delete(alert.id);
+      state.arrived.delete(alert.id);
+      if (state.listLoaded) refresh();
+      return;
+    }
     const known = state.alerts.has(alert.id);
     state.alerts.set(alert.id, alert);
     state.arrived.set(alert.id, alert);

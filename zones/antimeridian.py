@@ -75,10 +75,20 @@ def split_at_antimeridian(geometry: BaseGeometry, *, field: str = "geometry") ->
             if unwrapped:  # a hole goes where its exterior went
                 x = x + 360.0 * float(np.round((unwrapped[0][:, 0].mean() - x.mean()) / 360.0))
             unwrapped.append(np.column_stack([x, ring[:, 1]]))
-        whole = Polygon(unwrapped[0], unwrapped[1:])
-        for west, shift in ((-540.0, 360.0), (-180.0, 0.0), (180.0, -360.0)):
-            piece = shapely.intersection(whole, shapely.box(west, -90.0, west + 360.0, 90.0))
-            parts += _polygons(_snap_to_antimeridian(_shifted(piece, shift)))
+        parts += _polygons(split_unwrapped(Polygon(unwrapped[0], unwrapped[1:])))
+    return MultiPolygon(parts) if len(parts) != 1 else parts[0]
+
+
+def split_unwrapped(geometry: BaseGeometry) -> BaseGeometry:
+    """A polygonal geometry whose longitudes may leave [-180, 180], cut at +-180 and brought
+    back into range; unchanged if already in range. The parts meet at the seam lon = +-180."""
+    x0, _, x1, _ = geometry.bounds
+    if x0 >= -180.0 and x1 <= 180.0:
+        return geometry
+    parts: list[Polygon] = []
+    for west, shift in ((-540.0, 360.0), (-180.0, 0.0), (180.0, -360.0)):
+        piece = shapely.intersection(geometry, shapely.box(west, -90.0, west + 360.0, 90.0))
+        parts += _polygons(_snap_to_antimeridian(_shifted(piece, shift)))
     return MultiPolygon(parts) if len(parts) != 1 else parts[0]
 
 

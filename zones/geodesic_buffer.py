@@ -35,6 +35,7 @@ from zones.geodesy import GEOD, meridian_radius_m, path_length_bound_m, prime_ve
 
 FloatArray = npt.NDArray[np.float64]
 SPACING_M = 250.0  # the longest step along an edge or an arc between two drawn points
+OVERLAP_DEG = 0.1  # how far each corner's sector reaches past its normals into the bands
 SLIVER_DEG2 = 1e-12  # holes smaller than this (about 0.01 m2) are rounding, not holes
 
 
@@ -147,11 +148,15 @@ def _ring_pieces(coords: FloatArray, buffer_m: float) -> list[BaseGeometry]:
         if seam[j] or seam[k]:
             sweeps = [(0.0, 360.0)]  # beside the seam: the whole disc, the seam is no edge
         for start, sweep in sweeps:
-            if abs(sweep) < 1e-9:
-                continue
+            whole_disc = abs(sweep) >= 360.0
+            # Each sector reaches OVERLAP_DEG past the normals into the bands (points there
+            # are nearer the edge than buffer_m): a sector and a band meeting exactly along
+            # one normal would leave a zero-width crack where rounding parts them.
+            turn = 1.0 if sweep >= 0 else -1.0
+            if not whole_disc:
+                start, sweep = start - turn * OVERLAP_DEG, sweep + 2 * turn * OVERLAP_DEG
             count = math.ceil(math.radians(abs(sweep)) / step) + 1
             az = start + np.linspace(0.0, sweep, count)
             arc = _fwd(np.full(count, vertex[0]), np.full(count, vertex[1]), az, buffer_m)
-            whole_disc = abs(sweep) >= 360.0
             pieces.append(Polygon(arc if whole_disc else np.concatenate([vertex[None, :], arc])))
     return pieces

@@ -24,6 +24,7 @@ GEOD = Geod(ellps="WGS84")
 PIECE_M = 0.5
 _M_POLE = 6_399_593.6  # the largest meridian radius of curvature of WGS 84 (at the poles)
 _A = 6_378_137.0
+_E2 = 0.0066943799901413165  # WGS 84 first eccentricity squared
 GOLDEN_ANGLE_DEG = 180.0 * (3.0 - math.sqrt(5.0))
 
 FloatArray = npt.NDArray[np.float64]
@@ -48,7 +49,11 @@ def _length_bound(e: FloatArray) -> FloatArray:
     return np.asarray(
         np.hypot(
             _M_POLE * np.radians(np.abs(e[:, 3] - e[:, 1])),
-            _A * np.cos(near) * np.radians(np.abs(e[:, 2] - e[:, 0])),
+            # N cos(lat), largest at the edge's lowest |lat|; N = a / sqrt(1 - e2 sin2(lat))
+            _A
+            / np.sqrt(1 - _E2 * np.sin(near) ** 2)
+            * np.cos(near)
+            * np.radians(np.abs(e[:, 2] - e[:, 0])),
         )
         * 1.000001
     )

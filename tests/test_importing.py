@@ -451,3 +451,17 @@ def test_parse_category_map_rejects_malformed_items(item: str) -> None:
 def test_parse_category_map_rejects_a_value_mapped_twice() -> None:
     with pytest.raises(ImportFailed, match="'Pitch' is mapped to both 'sports_pitch' and 'park'"):
         parse_category_map(["pitch=sports_pitch", "Pitch=park"])
+
+
+def test_a_file_zone_across_180_is_split_and_a_polar_one_skipped(tmp_path: Path) -> None:
+    fiji = Polygon([(179.5, -17.0), (-179.5, -17.0), (-179.5, -16.0), (179.5, -16.0)])
+    polar = box(10.0, 84.2, 11.0, 84.8)
+    path = tmp_path / "far.geojson"
+    gpd.GeoDataFrame({"name": ["Fiji", "Polar"]}, geometry=[fiji, polar], crs=4326).to_file(path)
+    result = read_zones(path)
+    [zone] = result.zones.itertuples()
+    assert zone.name == "Fiji" and zone.geometry.geom_type == "MultiPolygon"
+    assert zone.geometry.bounds == (-180.0, -17.0, 180.0, -16.0)
+    assert zone.area_m2 == pytest.approx(1.18e10, rel=0.01)  # 1 x 1 degree at 16.5 S, not the band
+    assert "crossing longitude 180" in result.repaired[0]
+    assert "polar zones are not supported" in result.skipped[0]

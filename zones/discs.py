@@ -15,8 +15,11 @@ millimetre, projected, and buffered with enough segments that its arcs stray fro
 by at most 0.1 % of the disc's radius. Parts of a zone split at 180 degrees are shifted by
 360 to the centre's side first, so the seam is not an edge here either.
 
-Measured against 20,000 geodesic samples of the disc (see tests), the share is within
-about 5e-4, the sampling's own noise.
+Measured against 10,000 geodesic samples of each of 120 discs straddling real and generated
+areas around the world (tests/service/test_geodesic_agreement.py), the share is within
+0.00085 (p99 0.00078), which is the sample's own noise; the limit is 0.002. Each pair needs
+its own frame, so this runs only for discs the exact shortcuts in :mod:`zones.judge` leave
+undecided: about 0.3 ms each.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from zones.geodesy import GEOD, SEMI_MAJOR_M, meridian_radius_m
 FloatArray = npt.NDArray[np.float64]
 
 DENSIFY_DEG = 0.0005
-DISC_QUAD_SEGS = 256  # a 1024-gon: its area is 99.9994 % of the circle's
+DISC_QUAD_SEGS = 128  # a 512-gon: its area is 99.9975 % of the circle's
 _M_MIN = float(meridian_radius_m(0.0))  # the smallest meridian radius (at the equator)
 
 
@@ -69,8 +72,10 @@ def disc_fraction_in_area(
     planar = np.where(shapely.is_valid(planar), planar, shapely.make_valid(planar))
     area = np.array(planar, dtype=object)
     grow = np.flatnonzero(buf > 0)
-    for i in grow:  # quad_segs differs per pair, and GEOS takes one per call
-        area[i] = shapely.buffer(planar[i], buf[i], quad_segs=_quad_segs(buf[i], acc[i]))
+    segs = np.array([_quad_segs(buf[i], acc[i]) for i in grow], dtype=int)
+    for q in np.unique(segs):  # GEOS takes one quad_segs per call: one call per value
+        sel = grow[segs == q]
+        area[sel] = shapely.buffer(planar[sel], buf[sel], quad_segs=int(q))
     discs = shapely.buffer(
         shapely.points(np.zeros(len(x)), np.zeros(len(x))), acc, quad_segs=DISC_QUAD_SEGS
     )

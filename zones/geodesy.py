@@ -8,28 +8,35 @@ edge at 52 N the two paths part by metres, so measuring to the geodesic between 
 
 Method, per (point, zone) pair, vectorised over all pairs with numpy and ``pyproj.Geod``:
 
-1. Prune with chords. The straight 3D (ECEF) chord never exceeds the geodesic, and an edge
-   is never longer than ``L``, a bound on its lon/lat path length from the largest meridian
-   and parallel radii of curvature it meets. By the triangle inequality every point of an
-   edge with ends at chords ``cA``, ``cB`` from the point is at least ``(cA + cB - L) / 2``
-   away; edges whose bound exceeds the geodesic distance to the chord-nearest corner go.
-2. Prune again with geodesic corner distances (``Geod.inv``), the same bound with ``gA``, ``gB``.
-3. On each surviving edge, minimise the geodesic distance along the lon/lat-linear parameter
-   ``t`` in [0, 1] by safeguarded Gauss-Newton: the derivative of the distance along the path
-   is exactly ``cos(heading - azimuth away from the point)`` (first variation of a geodesic),
-   the step is the along-track offset ``-s cos(...)``, and a bracket kept by the derivative's
-   sign falls back to bisection. Points hundreds of km away from a long edge first get the
-   edge sampled at 17 places so that a bent path cannot hide a second minimum.
+1. A lower bound per edge, in 3D (ECEF): the straight chord between two points never
+   exceeds the geodesic, and an edge's lon/lat path never strays from the chord between its
+   corners by more than ``sag`` (max|P''|/8 with P'' bounded from WGS 84's radii), so no
+   point of the edge is nearer than (3D distance from the point to that chord) - sag.
+2. The edge with the smallest bound is measured exactly (step 3); its distance bounds the
+   pair from above, and only the other edges whose bound is below it are measured too
+   (typically the neighbour sharing the nearest corner).
+3. Along an edge, the geodesic distance is minimised over the lon/lat-linear parameter ``t``
+   in [0, 1] by safeguarded Gauss-Newton, starting at the foot of the point on the chord:
+   the derivative of the distance along the path is exactly ``cos(heading - azimuth away
+   from the point)`` (first variation of a geodesic, azimuths from ``Geod.inv``), the step
+   is the along-track offset ``-s cos(...)``, and a bracket kept by the derivative's sign
+   falls back to bisection; it stops when the next step is under 10 micrometres. Points over
+   100 km from a long edge first get the edge sampled at 17 places, so that a path bending
+   towards a far point cannot hide a second minimum.
 
 Why this and not a projection: a projected CRS is exact nowhere but its centre line (BNG
 and UTM were 0.1-0.2 % off beyond their zone, and pyproj silently dropped a datum shift near
 BNG's edge), and a local azimuthal projection per point is exact only for distances from the
 point, but then still measures to edges bent by the projection. Densifying edges and taking
 the nearest vertex is exact but costs one ``Geod.inv`` per 0.5 m of boundary. The pruned
-minimisation measures to the true lon/lat edges with the ellipsoid's own geodesics; on the
-differential tests it agrees with a 0.5 m densified ``Geod`` reference to within 1e-6 m
-(near) and 1e-9 relative (thousands of km), and judges 100 fixes against 50 Cambridge zones
-in a few milliseconds more than the projection did.
+minimisation measures to the true lon/lat edges with the ellipsoid's own geodesics.
+
+Measured (tests/service/test_geodesic_agreement.py, 5,000 pairs on real Cambridge, Norwich
+and Auckland zones and generated zones from Svalbard to Hobart and across 180, distances
+from 0 to 18,000 km): largest difference from the 0.5 m densified ``Geod`` reference
+2e-8 m, p99 7e-9 m, against a limit of 0.1 m + 0.01 %. Cost: judging 100 bus fixes against
+50 Cambridge geofences takes about 11 ms (the projected judging took 2 ms but was wrong by
+metres); ~0.8 us per ``Geod.inv`` is the unit, and a pair needs about 3 to 5.
 
 Poles: ``Geod`` is exact everywhere, so distances need no limit; what cannot be represented
 is a polygon containing a pole, and lon/lat edges near a pole bend sharply (a parallel's

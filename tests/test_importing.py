@@ -19,7 +19,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from zones.categories import parse_category_map
-from zones.crs import BRITISH_NATIONAL_GRID, metric_epsg_for, project
+from zones.crs import BRITISH_NATIONAL_GRID, project
 from zones.errors import ImportFailed
 from zones.importing import ZoneImport, read_zones
 
@@ -28,6 +28,10 @@ AUCKLAND_UTM = 32760  # WGS 84 / UTM zone 60S
 # Cambridge Guildhall on the British National Grid, and roughly where that is in lon/lat.
 GUILDHALL_E, GUILDHALL_N = 545_000.0, 258_300.0
 GUILDHALL_LON, GUILDHALL_LAT = 0.119, 52.205
+# One square metre of the British National Grid near the Guildhall, in square metres of the
+# WGS 84 ellipsoid: measured on a 1 km grid square, a hole-free ring Geod needs no help with.
+_KM_SQUARE = gpd.GeoSeries([box(545_000, 258_000, 546_000, 259_000)], crs=27700).to_crs(4326)
+GROUND_PER_GRID_M2 = abs(GEOD.geometry_area_perimeter(_KM_SQUARE.iloc[0])[0]) / 1e6
 
 
 # --- the real data: OpenStreetMap green spaces of Norwich, with Auckland mixed in ----------
@@ -103,21 +107,20 @@ def test_metric_areas_match_geodesic_areas_in_norwich_and_auckland(parks: ZoneIm
     assert error[measurable].max() < 0.005, f"worst: {worst}"
 
 
-def test_auckland_is_measured_in_utm_60s_not_the_british_grid(parks: ZoneImport) -> None:
+def test_auckland_is_measured_on_the_ellipsoid_not_in_a_grid(parks: ZoneImport) -> None:
     zones = parks.zones
     auckland = zones[in_auckland(zones)]
-    assert set(metric_epsg_for(auckland.geometry)) == {AUCKLAND_UTM}
-    assert set(metric_epsg_for(zones[~in_auckland(zones)].geometry)) == {BRITISH_NATIONAL_GRID}
-    utm = shapely.area(project(auckland.geometry.to_numpy(), AUCKLAND_UTM))
-    np.testing.assert_allclose(auckland["area_m2"], utm, rtol=1e-9)
+    geodesic = [abs(GEOD.geometry_area_perimeter(g)[0]) for g in auckland.geometry]
+    np.testing.assert_allclose(auckland["area_m2"], geodesic, rtol=1e-9)
 
-    # Auckland lies 3 degrees from the British grid's antimeridian, so measuring it there is
-    # off by only ~0.1 %; the UTM figure is a good order of magnitude closer to the ellipsoid.
+    # Auckland lies 3 degrees from the British grid's antimeridian: measuring it there would be
+    # off by ~0.1 %, and even its own UTM zone 60S by ~0.01 %; the ellipsoid is the truth.
     park = auckland.set_index("name").loc["Michael Joseph Savage Memorial Park"]
-    geodesic = abs(GEOD.geometry_area_perimeter(park.geometry)[0])
-    wrong = shapely.area(project([park.geometry], BRITISH_NATIONAL_GRID))[0]
-    assert park["area_m2"] == pytest.approx(geodesic, rel=3e-4)
-    assert abs(wrong / geodesic - 1) > 8e-4
+    truth = abs(GEOD.geometry_area_perimeter(park.geometry)[0])
+    grid = shapely.area(project([park.geometry], BRITISH_NATIONAL_GRID))[0]
+    utm = shapely.area(project([park.geometry], AUCKLAND_UTM))[0]
+    assert park["area_m2"] == pytest.approx(truth, rel=1e-12)
+    assert abs(grid / truth - 1) > 8e-4 and abs(utm / truth - 1) > 5e-5
 
 
 # --- small shapes round-tripped through the file formats ------------------------------------
@@ -217,11 +220,14 @@ def test_round_trip_through_format(fmt: str, tmp_path: Path) -> None:
     assert (lon, lat) == pytest.approx(guildhall_lon_lat(), abs=1e-7)
     assert (lon, lat) == pytest.approx((GUILDHALL_LON, GUILDHALL_LAT), abs=0.003)
     assert len(market.geometry.interiors) == 1
-    assert market["area_m2"] == pytest.approx(100 * 100 - 20 * 20, rel=1e-6)
+    # Drawn in grid metres; areas are on the ellipsoid, where a grid square metre at Cambridge
+    # is 0.02 % more (the grid's scale factor there and the Airy ellipsoid's smaller size).
+    assert abs(GROUND_PER_GRID_M2 - 1.0002) < 1e-4
+    assert market["area_m2"] == pytest.approx(GROUND_PER_GRID_M2 * (100 * 100 - 20 * 20), rel=1e-5)
 
     pitches = zones.loc["Two pitches"]
     assert pitches.geometry.geom_type == "MultiPolygon"
-    assert pitches["area_m2"] == pytest.approx(2 * 50 * 50, rel=1e-6)
+    assert pitches["area_m2"] == pytest.approx(GROUND_PER_GRID_M2 * 2 * 50 * 50, rel=1e-5)
 
     assert zones["category"].to_dict() == {
         "Market square": "square",  # not in the map: kept, lower-cased
@@ -231,7 +237,9 @@ def test_round_trip_through_format(fmt: str, tmp_path: Path) -> None:
 
     bow_tie = zones.loc["Bow tie"]
     assert bow_tie.geometry.geom_type == "MultiPolygon" and bow_tie.geometry.is_valid
-    assert bow_tie["area_m2"] == pytest.approx(2 * 40 * 20 / 2, rel=1e-6)  # two triangles
+    assert bow_tie["area_m2"] == pytest.approx(
+        GROUND_PER_GRID_M2 * 2 * 40 * 20 / 2, rel=1e-5
+    )  # two triangles
     [note] = result.repaired
     assert note.startswith(
         f'{path.name}#{bow_tie["source_id"]} "Bow tie": repaired self-intersection'
@@ -443,3 +451,17 @@ def test_parse_category_map_rejects_malformed_items(item: str) -> None:
 def test_parse_category_map_rejects_a_value_mapped_twice() -> None:
     with pytest.raises(ImportFailed, match="'Pitch' is mapped to both 'sports_pitch' and 'park'"):
         parse_category_map(["pitch=sports_pitch", "Pitch=park"])
+
+
+def test_a_file_zone_across_180_is_split_and_a_polar_one_skipped(tmp_path: Path) -> None:
+    fiji = Polygon([(179.5, -17.0), (-179.5, -17.0), (-179.5, -16.0), (179.5, -16.0)])
+    polar = box(10.0, 84.2, 11.0, 84.8)
+    path = tmp_path / "far.geojson"
+    gpd.GeoDataFrame({"name": ["Fiji", "Polar"]}, geometry=[fiji, polar], crs=4326).to_file(path)
+    result = read_zones(path)
+    [zone] = result.zones.itertuples()
+    assert zone.name == "Fiji" and zone.geometry.geom_type == "MultiPolygon"
+    assert zone.geometry.bounds == (-180.0, -17.0, 180.0, -16.0)
+    assert zone.area_m2 == pytest.approx(1.18e10, rel=0.01)  # 1 x 1 degree at 16.5 S, not the band
+    assert "crossing longitude 180" in result.repaired[0]
+    assert "polar zones are not supported" in result.skipped[0]

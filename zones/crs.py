@@ -1,8 +1,9 @@
-"""Metric coordinate reference systems: which one suits a place, and moving geometry into it.
+"""Coordinate reference systems: which projected one suits a place, moving geometry into it.
 
-Storage is EPSG:4326 (longitude first). Anything measured in metres (buffers, distances,
-accuracy discs, areas) is computed in a projected CRS suited to the place: the British
-National Grid (EPSG:27700) inside Great Britain, the local UTM zone elsewhere.
+Storage is EPSG:4326 (longitude first). Judging measures on the ellipsoid, never in a
+projection (:mod:`zones.geodesy`, :mod:`zones.discs`, :mod:`zones.geodesic_buffer`), and
+areas here are geodesic. The British National Grid (EPSG:27700) and UTM remain for grid
+references, display and exports, where a projected CRS is what the reader asks for.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import numpy as np
 import numpy.typing as npt
 
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
 WGS84 = 4326
 GeometryArray = Sequence[BaseGeometry] | npt.NDArray[np.object_]
 BRITISH_NATIONAL_GRID = 27700
+_GEOD = Geod(ellps="WGS84")
 
 # Where EPSG:27700 is the right grid: Great Britain and its islands (EPSG's area of use,
 # trimmed east so that northern France stays on UTM).
@@ -82,11 +84,12 @@ def project(
 
 
 def metric_area_m2(geometries: GeometryArray) -> npt.NDArray[np.float64]:
-    """Area in square metres of each EPSG:4326 geometry, each measured in its own metric CRS."""
-    geoms = np.asarray(geometries, dtype=object)
-    areas = np.zeros(len(geoms), dtype=float)
-    codes = metric_epsg_for(geoms)
-    for code in np.unique(codes):  # one projection per CRS, not per geometry
-        sel = codes == code
-        areas[sel] = shapely.area(project(geoms[sel], int(code)))
-    return areas
+    """Geodesic area in square metres of each EPSG:4326 geometry on the WGS 84 ellipsoid.
+
+    Edges are taken as geodesics between the vertices (``Geod.geometry_area_perimeter``); on
+    zone-sized edges the difference from lon/lat-straight edges is far below a square metre.
+    Rings are oriented first (exterior anticlockwise, holes clockwise), since Geod adds rings
+    by their signed areas: a hole drawn the exterior's way round would otherwise be added.
+    """
+    geoms = shapely.orient_polygons(np.asarray(geometries, dtype=object), exterior_cw=False)
+    return np.array([abs(_GEOD.geometry_area_perimeter(g)[0]) for g in geoms], dtype=float)

@@ -2,6 +2,10 @@
 
 Every rejection names where the problem is (which polygon, which ring, which position, or
 the coordinates of a self-intersection) so an officer can fix the drawing.
+
+Zones lie between 80 S and 84 N (the limits of UTM): polar zones are refused, as a lon/lat
+polygon cannot hold a pole. A ring crossing longitude 180 (a jump of more than 180 degrees
+between consecutive positions) is refused, or split there on request (:mod:`zones.antimeridian`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from zones.antimeridian import (
+    SPLIT_HINT,
+    crosses_antimeridian,
+    split_at_antimeridian,
+    unwrap_longitudes,
+)
 from zones.crs import in_great_britain, metric_area_m2
 from zones.errors import InvalidCoordinates, InvalidGeometry, SwappedCoordinates
 
@@ -28,6 +38,10 @@ POLYGON, MULTIPOLYGON, COLLECTION = (
     shapely.GeometryType.GEOMETRYCOLLECTION,
 )
 Geometries = npt.NDArray[np.object_]
+# Zones are accepted between these latitudes (UTM's limits). Distances are exact anywhere,
+# but a lon/lat polygon cannot hold a pole, and near one its edges bend too sharply (a
+# parallel at 84 N curves with a 670 km radius) for a 100 km buffer to stay a polygon.
+ZONE_SOUTH, ZONE_NORTH = -80.0, 84.0
 
 
 def looks_swapped(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -71,12 +85,28 @@ def _position(value: Any, where: str) -> tuple[float, float]:
     for name, v, limit in (("longitude", lon, 180.0), ("latitude", lat, 90.0)):
         if not math.isfinite(v) or abs(v) > limit:
             raise InvalidCoordinates(f"{name} {v} is out of range or not finite", field=where)
+    if not ZONE_SOUTH <= lat <= ZONE_NORTH:
+        raise InvalidCoordinates(
+            f"latitude {lat} is beyond the {ZONE_SOUTH:g}..{ZONE_NORTH:g} degrees zones are "
+            "accepted in: polar zones are not supported",
+            field=where,
+        )
     return lon, lat
 
 
+def _on_one_line(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> bool:
+    """True when every position lies on one line through the first (or on the first itself)."""
+    dx, dy = lon - lon[0], lat - lat[0]
+    far = int(np.argmax(dx * dx + dy * dy))
+    reach2 = dx[far] ** 2 + dy[far] ** 2
+    cross = dx * dy[far] - dy * dx[far]
+    return bool(reach2 == 0 or np.abs(cross).max() <= 1e-12 * reach2)
+
+
 def _check_rings(
-    polygons: Any, where: str, *, single: bool = False
+    polygons: Any, where: str, crossing: list[str], *, single: bool = False
 ) -> list[list[list[tuple[float, float]]]]:
+    """Each ring's positions, checked; the places of rings crossing 180 go into ``crossing``."""
     if not isinstance(polygons, list) or not polygons:
         raise InvalidGeometry("expected a non-empty list of polygons", field=where)
     checked = []
@@ -101,6 +131,15 @@ def _check_rings(
                 raise InvalidGeometry(
                     f"ring is not closed: first position {list(coords[0])} differs from last "
                     f"{list(coords[-1])}",
+                    field=at,
+                )
+            lon, lat = np.array(coords).T
+            if crosses_antimeridian(lon):
+                crossing.append(at)
+                lon = unwrap_longitudes(lon)
+            if _on_one_line(lon, lat):
+                raise InvalidGeometry(
+                    "ring has no area: its positions are repeated or lie on one line",
                     field=at,
                 )
             poly.append(coords)
@@ -189,10 +228,11 @@ def zone_geometry(
         )
     coords = geometry.get("coordinates")
     where = f"{field}.coordinates"
+    crossing: list[str] = []
     checked = (
-        _check_rings([coords], where, single=True)
+        _check_rings([coords], where, crossing, single=True)
         if gtype == "Polygon"
-        else _check_rings(coords, where)
+        else _check_rings(coords, where, crossing)
     )
     # Built from the checked 2D positions: zones are areas on the ground, and a height or a
     # measure (as GPS and KML exports carry) means nothing to them.
@@ -204,6 +244,18 @@ def zone_geometry(
     notes: list[str] = []
     if _has_extra_dimensions(coords):
         notes.append("third and fourth coordinates (height, measure) were dropped: zones are 2D")
+    if crossing:
+        if not repair:
+            raise InvalidGeometry(
+                "this ring crosses longitude 180, and edges are straight in longitude and "
+                f"latitude, so as drawn it would go the long way round the world: {SPLIT_HINT}",
+                field=crossing[0],
+            )
+        geom = split_at_antimeridian(geom, field=field)
+        notes.append(
+            f"split at longitude 180 into a MultiPolygon of {len(getattr(geom, 'geoms', [geom]))}"
+            " part(s): it crossed 180 the short way, and edges are straight in lon/lat"
+        )
     allx, ally = shapely.get_coordinates(geom).T
     swapped = looks_swapped(allx, ally)
     if swapped.all():

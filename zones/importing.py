@@ -25,6 +25,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError, ProjError
 
+from zones.antimeridian import split_at_antimeridian
 from zones.categories import (
     CATEGORY_FIELDS,
     DEFAULT_CATEGORIES,
@@ -33,8 +34,15 @@ from zones.categories import (
     first_value,
 )
 from zones.crs import WGS84, metric_area_m2
-from zones.errors import ImportFailed
-from zones.geometry import COLLECTION, explain_reason, looks_swapped, polygonal_parts
+from zones.errors import ImportFailed, InvalidGeometry
+from zones.geometry import (
+    COLLECTION,
+    ZONE_NORTH,
+    ZONE_SOUTH,
+    explain_reason,
+    looks_swapped,
+    polygonal_parts,
+)
 
 # GDAL driver -> the format's everyday name; anything else GDAL opens is refused.
 FORMATS: Mapping[str, str] = MappingProxyType(
@@ -278,6 +286,22 @@ def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:
         skip[i] = "every position reads as latitude, longitude; longitude must come first"
     ok &= ~swapped
 
+    # As for zones drawn in the editor (zones.geometry): no polar zones, and a ring crossing
+    # longitude 180 the short way is split there rather than judged the long way round.
+    polar = ok & ((bounds[:, 1] < ZONE_SOUTH) | (bounds[:, 3] > ZONE_NORTH))
+    for i in np.flatnonzero(polar):
+        skip[i] = (
+            f"lies beyond the {ZONE_SOUTH:g}..{ZONE_NORTH:g} degrees of latitude zones are "
+            "accepted in: polar zones are not supported"
+        )
+    ok &= ~polar
+    for i in np.flatnonzero(_crossing_180(polygons, ok)):
+        try:
+            polygons[i] = split_at_antimeridian(polygons[i])
+            problem[i] = "a ring crossing longitude 180 (split there into a MultiPolygon)"
+        except InvalidGeometry as exc:
+            skip[i], ok[i] = exc.message, False
+
     # validity is judged in EPSG:4326, where the zone is stored, after reprojection
     bad = np.flatnonzero(ok & ~shapely.is_valid(polygons))
     if bad.size:
@@ -291,8 +315,20 @@ def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:
                     f"invalid ({explain_reason(reason)}) and nothing polygonal is left after repair"
                 )
             else:
-                problem[i] = explain_reason(reason)
+                earlier = f"{problem[i]}; " if problem[i] is not None else ""
+                problem[i] = earlier + explain_reason(reason)
     return polygons, skip, problem
+
+
+def _crossing_180(geoms: Geometries, where: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """True for geometries with a ring whose consecutive longitudes jump by more than 180."""
+    parts, owner = shapely.get_parts(geoms[where], return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    jump = (np.abs(np.diff(coords[:, 0])) > 180.0) & (ring[1:] == ring[:-1])
+    crossing = np.zeros(len(geoms), dtype=bool)
+    crossing[np.flatnonzero(where)[owner[ring_part[ring[1:][jump]]]]] = True
+    return crossing
 
 
 def _all_swapped(geoms: Geometries, where: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

@@ -7,7 +7,13 @@ Two entry points:
 * :func:`judge` gives the full verdict (status, signed distance in metres, accuracy
   evidence) for every pair of observations and targets, as a subject's sighting check needs.
 
-Inside means covered: a point on a zone's boundary is inside.
+Inside means covered: a point on a zone's boundary is inside. Distances are geodesic on
+WGS 84 (:mod:`zones.geodesy`) to the same lon/lat-straight edges ``covers`` decides on, and
+accuracy discs are geodesic discs (:mod:`zones.discs`): no projected CRS is involved.
+
+Status from the one distance ``d`` to the zone's boundary: INSIDE when covered; BUFFER when
+not covered and ``d <= buffer_m`` (buffer > 0); WARNING when not a breach and
+``d <= buffer_m + warning_m`` (warning > 0); else OUTSIDE.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ import numpy.typing as npt
 import shapely
 from shapely import STRtree
 
-from zones.crs import metric_epsg_for, project, project_xy
+from zones.discs import disc_fraction_in_area
+from zones.geodesy import boundary_distance_m
 from zones.model import Evidence, Status, Target, Verdict
 
-STATUS_CODES = (Status.OUTSIDE, Status.BUFFER, Status.INSIDE)
+# Codes are indices into these tuples; WARNING came last so the older codes kept their meaning.
+STATUS_CODES = (Status.OUTSIDE, Status.BUFFER, Status.INSIDE, Status.WARNING)
 EVIDENCE_CODES = (Evidence.NONE, Evidence.POSSIBLE, Evidence.DEFINITE)
-DISC_QUAD_SEGS = 16  # a 64-gon: its area is 99.84 % of the true disc
 
 
 class ZoneIndex:
@@ -77,8 +84,9 @@ class Judgement:
         return len(self.observation)
 
     def breach(self) -> npt.NDArray[np.bool_]:
-        """True where the reported position lies inside the zone or its buffer."""
-        return self.status > 0
+        """True where the reported position lies inside the zone or its buffer (not warning)."""
+        breach: npt.NDArray[np.bool_] = (self.status == 1) | (self.status == 2)
+        return breach
 
     def verdicts_for(self, observation: int, targets: Sequence[Target]) -> list[Verdict]:
         """The verdicts of one observation as domain objects."""
@@ -114,6 +122,7 @@ class Judgement:
                     clause_id=t.clause_id,
                     names=t.names,
                     buffer_m=t.buffer_m,
+                    warning_m=t.warning_m,
                 )
             )
         return out
@@ -150,7 +159,8 @@ def judge(
     acc = np.nan_to_num(acc, nan=0.0)
     geoms = np.array([t.geometry for t in targets], dtype=object)
     buffers = np.array([t.buffer_m for t in targets], dtype=float)
-    return judge_pairs(lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx)
+    warnings = np.array([t.warning_m for t in targets], dtype=float)
+    return judge_pairs(lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx, warnings)
 
 
 def judge_pairs(
@@ -161,59 +171,50 @@ def judge_pairs(
     buffers_m: npt.NDArray[np.float64],
     obs_idx: npt.NDArray[np.intp],
     tgt_idx: npt.NDArray[np.intp],
+    warnings_m: npt.NDArray[np.float64] | None = None,
 ) -> Judgement:
-    """Judge the given (observation, target) pairs; see :func:`judge`."""
+    """Judge the given (observation, target) pairs; see :func:`judge`.
+
+    ``warnings_m`` is each target's warning ring beyond its buffer (metres; none if omitted).
+    """
     n = len(obs_idx)
     points = _points(lon, lat)
     shapely.prepare(geometries)
     # Inside is decided on the stored EPSG:4326 geometry, as PostGIS ST_Covers decides it.
     inside = shapely.covers(geometries[tgt_idx], points[obs_idx]) if n else np.zeros(0, bool)
-
-    distance = np.zeros(n)
-    fraction = np.full(n, np.nan)
-    evidence = np.zeros(n, dtype=np.int8)
-    acc = accuracy_m[obs_idx]
+    # The distance is geodesic, to the same lon/lat-straight edges covers decided on.
+    d = boundary_distance_m(lon, lat, geometries, obs_idx, tgt_idx) if n else np.zeros(0)
+    distance = np.where(inside, -d, d)
     buf = buffers_m[tgt_idx]
-    epsg = metric_epsg_for(geometries) if len(geometries) else np.zeros(0, np.int64)
-    for code in np.unique(epsg[tgt_idx]) if n else ():
-        sel = np.flatnonzero(epsg[tgt_idx] == code)
-        o, t = obs_idx[sel], tgt_idx[sel]
-        # Project only the zones and observations this CRS serves, once each.
-        zsel, osel = epsg == code, np.unique(o)
-        zones_m = np.full(len(geometries), None, dtype=object)
-        zones_m[zsel] = project(geometries[zsel], int(code))
-        edges = np.full(len(geometries), None, dtype=object)
-        edges[zsel] = shapely.boundary(zones_m[zsel])
-        pts_m = np.full(len(lon), None, dtype=object)
-        pts_m[osel] = _points(*project_xy(lon[osel], lat[osel], int(code)))
-        d = shapely.distance(pts_m[o], edges[t])
-        signed = np.where(inside[sel], -d, d)
-        distance[sel] = signed
-        # Signed distance to the condition's area (zone grown by its buffer).
-        to_area = signed - buf[sel]
-        a = acc[sel]
-        point_breach = inside[sel] | (to_area <= 0)
-        no_disc = a <= 0
-        ev = np.where(point_breach, 2, 0).astype(np.int8)
-        fr = np.where(point_breach, 1.0, 0.0)
-        # With a disc: wholly inside when the point is inside the zone at least a radius
-        # from its edge; wholly outside when at least a radius beyond the area (exact, as a
-        # buffer's distance is the zone's distance minus the buffer). Between, measure it.
-        definite = inside[sel] & (d >= a)
-        none = to_area >= a
-        unsure = ~no_disc & ~definite & ~none
-        ev = np.where(no_disc, ev, np.where(definite, 2, np.where(none, 0, 1))).astype(np.int8)
-        fr = np.where(no_disc, np.nan, fr)
-        if unsure.any():
-            u = np.flatnonzero(unsure)
-            area = shapely.buffer(zones_m[t[u]], buf[sel][u])
-            discs = shapely.buffer(pts_m[o[u]], a[u], quad_segs=DISC_QUAD_SEGS)
-            share = shapely.area(shapely.intersection(discs, area)) / shapely.area(discs)
-            share = np.clip(share, 0.0, 1.0)
-            fr[u] = share
-            ev[u] = np.where(share >= 1.0 - 1e-9, 2, np.where(share <= 0.0, 0, 1))
-        evidence[sel] = ev
-        fraction[sel] = fr
-    within_buffer = (buf > 0) & (distance <= buf)
-    status = np.select([inside, within_buffer], [2, 1], 0).astype(np.int8)
+    warn = np.zeros(n) if warnings_m is None else warnings_m[tgt_idx]
+    in_area = inside | ((buf > 0) & (d <= buf))
+    in_warning = ~in_area & (warn > 0) & (d <= buf + warn)
+    status = np.select([inside, in_area, in_warning], [2, 1, 3], 0).astype(np.int8)
+
+    a = accuracy_m[obs_idx]
+    no_disc = ~(a > 0)
+    # Exact without measuring: every point of the disc is within a of the centre, so the disc
+    # is wholly in the area when the centre is inside at least a from the edge, or inside with
+    # a buffer of at least a, or outside but at least a short of the buffer's edge; wholly
+    # outside when at least a beyond the buffer's edge.
+    definite = (inside & ((d >= a) | (buf >= a))) | (~inside & (d + a <= buf))
+    none = ~inside & (d - buf >= a)
+    evidence = np.where(in_area, 2, 0).astype(np.int8)
+    fraction = np.full(n, np.nan)
+    with_disc = np.flatnonzero(~no_disc)
+    evidence[with_disc] = np.where(definite[with_disc], 2, np.where(none[with_disc], 0, 1))
+    fraction[with_disc] = np.where(definite[with_disc], 1.0, 0.0)
+    unsure = np.flatnonzero(~no_disc & ~definite & ~none)
+    if unsure.size:
+        o, t = obs_idx[unsure], tgt_idx[unsure]
+        share = disc_fraction_in_area(lon[o], lat[o], a[unsure], geometries[t], buf[unsure])
+        # The position itself decides what the disc cannot overturn: a disc around a point in
+        # the area is never "none", around a point outside it never "definite".
+        whole, empty = share >= 1.0 - 1e-9, share <= 1e-9
+        evidence[unsure] = np.where(
+            in_area[unsure], np.where(whole, 2, 1), np.where(empty, 0, 1)
+        ).astype(np.int8)
+        fraction[unsure] = np.where(
+            in_area[unsure], np.maximum(share, 1e-9), np.minimum(share, 1.0 - 1e-9)
+        )
     return Judgement(obs_idx, tgt_idx, status, distance, evidence, fraction)

@@ -15,7 +15,7 @@ from folium.plugins import Fullscreen, MarkerCluster
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from zones.crs import metric_epsg_for, project
+from zones.geodesic_buffer import geodesic_buffer
 from zones.model import Zone
 
 ZONE_STYLE = {"color": "#b2182b", "weight": 2, "fillColor": "#ef8a62", "fillOpacity": 0.25}
@@ -48,15 +48,12 @@ def base_map(tiles: str | None = "OpenStreetMap", attribution: str | None = None
 
 
 def buffered(zones: Sequence[Zone], buffer_m: float) -> list[BaseGeometry]:
-    """Each zone grown by ``buffer_m`` metres (in its metric CRS), back in EPSG:4326."""
+    """Each zone grown by ``buffer_m`` metres of geodesic distance, in EPSG:4326.
+
+    The same area the judging calls a breach (see :mod:`zones.geodesic_buffer`).
+    """
     geoms = np.array([z.geometry for z in zones], dtype=object)
-    out = np.empty(len(geoms), dtype=object)
-    codes = metric_epsg_for(geoms)
-    for code in np.unique(codes):
-        sel = codes == code
-        grown = shapely.buffer(project(geoms[sel], int(code)), buffer_m)
-        out[sel] = project(grown, 4326, source_epsg=int(code))
-    return list(out)
+    return list(geodesic_buffer(geoms, buffer_m))
 
 
 def add_buffers(

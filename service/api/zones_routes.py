@@ -172,7 +172,8 @@ def validate_zone(body: ZoneFeatureIn, user: Editor, repair: Repair = False) -> 
 
 @router.post("/buffer", response_model=BufferOut, responses=ERRORS)
 def buffer_shapes(body: BufferIn, user: Viewer) -> BufferOut:
-    """Each shape grown by ``buffer_m`` metres in its metric CRS, as the judging grows a
+    """Each shape grown by ``buffer_m`` metres, geodesically on WGS 84 (every point of the
+    outline lies ``buffer_m`` from the shape, within 0.1 m + 0.01 %), as the judging grows a
     condition's zones: to draw a buffer while it is edited. A shape that is not a valid zone
     is repaired first, or skipped with the reason; nothing is stored."""
     kept: list[tuple[int, model.Zone]] = []

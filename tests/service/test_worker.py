@@ -1,0 +1,69 @@
+"""The worker: one leader among any number, taken over when the leader goes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from service import worker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_one_worker_leads_and_another_takes_over_when_it_goes(engine: Engine) -> None:
+    first, second = engine.connect(), engine.connect()
+    try:
+        assert worker.try_lead(first) is True
+        assert worker.try_lead(second) is False
+        first.close()  # the leader dies: its session ends and the lock with it
+        assert worker.try_lead(second) is True
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_worker_command_runs_its_jobs_and_records_when(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "ZONES_DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "worker", "--once"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "leading" in done.stderr
+    with engine.connect() as c:
+        names = c.execute(text("SELECT name FROM worker_jobs")).scalars().all()
+    assert "stays_on_time" in names
+
+
+def test_a_second_worker_waits_while_the_first_leads(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "ZONES_DATABASE_URL": url}
+    holder = engine.connect()
+    try:
+        assert worker.try_lead(holder)
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker", "--tick", "0.2"],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3)
+        assert follower.poll() is None  # still running, waiting to lead
+    finally:
+        holder.close()
+    time.sleep(2)
+    follower.send_signal(signal.SIGTERM)
+    _, err = follower.communicate(timeout=30)
+    assert err.count("leading") == 1, err  # it took over once the holder went

@@ -23,6 +23,15 @@ from zones.errors import NotFound, UnknownOrder, UnknownSubject
 router = APIRouter(include_in_schema=False)
 
 RISK_LEVELS = ("low", "medium", "high", "very high")
+# How a subject may move, as the subject's form offers it (the speed is the judge's own).
+TRAVEL_MODES = tuple(
+    (mode, f"{label} (up to {mode.top_speed_mps:g} m/s)")
+    for mode, label in (
+        (model.TravelMode.WALKING, "On foot"),
+        (model.TravelMode.BICYCLE, "Bicycle"),
+        (model.TravelMode.CAR, "Car or other vehicle"),
+    )
+)
 ORDER_TYPES = (
     (model.OrderType.SHPO, "SHPO (Sexual Harm Prevention Order)"),
     (model.OrderType.SRO, "SRO (Sexual Risk Order)"),
@@ -70,6 +79,7 @@ def _subject_page(
         config={"subject_id": subject_id, "risk_levels": RISK_LEVELS},
         subject_id=subject_id,
         risk_levels=RISK_LEVELS,
+        travel_modes=TRAVEL_MODES,
     )
 
 

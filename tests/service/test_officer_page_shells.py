@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.service.test_pages import log_in
-from zones.model import Role
+from zones.model import Role, TravelMode
 
 CONFIG = re.compile(r'<script type="application/json" id="page-config">(.*?)</script>', re.DOTALL)
 PLANTED = "Zebedee-planted-name"
@@ -106,3 +106,27 @@ def test_what_does_not_exist_is_a_404_page(app: FastAPI, users: dict[Role, str],
     r = client.get(path)
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/html")
+
+
+def test_a_recorded_subjects_page_loads_its_visits_and_every_travel_mode(
+    app: FastAPI, users: dict[Role, str], order: dict[str, Any]
+) -> None:
+    client = TestClient(app)
+    log_in(client, users[Role.OFFICER])
+    recorded = client.get(f"/subjects/{order['subject_id']}").text
+    assert '<script src="/static/app/officer_visits.js"></script>' in recorded
+    modes = re.findall(r'<option value="(\w+)">[^<]* \(up to [\d.]+ m/s\)</option>', recorded)
+    assert modes == [m.value for m in TravelMode]
+    new = client.get("/subjects/new").text  # nothing to visit yet: no panel, no script
+    assert "officer_visits.js" not in new and 'id="visit-form"' not in new
+    assert 'id="subject-travel_mode"' in new
+
+
+def test_the_order_forms_load_the_schedule_editor_before_the_form(
+    app: FastAPI, users: dict[Role, str], order: dict[str, Any]
+) -> None:
+    client = TestClient(app)
+    log_in(client, users[Role.OFFICER])
+    for path in (f"/subjects/{order['subject_id']}/orders/new", f"/orders/{order['id']}/edit"):
+        html = client.get(path).text
+        assert html.index("officer_schedule.js") < html.index("officer_order_form.js"), path

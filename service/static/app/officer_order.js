@@ -1,5 +1,6 @@
 /* An order's page: what it says (subject, reference, type, court, dates, status), each
- * condition with its clause, buffer and zones (and a plain warning when it has none), the
+ * condition with its clause, buffer, zones (and a plain warning when it has none), when it
+ * applies in plain English (with its dated exceptions), its warning ring and stay rules, the
  * zones on the map labelled by name with their buffers dashed over the library as faint
  * context, and every version: who made it, when (UK time), why, and what it changed.
  */
@@ -29,6 +30,40 @@
 
   function metres(value) {
     return value > 0 ? Z.metres(value) : "none";
+  }
+
+  function plural(n, one, many) {
+    return `${n} ${n === 1 ? one : many || `${one}s`}`;
+  }
+
+  /** When a stay becomes an alert and when it ends, in words. */
+  function stayRules(c) {
+    const confirm = c.confirm_fixes <= 1 && !c.confirm_seconds
+      ? "an alert at the first fix inside"
+      : `an alert after ${plural(c.confirm_fixes, "fix", "fixes")} inside`
+        + (c.confirm_seconds ? ` and ${plural(c.confirm_seconds, "second")}` : "");
+    const clear = `ends after ${plural(c.clear_fixes, "clear fix", "clear fixes")} in a row`
+      + (c.clear_seconds ? ` or ${plural(c.clear_seconds, "second")} clear` : "");
+    return `${confirm}; ${clear}`;
+  }
+
+  function exceptionText(e) {
+    const days = e.first_day === e.last_day ? O.civilDate(e.first_day)
+      : `${O.civilDate(e.first_day)} to ${O.civilDate(e.last_day)}`;
+    return e.label ? `${e.label}: ${days}` : days;
+  }
+
+  function when(c) {
+    if (!c.schedule) return Z.el("span", {}, "At all times");
+    const exceptions = c.schedule.exceptions || [];
+    return Z.el("div", {},
+      Z.el("span", { class: "schedule-text" }, c.schedule_text || ""),
+      exceptions.length
+        ? Z.el("details", { class: "exception-details" },
+          Z.el("summary", {}, `${plural(exceptions.length, "dated exception")}`,
+            Z.el("span", { class: "visually-hidden" }, ` of clause ${c.number}`)),
+          Z.el("ul", { class: "exception-names" }, exceptions.map((e) => Z.el("li", {}, exceptionText(e)))))
+        : null);
   }
 
   // -- what the order says now ----------------------------------------------------------------
@@ -66,7 +101,10 @@
       Z.el("p", { class: "clause-text" }, c.text),
       Z.el("dl", { class: "facts" },
         fact("Buffer", metres(c.buffer_m)),
-        fact("Zones", zoneList || Z.el("span", { class: "muted" }, "none"))),
+        fact("Zones", zoneList || Z.el("span", { class: "muted" }, "none")),
+        fact("Applies", when(c)),
+        fact("Warning ring", c.warning_m > 0 ? `${Z.metres(c.warning_m)} beyond the buffer` : "none"),
+        fact("Stays", stayRules(c))),
       c.zone_ids.length ? null : Z.el("p", { class: "warning" }, NO_ZONES),
       Z.el("p", { class: "small" },
         Z.el("a", { href: `/orders/${order.id}/clauses/${c.clause_id}/zones` },
@@ -156,6 +194,17 @@
       if (was.number !== c.number) out.push(change(`Clause ${was.number} is now clause ${c.number}.`));
       if (was.buffer_m !== c.buffer_m) {
         out.push(change(`Clause ${c.number} buffer: ${metres(was.buffer_m)} → ${metres(c.buffer_m)}`));
+      }
+      if (JSON.stringify(was.schedule || null) !== JSON.stringify(c.schedule || null)) {
+        out.push(change(`Clause ${c.number} applies: ${was.schedule_text || "at all times"} → `
+          + `${c.schedule_text || "at all times"}`));
+      }
+      if ((was.warning_m || 0) !== (c.warning_m || 0)) {
+        out.push(change(`Clause ${c.number} warning ring: ${metres(was.warning_m || 0)} → `
+          + `${metres(c.warning_m || 0)}`));
+      }
+      if (was.confirm_fixes !== undefined && stayRules(was) !== stayRules(c)) {
+        out.push(change(`Clause ${c.number} stays: ${stayRules(was)} → ${stayRules(c)}`));
       }
       const added = c.zone_ids.filter((z) => !was.zone_ids.includes(z));
       const dropped = was.zone_ids.filter((z) => !c.zone_ids.includes(z));

@@ -1,14 +1,17 @@
 /* The order form: new (POST /orders) or an edit (PUT /orders/{id}: a new version, with a
  * reason). Conditions can be added, removed and reordered; each holds its clause word for
- * word, a buffer, and zones picked from the library by typing part of a name (shown as
- * removable chips). An edited condition keeps its clause_id, so a re-worded clause stays the
- * same clause. A refused field is shown next to the field the API names.
+ * word, a buffer, zones picked from the library by typing part of a name (shown as
+ * removable chips), when it applies (officer_schedule.js), its warning ring and stay rules.
+ * An edited condition keeps its clause_id, so a re-worded clause stays the same clause, and
+ * everything it held that the officer leaves alone is sent back as it was loaded. A refused
+ * field is shown next to the field the API names.
  */
 "use strict";
 
 (function () {
   const Z = window.Zones;
   const O = window.Officer;
+  const S = window.OfficerSchedule;
   const $ = (id) => document.getElementById(id);
   const orderId = Z.config.order_id;
   const subjectId = Z.config.subject_id;
@@ -59,8 +62,11 @@
     });
   }
 
-  function which() {
-    return Z.el("span", { class: "visually-hidden", dataset: { which: "" } });
+  /** "(condition n)" for a screen reader, where a name repeats in every condition. */
+  function which(card) {
+    const at = card ? cards.indexOf(card) : -1;
+    return Z.el("span", { class: "visually-hidden", dataset: { which: "" } },
+      at >= 0 ? ` (condition ${at + 1})` : "");
   }
 
   function move(card, by) {
@@ -121,6 +127,9 @@
     card.noZones = Z.el("p", { class: "warning small" },
       "No zones yet: this clause is judged against nothing until zones are picked here or "
       + "drawn on the order's page.");
+    const label = () => which(card);
+    card.schedule = S.editor(id("schedule"), condition ? condition.schedule : null, label);
+    card.rules = S.rules(id("rules"), condition, label);
     card.spots = {
       card: Z.el("p", { class: "field-error", id: id("error") }),
       text: Z.el("p", { class: "field-error", id: id("text-error") }),
@@ -147,7 +156,8 @@
         card.options),
       Z.el("p", { class: "muted small", id: id("zone-hint") },
         "Type part of a name, then pick with the arrow keys and Enter, or click."),
-      card.chips, card.noZones, card.spots.zones);
+      card.chips, card.noZones, card.spots.zones,
+      card.schedule.node, card.rules.node);
     card.up.addEventListener("click", () => move(card, -1));
     card.down.addEventListener("click", () => move(card, 1));
     card.remove.addEventListener("click", () => removeCard(card));
@@ -279,6 +289,8 @@
           text: card.text.value, // verbatim: as typed, line breaks and all
           zone_ids: card.zones.map((z) => z.id),
           buffer_m: raw === "" ? 0 : Number(raw),
+          schedule: card.schedule.value(),
+          ...card.rules.value().value,
         };
         if (card.clauseId) condition.clause_id = card.clauseId;
         return condition;
@@ -307,6 +319,9 @@
       if (card.buffer.validity.badInput || Number(card.buffer.value) < 0) {
         found.push({ field: `conditions[${i}].buffer_m`, message: "Give a number of metres (0 or more)." });
       }
+      for (const name of card.rules.value().bad) {
+        found.push({ field: `conditions[${i}].${name}`, message: "Give a whole number." });
+      }
     });
     if (orderId && $("order-reason").value.trim().length < 3) {
       found.push({ field: "reason", message: "Say why the order is changed (a few words at least)." });
@@ -325,6 +340,11 @@
       const part = at[2];
       if (part === "text") return { input: card.text, spot: card.spots.text };
       if (part === "buffer_m") return { input: card.buffer, spot: card.spots.buffer };
+      if (part === "schedule") {
+        return card.schedule.locate(field.slice(at[0].length).replace(/^\./, ""));
+      }
+      const rule = part ? card.rules.locate(part) : null;
+      if (rule) return rule;
       if (part === "zone_ids") {
         const zone = at[3] !== undefined ? card.zones[Number(at[3])] : null;
         if (zone) {

@@ -1,6 +1,7 @@
-/* A subject's details as a form (new: POST, recorded: PUT) and, for a recorded subject, the
- * orders on them with a link to each. A refused field (a reference already used, say) is
- * shown at that field.
+/* A subject's details as a form (new: POST, recorded: PUT), travel mode included, and, for a
+ * recorded subject, the orders on them with a link to each (their visits and stays are
+ * officer_visits.js's). A refused field (a reference already used, say) is shown at that
+ * field.
  */
 "use strict";
 
@@ -10,7 +11,8 @@
   const $ = (id) => document.getElementById(id);
   const subjectId = Z.config.subject_id;
   const form = $("subject-form");
-  const FIELDS = ["reference", "name", "risk_level", "officer", "unit", "photo_ref"];
+  // Every field SubjectIn takes: a PUT replaces the subject, so each is sent back as it is.
+  const FIELDS = ["reference", "name", "risk_level", "travel_mode", "officer", "unit", "photo_ref"];
   const input = (name) => $(`subject-${name}`);
 
   function setRisk(value) {
@@ -24,6 +26,7 @@
   function fill(subject) {
     for (const name of FIELDS) {
       if (name === "risk_level") setRisk(subject.risk_level);
+      else if (name === "travel_mode") input(name).value = subject.travel_mode || "walking";
       else input(name).value = subject[name] || "";
     }
     Z.fill($("subject-title"), `${subject.reference} · ${subject.name}`);
@@ -35,7 +38,7 @@
     const out = {};
     for (const name of FIELDS) {
       const value = input(name).value.trim();
-      out[name] = value === "" && name !== "reference" && name !== "name" ? null : value;
+      out[name] = value === "" && !["reference", "name", "travel_mode"].includes(name) ? null : value;
     }
     return out;
   }

@@ -131,9 +131,9 @@ def run_jobs(
 
 def try_lead(connection: Connection) -> bool:
     """Take the leader's lock on this connection if no other worker holds it."""
-    got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK})
-    connection.commit()
-    return bool(got.scalar())
+    got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar()
+    connection.commit()  # the lock is the session's: it outlives this transaction
+    return bool(got)
 
 
 def serve(engine: Engine, settings: ApiSettings, tick_seconds: float, once: bool = False) -> None:
@@ -159,10 +159,16 @@ def serve(engine: Engine, settings: ApiSettings, tick_seconds: float, once: bool
         except Exception:  # a lost database must not end the worker: retry next tick
             log.exception("worker tick failed; retrying")
             if lock_connection is not None:
-                lock_connection.close()
+                _release(lock_connection)
             lock_connection, leading = None, False
         if once:
             break
         stop.wait(tick_seconds)
     if lock_connection is not None:
-        lock_connection.close()
+        _release(lock_connection)
+
+
+def _release(connection: Connection) -> None:
+    """End the lock's database session: a pooled connection would keep the lock alive."""
+    connection.invalidate()
+    connection.close()

@@ -443,8 +443,8 @@ def test_the_subjects_stays_show_their_stage_and_severity(visit: Visit, api: htt
     tag = uuid.uuid4().hex[:8]
     subject, quiet = stays_subject(api, tag)
     assert sorted(a["stage"] for a in quiet) == ["authorised", "pending"]
-    # The judge raises no warnings yet (see the strict xfail below), so the alert list is
-    # given one: the pending stay as the API would send a confirmed warning in a window.
+    # The alert list is given one alert of each kind it must draw: the pending stay as the
+    # API would send a confirmed warning in a schedule window.
     warning = quiet[0] | {
         "id": quiet[0]["id"],
         "stage": "alert",
@@ -479,11 +479,6 @@ def test_the_subjects_stays_show_their_stage_and_severity(visit: Visit, api: htt
     assert visit.axe_violations() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="API bug: a condition's warning_m is stored but never judged (no verdict is ever "
-    "'warning'), so no stay in a warning ring is raised; remove this mark when it is",
-)
 def test_a_stay_in_the_warning_ring_is_listed_as_a_warning(visit: Visit, api: httpx.Client) -> None:
     tag = uuid.uuid4().hex[:8]
     subject, _ = stays_subject(api, tag)

@@ -21,10 +21,11 @@ def test_one_worker_leads_and_another_takes_over_when_it_goes(engine: Engine) ->
     try:
         assert worker.try_lead(first) is True
         assert worker.try_lead(second) is False
-        first.close()  # the leader dies: its session ends and the lock with it
+        first.invalidate()  # the leader dies: its session ends and the lock with it
         assert worker.try_lead(second) is True
     finally:
         first.close()
+        second.invalidate()
         second.close()
 
 
@@ -62,6 +63,7 @@ def test_a_second_worker_waits_while_the_first_leads(engine: Engine) -> None:
         time.sleep(3)
         assert follower.poll() is None  # still running, waiting to lead
     finally:
+        holder.invalidate()
         holder.close()
     time.sleep(2)
     follower.send_signal(signal.SIGTERM)

@@ -62,9 +62,27 @@ def accuracy(v: Verdict, accuracy_m: float | None) -> str:
     return f"The whole {metres(accuracy_m)} accuracy disc lies outside the area."
 
 
-def distance(value: float) -> str:
-    """A geodesic distance as evidence states it: to the decimetre, with its basis."""
-    return f"{abs(value):,.1f} m"
+def rounded(value: float, limits: tuple[float, ...] = (), decimals: int = 1) -> float:
+    """``value`` rounded to ``decimals``, or to more where fewer would put it on the other side
+    of (or onto) one of ``limits``: a printed distance never contradicts its status."""
+    for d in range(decimals, 10):
+        r = round(value, d)
+        if all((r > lim) == (value > lim) and (r == lim) == (value == lim) for lim in limits):
+            return r
+    return value
+
+
+def distance(value: float, limits: tuple[float, ...] = ()) -> str:
+    """A geodesic distance as evidence states it: to the decimetre, or finer where the
+    decimetre would cross one of ``limits`` (the zone's edge, the buffer, the warning ring)."""
+    shown = rounded(abs(value), tuple(abs(x) for x in limits))
+    text = f"{shown:,.9f}".rstrip("0")
+    return (text + "0" if text.endswith(".") else text) + " m"
+
+
+def limits_of(v: Verdict) -> tuple[float, ...]:
+    """The distances at which a verdict's status changes."""
+    return (0.0, v.buffer_m, v.buffer_m + v.warning_m)
 
 
 def verdict(v: Verdict, accuracy_m: float | None = None) -> str:
@@ -72,7 +90,7 @@ def verdict(v: Verdict, accuracy_m: float | None = None) -> str:
     how sure, and whether the clause applied at that time (its schedule)."""
     where = zone(v.names, v.zone_id, v.zone_version)
     rule = clause(v.names, v.condition_id)
-    far = distance(v.distance_m)
+    far = distance(v.distance_m, limits_of(v))
     if not v.applies:
         what = "inside" if v.status is Status.INSIDE else f"{far} from"
         head = (

@@ -114,7 +114,7 @@ def verdict(v: model.Verdict, s: model.Subject, accuracy_m: float | None = None)
         zone_version=v.zone_version,
         buffer_m=v.buffer_m,
         status=v.status,
-        distance_m=round(v.distance_m, 2),
+        distance_m=explain.rounded(v.distance_m, explain.limits_of(v), decimals=2),
         evidence=v.evidence,
         disc_fraction_inside=None
         if v.disc_fraction_inside is None

@@ -132,8 +132,9 @@ def run(engine: Engine, *, reset: bool = False) -> int:
             _load(session)
             session.commit()
             print(
-                "demo data loaded: 3 subjects, 3 orders, 13 zones and a city outline, tracks, "
-                "sightings and alerts"
+                "demo data loaded: 4 subjects, 4 orders (one with a school-days schedule "
+                "and an authorised visit), 13 zones and a city outline, tracks, sightings "
+                "and alerts"
             )
         existing = set(session.scalars(select(tables.User.username)))
         for name, role, password in USERS:

@@ -236,16 +236,20 @@ def sighting(
             f"disc overlaps the area. {verdict(top, accuracy_m)}",
             "possible_breach",
         )
+    # In a clause's area while the clause did not apply (its schedule): say so, plainly.
+    off = next((v for v in verdicts if v.in_area and not v.applies), None)
+    aside = f" Note: {verdict(off, accuracy_m)}" if off is not None else ""
     warned = next((v for v in verdicts if v.is_warning), None)
     if warned is not None:
         return (
-            f"No breach by {who} {when}, but a warning: {verdict(warned, accuracy_m)}",
+            f"No breach by {who} {when}, but a warning: {verdict(warned, accuracy_m)}{aside}",
             "no_breach",
         )
-    nearest = min(verdicts, key=lambda v: v.distance_m - v.buffer_m)
+    applying = [v for v in verdicts if v.applies] or verdicts
+    nearest = min(applying, key=lambda v: v.distance_m - v.buffer_m)
+    named = zone(nearest.names, nearest.zone_id, nearest.zone_version)
     return (
         f"No breach by {who} {when}: judged against {len(verdicts)} zone(s) in force; the "
-        f"nearest is {zone(nearest.names, nearest.zone_id, nearest.zone_version)}, "
-        f"{metres(nearest.distance_m)} away.",
+        f"nearest that applied then is {named}, {metres(nearest.distance_m)} away.{aside}",
         "no_breach",
     )

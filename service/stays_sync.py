@@ -136,39 +136,60 @@ def sync(
         by_track[(row.clause_id, row.zone_id, row.severity)].append(row)
     owned = _owned_fixes(session, [r.id for r in stored])
     counted: dict[int, list[int]] = defaultdict(list)
+    # Match every derived stay to a stored row, or make a row for it: all new rows are
+    # written in one flush, then every row is brought up to date.
+    pairs: list[tuple[Track, Stay, tables.Alert]] = []
+    leftovers: list[tuple[tables.Alert, list[tuple[Stay, tables.Alert]]]] = []
+    fresh: list[tables.Alert] = []
     for track in sorted(tracks):
         rows = by_track.get(track, [])
-        mine = [s for s in derived.get(track, []) if _touches(s, cut)]
         claimed: dict[int, tables.Alert] = {}
-        for stay in mine:
-            row = _match(stay, rows, claimed, owned) or _new_row(
-                session, context, stay, track, verdicts, by_fix, now
+        mine: list[tuple[Stay, tables.Alert]] = []
+        for stay in (s for s in derived.get(track, []) if _touches(s, cut)):
+            found = _match(stay, rows, claimed, owned)
+            if found is None:
+                row = _new_row(context, stay, track, verdicts, by_fix, now)
+                fresh.append(row)
+            else:
+                row = claimed[found.id] = found
+            mine.append((stay, row))
+            pairs.append((track, stay, row))
+        leftovers.extend((row, mine) for row in rows if row.id not in claimed)
+    if fresh:
+        session.add_all(fresh)
+        session.flush()
+    pointed: list[dict[str, int]] = []
+    for track, stay, row in pairs:
+        _update_row(session, row, stay, context, track, verdicts, by_fix, now)
+        fix_ids = [k for k in stay.keys if by_fix[k].time >= stay.first_at]
+        clause, zone_id, _ = track
+        pointed.extend(
+            {"id": verdict_ids[(k, clause, zone_id)], "alert_id": row.id}
+            for k in fix_ids
+            if (k, clause, zone_id) in verdict_ids
+        )
+        if _visible(row):
+            for k in fix_ids:
+                counted[k].append(row.id)
+    if pointed:
+        session.execute(update(tables.Verdict), pointed)  # by primary key, in one go
+    # A stored stay no derived stay took: a late fix joined it to another.
+    for row, mine in leftovers:
+        own = owned.get(row.id, set())
+        into = next((r for st, r in mine if own & set(st.keys)), None) or next(
+            (r for _, r in mine if _overlap(row, r) > 0), None
+        )
+        if into is not None:
+            was_visible = _visible(row)
+            row.merged_into = into.id
+            row.updated_at = now
+            session.execute(
+                update(tables.Verdict)
+                .where(tables.Verdict.alert_id == row.id)
+                .values(alert_id=into.id)
             )
-            claimed[row.id] = row
-            _update_row(session, row, stay, context, track, verdicts, by_fix, now)
-            fix_ids = [k for k in stay.keys if by_fix[k].time >= stay.first_at]
-            _point_verdicts(session, row, fix_ids, track, verdict_ids)
-            if _visible(row):
-                for k in fix_ids:
-                    counted[k].append(row.id)
-        for row in rows:
-            if row.id in claimed:
-                continue
-            into = next(
-                (r for r in claimed.values() if owned.get(row.id, set()) & set(_keys(r, owned))),
-                None,
-            ) or next((r for r in claimed.values() if _overlap(row, r) > 0), None)
-            if into is not None:
-                was_visible = _visible(row)
-                row.merged_into = into.id
-                row.updated_at = now
-                session.execute(
-                    update(tables.Verdict)
-                    .where(tables.Verdict.alert_id == row.id)
-                    .values(alert_id=into.id)
-                )
-                if was_visible:
-                    alert_events.announce(session, row.id, "merged")
+            if was_visible:
+                alert_events.announce(session, row.id, "merged")
     return counted
 
 
@@ -187,10 +208,6 @@ def _owned_fixes(session: Session, alert_ids: list[int]) -> dict[int, set[int]]:
             if alert_id is not None:
                 owned[alert_id].add(obs_id)
     return owned
-
-
-def _keys(row: tables.Alert, owned: dict[int, set[int]]) -> set[int]:
-    return owned.get(row.id, set())
 
 
 def _overlap(row: tables.Alert, other: tables.Alert) -> float:
@@ -239,7 +256,6 @@ def _verdict_of(
 
 
 def _new_row(
-    session: Session,
     context: judging.Context,
     stay: Stay,
     track: Track,
@@ -271,8 +287,6 @@ def _new_row(
         opened_by=stay.opened.value,
         judged_at=now,
     )
-    session.add(row)
-    session.flush()
     return row
 
 
@@ -333,23 +347,6 @@ def _update_row(
 def _visible(row: tables.Alert) -> bool:
     """A stay that is an alert: confirmed, not covered by a visit, not merged away."""
     return row.confirmed_at is not None and row.visit_id is None and row.merged_into is None
-
-
-def _point_verdicts(
-    session: Session,
-    row: tables.Alert,
-    fix_ids: list[int],
-    track: Track,
-    verdict_ids: dict[tuple[int, int, int], int],
-) -> None:
-    clause, zone_id, _ = track
-    ids = [
-        verdict_ids[(k, clause, zone_id)] for k in fix_ids if (k, clause, zone_id) in verdict_ids
-    ]
-    if ids:
-        session.execute(
-            update(tables.Verdict).where(tables.Verdict.id.in_(ids)).values(alert_id=row.id)
-        )
 
 
 def horizon(context: judging.Context) -> timedelta:

@@ -20,6 +20,7 @@ announced to open pages.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -143,10 +144,11 @@ def sync(
     fresh: list[tables.Alert] = []
     for track in sorted(tracks):
         rows = by_track.get(track, [])
+        index = _Rows(rows, owned)
         claimed: dict[int, tables.Alert] = {}
         mine: list[tuple[Stay, tables.Alert]] = []
         for stay in (s for s in derived.get(track, []) if _touches(s, cut)):
-            found = _match(stay, rows, claimed, owned)
+            found = _match(stay, index, claimed)
             if found is None:
                 row = _new_row(context, stay, track, verdicts, by_fix, now)
                 fresh.append(row)
@@ -216,20 +218,45 @@ def _overlap(row: tables.Alert, other: tables.Alert) -> float:
     return (min(a1, b1) - max(a0, b0)).total_seconds() if min(a1, b1) >= max(a0, b0) else -1.0
 
 
-def _match(
-    stay: Stay,
-    rows: list[tables.Alert],
-    claimed: dict[int, tables.Alert],
-    owned: dict[int, set[int]],
-) -> tables.Alert | None:
+class _Rows:
+    """A track's stored rows, looked up by the fixes they own and by when they begin, so
+    matching a derived stay costs its own size, not the number of rows."""
+
+    def __init__(self, rows: list[tables.Alert], owned: dict[int, set[int]]) -> None:
+        self.rows = sorted(rows, key=lambda r: (r.first_at, r.id))
+        self.starts = [r.first_at for r in self.rows]
+        self.by_fix: dict[int, list[tables.Alert]] = defaultdict(list)
+        for r in self.rows:
+            for k in owned.get(r.id, ()):
+                self.by_fix[k].append(r)
+        self.owned = owned
+
+    def candidates(self, stay: Stay) -> list[tables.Alert]:
+        found: dict[int, tables.Alert] = {}
+        for k in stay.keys:
+            for r in self.by_fix.get(k, ()):
+                found[r.id] = r
+        # Rows beginning before this stay ends that may overlap it in time: the few just
+        # before its end, and every one starting within it.
+        end = stay.closed_at or stay.last_at
+        hi = bisect_right(self.starts, end)
+        lo = bisect_left(self.starts, stay.first_at)
+        for r in self.rows[max(0, min(lo, hi) - 3) : hi]:
+            found[r.id] = r
+        return list(found.values())
+
+
+def _match(stay: Stay, rows: _Rows, claimed: dict[int, tables.Alert]) -> tables.Alert | None:
+    """The unclaimed stored row that is this stay: the one sharing most of its fixes, then
+    beginning at the same instant, then overlapping it most."""
     keys = set(stay.keys)
     best: tuple[int, int, float] | None = None
     found: tables.Alert | None = None
     end = stay.closed_at or stay.last_at
-    for row in rows:
+    for row in rows.candidates(stay):
         if row.id in claimed:
             continue
-        shared = len(keys & owned.get(row.id, set()))
+        shared = len(keys & rows.owned.get(row.id, set()))
         same_start = int(row.first_at == stay.first_at)
         r_end = row.closed_at or row.last_at
         overlap = (

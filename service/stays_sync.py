@@ -94,9 +94,14 @@ def stored_verdicts(
     v = tables.Verdict
     verdicts: dict[int, list[model.Verdict]] = defaultdict(list)
     ids: dict[tuple[int, int, int], int] = {}
+    columns = (
+        v.id, v.observation_id, v.order_id, v.condition_id, v.zone_id, v.zone_version,
+        v.status, v.distance_m, v.evidence, v.disc_fraction_inside, v.clause_id, v.applies,
+    )  # fmt: skip
     for start in range(0, len(observation_ids), 5_000):
         chunk = observation_ids[start : start + 5_000]
-        for r in session.scalars(select(v).where(v.observation_id.in_(chunk))):
+        # Plain rows, not ORM objects: a late burst can bring tens of thousands.
+        for r in session.execute(select(*columns).where(v.observation_id.in_(chunk))):
             verdicts[r.observation_id].append(
                 model.Verdict(
                     order_id=r.order_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
@@ -168,7 +168,60 @@ def subject_transits(
     ]
 
 
-@router.get("/replay", responses=ERRORS)
+class ReplayStay(BaseModel):
+    """A stay as replay compares it (stored: with its alert id)."""
+
+    alert_id: int | None
+    clause_id: int
+    zone_id: int
+    severity: str
+    stage: str
+    first_at: datetime
+    last_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    opened_by: str | None
+    fixes: int
+    zone_version: int | None
+    condition_id: int | None
+
+
+class ReplayChange(BaseModel):
+    stored: ReplayStay
+    replayed: ReplayStay
+    fields: list[str] = Field(description="What would differ")
+
+
+class VerdictChange(BaseModel):
+    observation_id: int
+    time: datetime
+    clause_id: int
+    zone_id: int
+    stored: str
+    replayed: str
+    stored_zone_version: int | None
+    replayed_zone_version: int | None
+
+
+class ReplayOut(BaseModel):
+    """What judging the stored observations again, as known at ``as_of``, would change."""
+
+    subject_id: int
+    subject_reference: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    as_of: datetime
+    fixes: int = Field(description="Stored observations in the period judged again")
+    differs: bool
+    verdict_changes: list[VerdictChange]
+    stays_unchanged: list[ReplayStay]
+    stays_changed: list[ReplayChange]
+    stays_only_stored: list[ReplayStay] = Field(description="Stays that would not be raised")
+    stays_only_replayed: list[ReplayStay] = Field(description="Stays that would be new")
+    summary: str
+
+
+@router.get("/replay", response_model=ReplayOut, responses=ERRORS)
 def subject_replay(
     subject_id: Id,
     session: SessionDep,
@@ -180,7 +233,7 @@ def subject_replay(
         AwareDatetime | None,
         Query(description="Judge as things were known at this instant (default: now)"),
     ] = None,
-) -> dict[str, Any]:
+) -> ReplayOut:
     """Judge the subject's stored observations in the period again, against the zones,
     orders, schedules and visits in force at each one's time as recorded by ``as_of``, and
     report every difference from the stored verdicts and stays. Nothing is changed."""
@@ -193,6 +246,4 @@ def subject_replay(
                 "as_of": None if as_of is None else as_of.isoformat()},
     )  # fmt: skip
     session.commit()
-    result = report.as_dict()
-    result["summary"] = report.text()
-    return result
+    return ReplayOut.model_validate({**report.as_dict(), "summary": report.text()})

@@ -184,9 +184,15 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
     from service import replay
     from service.db import tables
+    from service.db.migrate import upgrade
 
+    since, until = _instant(args.since, "--from"), _instant(args.until, "--to")
+    as_of = _instant(args.as_of, "--as-of") if args.as_of else None
+    if until <= since:
+        raise ZonesError("--to must be after --from", field="--to")
     engine = _engine(settings)
     try:
+        upgrade(engine)  # a database made by an older version is brought up to date first
         with Session(engine) as session:
             subject_id = session.scalar(
                 select(tables.Subject.id).where(
@@ -197,14 +203,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             if subject_id is None:
                 print(f"error: no subject with reference or id {args.subject!r}", file=sys.stderr)
                 return 2
-            report = replay.replay(
-                session,
-                subject_id,
-                _instant(args.since, "--from"),
-                _instant(args.until, "--to"),
-                settings.api,
-                as_of=_instant(args.as_of, "--as-of") if args.as_of else None,
-            )
+            report = replay.replay(session, subject_id, since, until, settings.api, as_of=as_of)
             session.rollback()  # replay changes nothing
     finally:
         engine.dispose()
@@ -218,6 +217,8 @@ def _instant(value: str, name: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ZonesError(f"{name} {value!r} is not an ISO 8601 time", field=name) from None
+    if not 1900 <= parsed.year <= 2199:
+        raise ZonesError(f"{name} {value!r}: the year must be between 1900 and 2199", field=name)
     if parsed.tzinfo is None:
         if len(value) == 10:
             return parsed.replace(tzinfo=UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from service.api import out
 from service.api.deps import Handler, SessionDep, Viewer
@@ -17,6 +16,7 @@ from service.api.schemas import (
     ErrorResponse,
     EvidenceOut,
     Id,
+    Instant,
 )
 from service.api.zones_routes import parse_bbox
 from service.auth import user_exists
@@ -52,8 +52,8 @@ def list_alerts(
     ] = None,
     disposition: model.Disposition | None = None,
     order_type: model.OrderType | None = None,
-    since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    since: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Annotated[Instant | None, Query(alias="to")] = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     stage: Annotated[

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
-from pydantic import NaiveDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service import monitoring
 from service.api import out
@@ -23,6 +23,7 @@ from service.api.schemas import (
     FixResult,
     GridRefOut,
     JudgedAgainst,
+    LocalInstant,
     PositionOut,
     SightingIn,
     SightingResult,
@@ -236,7 +237,7 @@ def grid_reference(
 
 @router.get("/time/local", response_model=TimeOptions, responses=ERRORS)
 def local_time_options(
-    local_time: NaiveDatetime,
+    local_time: LocalInstant,
     user: Checker,
     time_zone_name: Annotated[str, Query(alias="time_zone", max_length=64)] = "Europe/London",
 ) -> TimeOptions:

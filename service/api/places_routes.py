@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from service import barred
 from service.api import out
 from service.api.deps import Handler, SessionDep
-from service.api.schemas import BarredAnswer, BarredSubject, ErrorResponse
+from service.api.schemas import BarredAnswer, BarredSubject, ErrorResponse, Instant
 from service.db import audit_store
 from zones.geometry import check_position
 
@@ -33,7 +32,7 @@ def barred_from_place(
         str,
         Query(min_length=3, max_length=500, description="Why: an incident or log reference"),
     ],
-    time: AwareDatetime | None = None,
+    time: Instant | None = None,
 ) -> BarredAnswer:
     """Every subject whose conditions in force at ``time`` (default now) bar them from this
     place, with the clause, the zone and the subject's photo reference: so the operator can

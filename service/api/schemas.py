@@ -10,13 +10,37 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import annotated_types as at
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NaiveDatetime,
+    model_validator,
+)
 from pydantic.config import JsonDict
 
 from zones import model
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: anything else names nothing
 Id = Annotated[int, at.Ge(1), at.Le(MAX_ID)]
+
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+def _plausible(value: datetime) -> datetime:
+    """An instant a monitoring record can be about: years 1900 to 2199."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(
+            f"the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}, not {value.year}"
+        )
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]  # with a UTC offset
+LocalInstant = Annotated[NaiveDatetime, AfterValidator(_plausible)]  # local civil time
 
 
 class Wire(BaseModel):
@@ -82,7 +106,7 @@ class ZoneProperties(Wire):
         description="Why this version is made: required when editing a zone",
     )
     drawing: Drawing | None = None
-    effective_from: AwareDatetime | None = Field(
+    effective_from: Instant | None = Field(
         default=None,
         description="When this version takes effect (default: now). A correction of a "
         "mis-drawn shape may take effect from an earlier date: alerts already raised keep "
@@ -265,7 +289,7 @@ class OrderEdit(OrderIn):
 
     reason: str = Field(min_length=3, max_length=2000, description="Why the order changed")
     status: model.OrderStatus = model.OrderStatus.ACTIVE
-    effective_from: AwareDatetime | None = Field(
+    effective_from: Instant | None = Field(
         default=None,
         description="When this version takes effect (default: now); a correction may take "
         "effect from an earlier date",
@@ -294,7 +318,7 @@ class OrderOut(BaseModel):
 class TimeOptions(BaseModel):
     """The instants a local civil time names: none (skipped hour), one, or two (repeated)."""
 
-    local_time: NaiveDatetime
+    local_time: LocalInstant
     time_zone: str
     status: Literal["ok", "ambiguous", "nonexistent"]
     instants: list[AwareDatetime]
@@ -315,16 +339,16 @@ class SightingIn(Wire):
         "the square's centre, and half its diagonal as accuracy unless accuracy_m is given",
     )
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
-    time: AwareDatetime | None = Field(default=None, description="When, with a UTC offset")
-    local_time: NaiveDatetime | None = Field(
+    time: Instant | None = Field(default=None, description="When, with a UTC offset")
+    local_time: LocalInstant | None = Field(
         default=None,
         description="When, as local civil time in time_zone; a time in the hour repeated or "
         "skipped at a clock change is refused with the choices, never guessed",
     )
-    time_to: AwareDatetime | None = Field(
+    time_to: Instant | None = Field(
         default=None, description="End of a window ('about 3 pm'): time is its start"
     )
-    local_time_to: NaiveDatetime | None = None
+    local_time_to: LocalInstant | None = None
     time_zone: str = Field(default="Europe/London", max_length=64)
     source: model.SightingSource = Field(description="Who saw the subject")
     source_detail: str | None = Field(default=None, max_length=1000)
@@ -348,7 +372,7 @@ class SightingIn(Wire):
 class FixIn(Wire):
     lon: float = Field(ge=-180, le=180, description="Longitude, EPSG:4326")
     lat: float = Field(ge=-90, le=90, description="Latitude, EPSG:4326")
-    time: AwareDatetime = Field(description="When it happened, ISO-8601 with a UTC offset")
+    time: Instant = Field(description="When it happened, ISO-8601 with a UTC offset")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     subject_id: Id | None = None
     device_id: str | None = Field(default=None, min_length=1, max_length=100)

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from service import replay, transits
 from service.api import out
 from service.api.deps import SessionDep, SettingsDep, Viewer
-from service.api.schemas import ErrorResponse, FeatureCollection, Id, TrackPoint
+from service.api.schemas import ErrorResponse, FeatureCollection, Id, Instant, TrackPoint
 from service.db import audit_store, observations_store, orders_store, zones_store
 from zones import model
 from zones.errors import InvalidObservation
@@ -24,11 +24,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 LONGEST = timedelta(days=31)
 
-Since = Annotated[AwareDatetime, Query(alias="from", description="Start of the period")]
-Until = Annotated[AwareDatetime, Query(alias="to", description="End of the period")]
+Since = Annotated[Instant, Query(alias="from", description="Start of the period")]
+Until = Annotated[Instant, Query(alias="to", description="End of the period")]
 
 
-def _period(since: AwareDatetime, until: AwareDatetime) -> None:
+def _period(since: Instant, until: AwareDatetime) -> None:
     if until <= since:
         raise InvalidObservation("the period must end after it starts", field="to")
     if until - since > LONGEST:
@@ -230,7 +230,7 @@ def subject_replay(
     since: Since,
     until: Until,
     as_of: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(description="Judge as things were known at this instant (default: now)"),
     ] = None,
 ) -> ReplayOut:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from sqlalchemy import select
 
 from service.api.deps import Editor, SessionDep, SettingsDep, Viewer
-from service.api.schemas import ErrorResponse, Id, Wire
+from service.api.schemas import ErrorResponse, Id, Instant, Wire
 from service.db import audit_store, orders_store, tables, zones_store
 from service.stays_sync import resync
 from zones.errors import Conflict, InvalidSchedule, NotFound, ZonesError
@@ -36,8 +36,8 @@ class UnknownVisit(NotFound):
 
 class VisitIn(Wire):
     zone_id: Id
-    starts: AwareDatetime
-    ends: AwareDatetime
+    starts: Instant
+    ends: Instant
     authorised_by: str = Field(
         min_length=2, max_length=200, description="Who authorised it, e.g. 'DS 123 Smith'"
     )

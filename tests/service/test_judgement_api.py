@@ -340,3 +340,41 @@ def test_heights_and_measures_are_dropped_by_every_zone_route_and_the_answer_say
         r = officer.post("/api/v1/zones", json=zone_feature(bad))
         assert r.status_code == 422, r.text
         assert r.json()["error"]["field"].startswith("geometry"), r.json()
+
+
+def test_instants_outside_1900_to_2199_are_refused_where_they_were_given(
+    officer: TestClient, control: TestClient
+) -> None:
+    s = setup(officer, "S-YEAR")
+    sid, zid = s["subject"]["id"], s["zone"]["id"]
+    r = control.post(
+        "/api/v1/sightings/check",
+        json={"subject_id": sid, "lon": PARK[0], "lat": PARK[1], "source": "public",
+              "time": "0001-01-01T00:00:00Z"},
+    )  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["field"] == "time"
+    batch = control.post(
+        "/api/v1/observations",
+        json=[
+            {"subject_id": sid, "lon": PARK[0], "lat": PARK[1], "time": "9999-12-31T00:00:00Z"},
+            {
+                "subject_id": sid,
+                "lon": PARK[0],
+                "lat": PARK[1],
+                "time": datetime.now(UTC).isoformat(),
+            },
+        ],
+    )
+    assert [x["status"] for x in batch.json()["results"]] == ["rejected", "stored"]
+    visit = officer.post(
+        f"/api/v1/subjects/{sid}/visits",
+        json={"zone_id": zid, "starts": "0001-01-01T00:00:00Z", "ends": "0001-01-02T00:00:00Z",
+              "authorised_by": "DS 1", "reason": "from long ago"},
+    )  # fmt: skip
+    assert visit.status_code == 422 and visit.json()["error"]["field"] == "starts"
+    replay = control.get(
+        f"/api/v1/subjects/{sid}/replay",
+        params={"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z",
+                "as_of": "0001-01-01T00:00:00Z"},
+    )  # fmt: skip
+    assert replay.status_code == 422 and replay.json()["error"]["field"] == "query.as_of"

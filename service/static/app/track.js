@@ -430,7 +430,11 @@
           " ",
           `${a.observation_count} ${a.observation_count === 1 ? "fix" : "fixes"}, ` +
             `${a.evidence}, alert ${a.id}`,
-          a.late ? el("span", { class: "badge late-badge" }, "late") : null));
+          a.late ? el("span", { class: "badge late-badge" }, "late") : null,
+          a.severity === "warning"
+            ? el("span", { class: "badge warning-badge" }, "warning ring, not a breach") : null),
+        a.schedule_window
+          ? el("div", { class: "stay-clause" }, `Schedule window: ${a.schedule_window}`) : null);
       return item;
     });
     Z.fill(list, items.length ? items : el("li", { class: "muted" }, "No stays in this period."));

@@ -185,14 +185,18 @@ def _judge_and_sync(
     fresh = [p for p, i in enumerate(indices) if not results[i].duplicate]
     if fresh:
         times = [obs[p].time for p in fresh]
-        gap = timedelta(seconds=settings.episode_gap_seconds)
-        stored = stays_sync.stored_stays(session, subject_id, min(times) - gap)
-        lo = min([*times, *(r.first_at for r in stored)])
         until = max(now, *times)
+        reach = timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds + 1)
+        # Only the stays around the new fixes can change: those within reach of them, and
+        # those touching these, until no more are found. Late data weeks back re-derives
+        # the weeks it lands in, not everything since.
+        stored, lo, hi = stays_sync.stored_stays_around(
+            session, subject_id, min(times) - reach, max(times) + reach, until
+        )
         context = stays_sync.load_context(
             session,
             subject_id,
-            lo - timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds),
+            lo - reach,
             until,
             settings.episode_gap_seconds,
             settings.last_known_seconds,
@@ -225,8 +229,9 @@ def _judge_and_sync(
             settings.transit_min_gap_seconds,
         )
         if tracks:
-            horizon = stays_sync.horizon(context)
-            fixes = stays_sync.fixes_between(session, subject_id, lo - horizon, until)
+            fixes = stays_sync.fixes_between(
+                session, subject_id, lo - reach, min(hi + reach, until)
+            )
             verdicts_by_fix, verdict_ids = stays_sync.stored_verdicts(
                 session, [f.id for f in fixes]
             )
@@ -238,9 +243,10 @@ def _judge_and_sync(
                 verdict_ids,
                 stored,
                 tracks,
-                lo - horizon,
-                min(times) - gap,
+                lo - reach,
+                lo,
                 until,
+                last=hi,
             )
             for p in fresh:
                 res = results[indices[p]]

@@ -64,6 +64,32 @@ def stored_stays(
     return list(session.scalars(query.with_for_update() if lock else query))
 
 
+def stored_stays_around(
+    session: Session, subject_id: int, lo: datetime, hi: datetime, now: datetime
+) -> tuple[list[tables.Alert], datetime, datetime]:
+    """The subject's stays (not merged ones) overlapping ``[lo, hi]``, widened until no
+    stored stay straddles its ends; returns them and the widened span. An open stay
+    reaches ``now``."""
+    a = tables.Alert
+    rows: list[tables.Alert] = []
+    for _ in range(20):  # stays do not chain far; this converges in two or three rounds
+        rows = list(
+            session.scalars(
+                select(a)
+                .where(a.subject_id == subject_id, a.merged_into.is_(None))
+                .where(a.first_at <= hi, func.coalesce(a.closed_at, now) >= lo)
+                .order_by(a.first_at, a.id)
+                .with_for_update()
+            )
+        )
+        new_lo = min([lo, *(r.first_at for r in rows)])
+        new_hi = max([hi, *((r.closed_at or now) for r in rows)])
+        if (new_lo, new_hi) == (lo, hi):
+            break
+        lo, hi = new_lo, new_hi
+    return rows, lo, hi
+
+
 def fixes_between(session: Session, subject_id: int, lo: datetime, hi: datetime) -> list[Fix]:
     o = tables.Observation
     rows = session.execute(
@@ -131,9 +157,12 @@ def sync(
     lo: datetime,
     cut: datetime,
     now: datetime,
+    last: datetime | None = None,
 ) -> dict[int, list[int]]:
     """Bring the stored stays of ``tracks`` in line with the fixes; returns the visible
-    alert ids each fix now counts towards."""
+    alert ids each fix now counts towards. Only derived stays that touch ``cut`` or later,
+    and (with ``last``) begin by ``last``, are reconciled: ``stored`` must be exactly the
+    stored stays of that span."""
     obs = [(f.id, f.time, f.by_person) for f in fixes]
     derived = judging.stays(context, obs, verdicts, lo, now, only=tracks)
     by_fix = {f.id: f for f in fixes}
@@ -152,7 +181,11 @@ def sync(
         index = _Rows(rows, owned)
         claimed: dict[int, tables.Alert] = {}
         mine: list[tuple[Stay, tables.Alert]] = []
-        for stay in (s for s in derived.get(track, []) if _touches(s, cut)):
+        for stay in (
+            s
+            for s in derived.get(track, [])
+            if _touches(s, cut) and (last is None or s.first_at <= last)
+        ):
             found = _match(stay, index, claimed)
             if found is None:
                 row = _new_row(context, stay, track, verdicts, by_fix, now)

@@ -80,6 +80,13 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return User(row.username, Role(row.role))
 
 
+def _key(settings: AuthSettings) -> str:
+    """The signing secret, resolved when the settings were made (see ``Settings``)."""
+    if settings.secret is None:
+        raise RuntimeError("no signing secret: build AuthSettings through Settings()")
+    return settings.secret
+
+
 def issue_token(user: User, settings: AuthSettings) -> str:
     now = datetime.now(UTC)
     claims = {
@@ -89,14 +96,14 @@ def issue_token(user: User, settings: AuthSettings) -> str:
         "iat": now,
         "exp": now + timedelta(minutes=settings.token_minutes),
     }
-    return jwt.encode(claims, settings.secret, algorithm="HS256")
+    return jwt.encode(claims, _key(settings), algorithm="HS256")
 
 
 def read_token(token: str, settings: AuthSettings) -> User:
     """The claims of a well-signed, unexpired token (not yet checked against the database)."""
     try:
         claims = jwt.decode(
-            token, settings.secret, algorithms=["HS256"], options={"require": ["exp", "jti"]}
+            token, _key(settings), algorithms=["HS256"], options={"require": ["exp", "jti"]}
         )
         return User(
             str(claims["sub"]),
@@ -150,7 +157,7 @@ def user_exists(session: Session, username: str) -> bool:
 
 def csrf_token(user: User, settings: AuthSettings) -> str:
     """The CSRF token of a cookie session: bound to its token id, so it dies with it."""
-    mac = hmac.new(settings.secret.encode(), f"csrf:{user.jti}".encode(), hashlib.sha256)
+    mac = hmac.new(_key(settings).encode(), f"csrf:{user.jti}".encode(), hashlib.sha256)
     return mac.hexdigest()[:40]
 
 

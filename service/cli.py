@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from service.settings import Settings
 from zones.errors import ZonesError
 from zones.model import Role
@@ -87,7 +89,16 @@ def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from service import demo
+    from service.settings import Environment
 
+    if settings.environment is Environment.PRODUCTION:
+        # The demo creates users with published passwords: never where real data lives.
+        print(
+            "error: zones demo refuses to run with ZONES_ENVIRONMENT=production: it creates "
+            "users whose passwords are published in the README",
+            file=sys.stderr,
+        )
+        return 2
     return demo.run(_migrated(settings), reset=args.reset)
 
 
@@ -298,7 +309,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from service.localdb import LocalDatabaseError
 
     try:
-        return int(args.func(args, Settings()))
+        settings = Settings()
+    except ValidationError as exc:  # a weak signing secret, a bad value: say which, plainly
+        problems = "; ".join(e["msg"] for e in exc.errors())
+        print(f"error (settings): {problems}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings))
     except ZonesError as exc:
         print(f"error ({exc.code}): {exc}", file=sys.stderr)
         return 2

@@ -13,8 +13,9 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.signing_secret import check_secret, state_secret
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEV_SECRET = "development-only-secret-change-me-0123456789"
 
 
 class Environment(enum.StrEnum):
@@ -49,7 +50,11 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ZONES_AUTH_", extra="ignore")
 
-    secret: str = Field(default=DEV_SECRET, min_length=32)
+    secret: str | None = Field(
+        default=None,
+        description="The key that signs tokens; without it, a random one is made on first "
+        "run and kept in ZONES_STATE_DIR. A weak or published one is refused.",
+    )
     token_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
     cookie_name: str = "zones_session"
 
@@ -111,13 +116,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZONES_", extra="ignore")
 
     environment: Environment = Environment.DEVELOPMENT
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".zones-state",
+        description="Where the service keeps what it makes for itself (its signing secret).",
+    )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> Self:
-        if self.environment is Environment.PRODUCTION and self.auth.secret == DEV_SECRET:
-            raise ValueError("ZONES_AUTH_SECRET must be set to a secret of your own in production")
+    def _signing_secret(self) -> Self:
+        """A given secret is checked in every environment; without one, the installation's
+        own is read from the state folder (made on first run)."""
+        if self.auth.secret is not None:
+            check_secret(self.auth.secret)
+        else:
+            self.auth.secret = state_secret(self.state_dir)
         return self

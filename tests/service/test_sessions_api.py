@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -83,3 +84,17 @@ def test_assignable_users_are_the_active_ones(
     names = [u["username"] for u in client_as(Role.SUPERVISOR).get("/api/v1/users").json()]
     assert set(users.values()) <= set(names)
     assert client_as(Role.OFFICER).get("/api/v1/users").status_code == 403
+
+
+def test_a_token_signed_with_the_old_published_default_is_refused(
+    app: FastAPI, users: dict[Role, str]
+) -> None:
+    forged = jwt.encode(
+        {"sub": "intruder", "role": "admin", "jti": "x" * 16,
+         "exp": datetime.now(UTC) + timedelta(hours=1)},
+        "development-only-secret-change-me-0123456789",
+        algorithm="HS256",
+    )  # fmt: skip
+    with TestClient(app) as client:
+        r = client.get("/api/v1/users", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401

@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service import sign_in_limits
 from service.db import tables
 from service.settings import AuthSettings
 from zones.errors import Conflict, Forbidden, ZonesError
@@ -66,7 +67,10 @@ def add_user(session: Session, username: str, password: str, role: Role) -> User
     return User(username, role)
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(session: Session, username: str, password: str, client: str = "unknown") -> User:
+    """The user these credentials name; refused (429) after too many failures lately, for
+    the account or for the client address (see :mod:`service.sign_in_limits`)."""
+    sign_in_limits.check(session, username, client)
     row = session.scalar(select(tables.User).where(tables.User.username == username))
     try:
         if row is None:
@@ -74,6 +78,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
             raise VerificationError
         _hasher.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
+        sign_in_limits.record_failure(session, username, client)
         raise NotAuthenticated("wrong username or password") from exc
     if row.disabled:
         raise NotAuthenticated("this account is disabled")

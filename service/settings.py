@@ -56,6 +56,16 @@ class AuthSettings(BaseSettings):
         "run and kept in ZONES_STATE_DIR. A weak or published one is refused.",
     )
     token_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is "
+        "believed for the client address that sign-in limits count",
+    )
+
+    @property
+    def proxies(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
+
     cookie_name: str = "zones_session"
 
 

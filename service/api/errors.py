@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.auth import NotAuthenticated, UnknownUser
+from service.sign_in_limits import TooManyAttempts
 from zones import errors
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class BatchTooLarge(errors.ZonesError):
 STATUS: dict[type[errors.ZonesError], int] = {
     errors.NotFound: 404,
     errors.InvalidGeometry: 422,
+    TooManyAttempts: 429,
     errors.InvalidSchedule: 422,
     errors.InvalidCoordinates: 422,
     errors.InvalidObservation: 422,
@@ -101,6 +103,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, errors.ZonesError)
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(error_body(exc), status_code=status, headers=headers)
 
     async def validation(request: Request, exc: Exception) -> JSONResponse:

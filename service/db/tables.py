@@ -63,6 +63,17 @@ class RevokedToken(Base):
     revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+class SignInFailure(Base):
+    """A failed sign-in: counted per account and per client address (see sign_in_limits)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    username: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(100))
+
+
 class Subject(Base):
     __tablename__ = "subjects"
 

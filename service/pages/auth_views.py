@@ -21,6 +21,7 @@ from service.auth import (
     revoke,
 )
 from service.pages.render import render
+from service.sign_in_limits import TooManyAttempts, client_address
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "zones_login_csrf"
@@ -28,6 +29,7 @@ LOGIN_ERRORS = {
     "wrong": "wrong username or password",
     "disabled": "this account is disabled",
     "expired": "the form expired; please log in again",
+    "locked": "too many failed sign-ins: try again in 15 minutes",
 }
 
 
@@ -81,7 +83,10 @@ def login(
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return RedirectResponse(back + "&error=expired", status_code=303)
     try:
-        user = authenticate(session, username, password)
+        client = client_address(request, settings.auth.proxies)
+        user = authenticate(session, username, password, client)
+    except TooManyAttempts:
+        return RedirectResponse(back + "&error=locked", status_code=303)
     except NotAuthenticated as exc:
         code = "disabled" if "disabled" in exc.message else "wrong"
         return RedirectResponse(back + f"&error={code}", status_code=303)

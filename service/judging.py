@@ -22,7 +22,7 @@ import numpy as np
 from service.db.context_store import Period, Visit
 from zones import judge as judging
 from zones import model
-from zones.stays import Closed, Mark, Rules, Segment, Stay, cut_by_visits, derive, merge_segments
+from zones.stays import Mark, Rules, Segment, Stay, cut_by_visits, derive, merge_segments
 
 BREACH, WARNING = "breach", "warning"
 SEVERITIES = (BREACH, WARNING)
@@ -97,6 +97,15 @@ def judge(context: Context, observations: Sequence[model.Observation]) -> list[l
             kept.append(replace(v, applies=applies, window=window))
         out.append(kept)
     return out
+
+
+def track_of(v: model.Verdict) -> tuple[int, int, str] | None:
+    """The track a verdict puts its fix in: the clause's area, its warning ring, or none."""
+    if v.in_area:
+        return (v.clause, v.zone_id, BREACH)
+    if v.status is model.Status.WARNING:
+        return (v.clause, v.zone_id, WARNING)
+    return None
 
 
 def targets_key(v: model.Verdict) -> tuple[int, int, int]:
@@ -176,13 +185,3 @@ def stays(
                 continue
             out[key] = derive(m, segs, context.rules_for(clause, zone_id), now)
     return out
-
-
-def closes_by_time(stay: Stay) -> bool:
-    """A stay that ended by the clock (a window, a visit, lost signal) rather than a fix."""
-    return stay.closed in (
-        Closed.WINDOW_CLOSED,
-        Closed.VISIT_STARTED,
-        Closed.VISIT_ENDED,
-        Closed.SIGNAL_LOST,
-    )

@@ -186,32 +186,19 @@ def _judge_and_sync(
     if fresh:
         times = [obs[p].time for p in fresh]
         until = max(now, *times)
-        reach = timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds + 1)
         # Only the stays around the new fixes can change: those within reach of them, and
         # those touching these, until no more are found. Late data weeks back re-derives
         # the weeks it lands in, not everything since.
-        stored, lo, hi = stays_sync.stored_stays_around(
-            session, subject_id, min(times) - reach, max(times) + reach, until
-        )
-        context = stays_sync.load_context(
-            session,
-            subject_id,
-            lo - reach,
-            until,
-            settings.episode_gap_seconds,
-            settings.last_known_seconds,
-        )
-        judged = judging.judge(context, [obs[p] for p in fresh])
-        tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in stored}
+        span = stays_sync.open_span(session, subject_id, min(times), max(times), until, settings)
+        judged = judging.judge(span.context, [obs[p] for p in fresh])
+        tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in span.stored}
         rows: list[dict[str, object]] = []
         for p, verdicts in zip(fresh, judged, strict=True):
             res = results[indices[p]]
             res.verdicts = verdicts
             for v in verdicts:
-                if v.in_area:
-                    tracks.add((v.clause, v.zone_id, judging.BREACH))
-                elif v.status is model.Status.WARNING:
-                    tracks.add((v.clause, v.zone_id, judging.WARNING))
+                if (track := judging.track_of(v)) is not None:
+                    tracks.add(track)
                 keep = (
                     obs[p].kind is model.ObservationKind.SIGHTING
                     or v.status is not model.Status.OUTSIDE
@@ -223,31 +210,13 @@ def _judge_and_sync(
             session.execute(insert(tables.Verdict), rows)
         transits.update(
             session,
-            context,
+            span.context,
             [i for p in fresh if (i := results[indices[p]].observation_id) is not None],
             subject.travel_mode.top_speed_mps,
             settings.transit_min_gap_seconds,
         )
         if tracks:
-            fixes = stays_sync.fixes_between(
-                session, subject_id, lo - reach, min(hi + reach, until)
-            )
-            verdicts_by_fix, verdict_ids = stays_sync.stored_verdicts(
-                session, [f.id for f in fixes]
-            )
-            counted = stays_sync.sync(
-                session,
-                context,
-                fixes,
-                verdicts_by_fix,
-                verdict_ids,
-                stored,
-                tracks,
-                lo - reach,
-                lo,
-                until,
-                last=hi,
-            )
+            counted = stays_sync.rederive(session, span, until, settings, tracks)
             for p in fresh:
                 res = results[indices[p]]
                 if res.observation_id is not None:

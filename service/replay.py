@@ -157,7 +157,7 @@ def replay(
     as_of = as_of or now
     subject = orders_store.get_subject(session, subject_id)
     gap = timedelta(seconds=settings.episode_gap_seconds)
-    margin = timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds + 1)
+    margin = stays_sync.reach(settings)
     lo, hi = since - margin, min(until + margin, now)
     context = stays_sync.load_context(
         session,

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import judging
@@ -48,20 +48,6 @@ class Fix:
     lon: float
     lat: float
     late: bool
-
-
-def stored_stays(
-    session: Session, subject_id: int, since: datetime, *, lock: bool = True
-) -> list[tables.Alert]:
-    """The subject's stays that are open or end at or after ``since`` (not merged ones)."""
-    a = tables.Alert
-    query = (
-        select(a)
-        .where(a.subject_id == subject_id, a.merged_into.is_(None))
-        .where(or_(a.closed_at.is_(None), a.closed_at >= since, a.last_at >= since))
-        .order_by(a.first_at, a.id)
-    )
-    return list(session.scalars(query.with_for_update() if lock else query))
 
 
 def stored_stays_around(
@@ -414,9 +400,76 @@ def _visible(row: tables.Alert) -> bool:
     return row.confirmed_at is not None and row.visit_id is None and row.merged_into is None
 
 
-def horizon(context: judging.Context) -> timedelta:
-    """How far before a change fixes can still shape the stays after it."""
-    return timedelta(seconds=context.gap_seconds + context.last_known_seconds + 1)
+def reach(settings: ApiSettings) -> timedelta:
+    """How far from a change fixes can still shape the stays around it: the signal-lost gap
+    plus the age a last known fix may have when a window opens."""
+    return timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The stored stays a change can touch, the time they cover, and what held then."""
+
+    stored: list[tables.Alert]
+    lo: datetime
+    hi: datetime
+    context: judging.Context
+
+
+def open_span(
+    session: Session,
+    subject_id: int,
+    first: datetime,
+    last: datetime,
+    now: datetime,
+    settings: ApiSettings,
+) -> Span:
+    """Lock the stays within reach of a change from ``first`` to ``last`` (widened until no
+    stored stay straddles the span's ends) and load what held over that time."""
+    r = reach(settings)
+    stored, lo, hi = stored_stays_around(session, subject_id, first - r, last + r, now)
+    context = load_context(
+        session,
+        subject_id,
+        lo - r,
+        now,
+        settings.episode_gap_seconds,
+        settings.last_known_seconds,
+    )
+    return Span(stored, lo, hi, context)
+
+
+def rederive(
+    session: Session,
+    span: Span,
+    now: datetime,
+    settings: ApiSettings,
+    tracks: set[Track] | None = None,
+) -> dict[int, list[int]]:
+    """Derive the span's stays again from every stored fix and bring the stored rows in
+    line. ``tracks`` None: the stored stays' tracks and every track a fix is in."""
+    r = reach(settings)
+    subject_id = span.context.subject_id
+    fixes = fixes_between(session, subject_id, span.lo - r, min(span.hi + r, now))
+    verdicts, verdict_ids = stored_verdicts(session, [f.id for f in fixes])
+    if tracks is None:
+        tracks = {(row.clause_id, row.zone_id, row.severity) for row in span.stored}
+        tracks |= {t for vs in verdicts.values() for v in vs if (t := judging.track_of(v))}
+    if not tracks:
+        return {}
+    return sync(
+        session,
+        span.context,
+        fixes,
+        verdicts,
+        verdict_ids,
+        span.stored,
+        tracks,
+        span.lo - r,
+        span.lo,
+        now,
+        last=span.hi,
+    )
 
 
 def load_context(
@@ -444,30 +497,7 @@ def resync(
     """Derive the subject's stays again from ``since`` to ``now`` and bring the stored ones
     in line: after a visit is recorded or withdrawn, and when the clock passes a window
     edge or a stay's signal-lost time (the worker)."""
-    gap = timedelta(seconds=settings.episode_gap_seconds)
     since = min(since, now)
-    stored = stored_stays(session, subject_id, since - gap)
-    lo = min([since, *(r.first_at for r in stored)])
-    context = load_context(
-        session,
-        subject_id,
-        lo - timedelta(seconds=settings.episode_gap_seconds + settings.last_known_seconds),
-        now,
-        settings.episode_gap_seconds,
-        settings.last_known_seconds,
-    )
-    lo_fixes = lo - horizon(context)
-    fixes = fixes_between(session, subject_id, lo_fixes, now)
-    verdicts, verdict_ids = stored_verdicts(session, [f.id for f in fixes])
-    tracks: set[Track] = {(r.clause_id, r.zone_id, r.severity) for r in stored}
-    for vs in verdicts.values():
-        for v in vs:
-            if v.in_area:
-                tracks.add((v.clause, v.zone_id, judging.BREACH))
-            elif v.status is model.Status.WARNING:
-                tracks.add((v.clause, v.zone_id, judging.WARNING))
-    if not tracks:
-        return {}
-    return sync(
-        session, context, fixes, verdicts, verdict_ids, stored, tracks, lo_fixes, since - gap, now
+    return rederive(
+        session, open_span(session, subject_id, since, now, now, settings), now, settings
     )

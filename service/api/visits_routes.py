@@ -8,6 +8,7 @@ a visit is withdrawn, never deleted.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from service.api.deps import Editor, SessionDep, SettingsDep, Viewer
 from service.api.schemas import ErrorResponse, Id, Instant, Wire
-from service.db import audit_store, orders_store, tables, zones_store
+from service.db import audit_store, context_store, orders_store, tables, zones_store
 from service.stays_sync import resync
 from zones.errors import Conflict, InvalidSchedule, NotFound, ZonesError
 from zones.icalendar import exceptions_from_icalendar
@@ -82,20 +83,7 @@ class CalendarIn(Wire):
 
 
 def _out(row: tables.AuthorisedVisit, zone_name: str) -> VisitOut:
-    return VisitOut(
-        id=row.id,
-        subject_id=row.subject_id,
-        zone_id=row.zone_id,
-        zone_name=zone_name,
-        starts=row.starts,
-        ends=row.ends,
-        authorised_by=row.authorised_by,
-        reason=row.reason,
-        recorded_by=row.recorded_by,
-        recorded_at=row.recorded_at,
-        withdrawn_at=row.withdrawn_at,
-        withdrawn_by=row.withdrawn_by,
-    )
+    return VisitOut(**asdict(context_store.visit(row)), zone_name=zone_name)
 
 
 @router.post(

@@ -54,6 +54,8 @@ class Visit:
     recorded_by: str
     recorded_at: datetime
     withdrawn_at: datetime | None = None
+    subject_id: int = 0
+    withdrawn_by: str | None = None
 
 
 def _spans(
@@ -213,4 +215,6 @@ def visit(row: tables.AuthorisedVisit) -> Visit:
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
         withdrawn_at=row.withdrawn_at,
+        subject_id=row.subject_id,
+        withdrawn_by=row.withdrawn_by,
     )

@@ -49,6 +49,7 @@ class User:
     role: Role
     jti: str | None = None
     expires_at: datetime | None = None
+    units: frozenset[str] = frozenset()
 
 
 def add_user(session: Session, username: str, password: str, role: Role) -> User:
@@ -131,7 +132,23 @@ def check_user(session: Session, claimed: User) -> User:
         raise NotAuthenticated("this account no longer exists or is disabled")
     if claimed.jti is not None and session.get(tables.RevokedToken, claimed.jti) is not None:
         raise NotAuthenticated("this session was logged out; log in again")
-    return User(claimed.username, Role(row.role), claimed.jti, claimed.expires_at)
+    return User(
+        claimed.username,
+        Role(row.role),
+        claimed.jti,
+        claimed.expires_at,
+        units_of(session, claimed.username),
+    )
+
+
+def units_of(session: Session, username: str) -> frozenset[str]:
+    """The codes of the units ``username`` belongs to."""
+    found = session.scalars(
+        select(tables.UserUnit.unit)
+        .join(tables.User, tables.User.id == tables.UserUnit.user_id)
+        .where(tables.User.username == username)
+    )
+    return frozenset(found)
 
 
 def revoke(session: Session, user: User) -> None:

@@ -67,11 +67,53 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.orm import Session
 
     from service.auth import add_user
+    from service.db import units_store
 
     with Session(_engine(settings)) as session:
         user = add_user(session, args.name, args.password, Role(args.role))
+        units_store.set_members(session, args.name, args.unit or [])
         session.commit()
-    print(f"user {user.username} ({user.role.value}) created")
+    units = ", ".join(args.unit or []) or "no unit"
+    print(f"user {user.username} ({user.role.value}, {units}) created")
+    return 0
+
+
+def cmd_user_units(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.db import audit_store, units_store
+
+    with Session(_engine(settings)) as session:
+        units_store.set_members(session, args.name, args.unit)
+        audit_store.record(
+            session, "cli", "user.units", "user", args.name, detail={"units": args.unit}
+        )
+        session.commit()
+    print(f"user {args.name} is in: {', '.join(args.unit) or 'no unit'}")
+    return 0
+
+
+def cmd_unit(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.db import audit_store, units_store
+
+    with Session(_engine(settings)) as session:
+        if args.action == "add":
+            units_store.add_unit(session, args.code, args.name)
+            audit_store.record(session, "cli", "unit.create", "unit", args.code)
+            session.commit()
+            print(f"unit {args.code} ({args.name}) created")
+        else:
+            for unit in units_store.list_units(session):
+                print(f"{unit.code:<24} {unit.name}  [{', '.join(unit.members) or 'no members'}]")
+    return 0
+
+
+def cmd_permissions(args: argparse.Namespace, settings: Settings) -> int:
+    from zones.permissions import markdown_table
+
+    print(markdown_table())
     return 0
 
 
@@ -252,7 +294,24 @@ def parser() -> argparse.ArgumentParser:
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=[r.value for r in Role])
     ua.add_argument("--password", required=True)
+    ua.add_argument(
+        "--unit", action="append", help="a unit the user belongs to (repeat for several)"
+    )
     ua.set_defaults(func=cmd_user)
+    uu = usub.add_parser("units", help="set the units a user belongs to (all of them)")
+    uu.add_argument("name")
+    uu.add_argument("unit", nargs="*", help="unit codes; none: the user leaves every unit")
+    uu.set_defaults(func=cmd_user_units)
+    un = sub.add_parser("unit", help="manage units (public-protection teams)")
+    unsub = un.add_subparsers(dest="action", required=True)
+    una = unsub.add_parser("add", help="create a unit")
+    una.add_argument("code", help="a short code: lower-case letters, digits, . _ -")
+    una.add_argument("name", help="its name, as people say it")
+    una.set_defaults(func=cmd_unit)
+    unsub.add_parser("list", help="list units and members").set_defaults(func=cmd_unit)
+    sub.add_parser(
+        "permissions", help="print the permission table (role x action) as Markdown"
+    ).set_defaults(func=cmd_permissions)
     for action in ("disable", "enable"):
         ud = usub.add_parser(action, help=f"{action} a user (a disabled user's tokens stop)")
         ud.add_argument("name")

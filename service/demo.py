@@ -19,7 +19,7 @@ from shapely.geometry import Polygon
 
 from service import monitoring
 from service.auth import add_user
-from service.db import alerts_store, orders_store, tables, zones_store
+from service.db import alerts_store, orders_store, tables, units_store, zones_store
 from service.settings import ApiSettings
 from zones import model
 from zones.holidays import demo_exceptions
@@ -35,8 +35,14 @@ USERS = [
     ("officer", Role.OFFICER, "officer-demo-pw"),
     ("control", Role.CONTROL_ROOM, "control-demo-pw"),
     ("supervisor", Role.SUPERVISOR, "supervisor-demo-pw"),
+    ("analyst", Role.ANALYST, "analyst-demo-pw"),
     ("admin", Role.ADMIN, "admin-demo-pw"),
 ]
+# The demo's subjects belong to one unit; its officer and supervisor are its members. The
+# second unit has no subjects yet: a user of it sees none of the first's.
+UNIT = "cambs-ppu-city"
+UNITS = {UNIT: "Cambridgeshire PPU, Cambridge city", "cambs-ppu-south": "Cambridgeshire PPU, South"}
+MEMBERS = {"officer": [UNIT], "supervisor": [UNIT]}
 
 PARKS: dict[str, list[tuple[float, float]]] = {
     "Parker's Piece": [(0.1258, 52.2035), (0.1300, 52.2038), (0.1303, 52.2013), (0.1262, 52.2010)],
@@ -121,11 +127,15 @@ def run(engine: Engine, *, reset: bool = False) -> int:
                 text(
                     "TRUNCATE verdicts, alert_events, alert_actions, alerts, observations, "
                     "devices, condition_zones, conditions, order_versions, orders, "
-                    "zone_versions, zones, subjects, revoked_tokens, audit_log, users "
+                    "zone_versions, zones, subjects, revoked_tokens, audit_log, users, "
+                    "user_units, units "
                     "RESTART IDENTITY CASCADE"
                 )
             )
             session.commit()
+        for code, name in UNITS.items():
+            if session.get(tables.Unit, code) is None:
+                units_store.add_unit(session, code, name)
         if session.scalar(select(tables.Subject).where(tables.Subject.reference == "CAM-DEMO-1")):
             print("demo data already loaded (use --reset to reload)")
         else:
@@ -140,10 +150,12 @@ def run(engine: Engine, *, reset: bool = False) -> int:
         for name, role, password in USERS:
             if name not in existing:
                 add_user(session, name, password, role)
+                units_store.set_members(session, name, MEMBERS.get(name, []))
         session.commit()
     print("demo users (demo only; create your own with `zones user add`):")
     for name, role, password in USERS:
-        print(f"  {name:<11} password {password:<20} role {role.value}")
+        units = ", ".join(MEMBERS.get(name, [])) or "-"
+        print(f"  {name:<11} password {password:<20} role {role.value:<13} units {units}")
     return 0
 
 
@@ -172,7 +184,7 @@ def _load(session: Session) -> None:
     )
     subjects = [
         orders_store.create_subject(
-            session, model.Subject(None, ref, name, risk, "PC 1234 Example", "Cambridge PPU")
+            session, model.Subject(None, ref, name, risk, "PC 1234 Example", UNIT)
         )
         for ref, name, risk in [
             ("CAM-DEMO-1", "Daniel Demo", "high"),
@@ -247,7 +259,7 @@ def _load(session: Session) -> None:
     s4 = orders_store.create_subject(
         session,
         model.Subject(
-            None, "CAM-DEMO-4", "Sam Schedule", "medium", "PC 1234 Example", "Cambridge PPU",
+            None, "CAM-DEMO-4", "Sam Schedule", "medium", "PC 1234 Example", UNIT,
             travel_mode=model.TravelMode.BICYCLE,
         ),
     ).id or 0  # fmt: skip

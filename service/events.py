@@ -35,11 +35,12 @@ class Message:
     kind: str  # "alert", "revoked", "user_disabled", "resync", "closing"
     event_id: int = 0
     data: str = ""  # the rendered event, for "alert"
+    unit: str | None = None  # the unit of the alert's subject: who may be told
     jti: str | None = None
     username: str | None = None
 
 
-Renderer = Callable[[int], str | None]
+Renderer = Callable[[int], tuple[str, str | None] | None]  # the event, its subject's unit
 
 
 class Subscription:
@@ -121,7 +122,7 @@ class AlertHub:
             event_id = int(body["id"])
             rendered = await anyio.to_thread.run_sync(self.render, event_id)
             if rendered is not None:
-                self._broadcast(Message("alert", event_id, rendered))
+                self._broadcast(Message("alert", event_id, rendered[0], unit=rendered[1]))
         elif kind == "revoked":
             self._broadcast(Message("revoked", jti=str(body.get("jti"))))
         elif kind == "user_disabled":

@@ -55,11 +55,15 @@ def record(
     *,
     reporter: str | None = None,
     now: datetime | None = None,
+    units: frozenset[str] | None = None,
 ) -> list[Recorded]:
-    """Store, judge and alert on a batch; per-item errors leave the other items untouched."""
+    """Store, judge and alert on a batch; per-item errors leave the other items untouched.
+
+    With ``units``, a fix for a subject of another unit is refused as unknown, like one for
+    a subject that does not exist."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    subject_of = _resolve_subjects(session, observations, results)
+    subject_of = _resolve_subjects(session, observations, results, units)
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
@@ -71,14 +75,20 @@ def record(
 
 
 def _resolve_subjects(
-    session: Session, observations: list[model.Observation], results: list[Recorded]
+    session: Session,
+    observations: list[model.Observation],
+    results: list[Recorded],
+    units: frozenset[str] | None,
 ) -> dict[int, int]:
     devices = orders_store.device_subjects(
         session, sorted({o.device_id for o in observations if o.device_id and not o.subject_id})
     )
     wanted = {o.subject_id for o in observations if o.subject_id is not None}
     wanted |= {s for s in devices.values() if s is not None}
-    known = set(session.scalars(select(tables.Subject.id).where(tables.Subject.id.in_(wanted))))
+    reachable = select(tables.Subject.id).where(tables.Subject.id.in_(wanted))
+    if units is not None:
+        reachable = reachable.where(tables.Subject.unit.in_(units))
+    known = set(session.scalars(reachable))
     subject_of: dict[int, int] = {}
     for i, o in enumerate(observations):
         sid = o.subject_id

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from zones.errors import Forbidden, InvalidAlertAction
 from zones.model import AlertActionKind, Disposition, Handling, Role
 
-ACTING_ROLES = frozenset({Role.CONTROL_ROOM, Role.SUPERVISOR, Role.ADMIN})
-REOPENING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ACTING_ROLES = frozenset({Role.CONTROL_ROOM, Role.SUPERVISOR})
+REOPENING_ROLES = frozenset({Role.SUPERVISOR})
 NOTE_LIMIT = 4000
 
 

@@ -23,6 +23,7 @@ class Role(enum.StrEnum):
     OFFICER = "officer"
     CONTROL_ROOM = "control_room"
     SUPERVISOR = "supervisor"
+    ANALYST = "analyst"
     ADMIN = "admin"
 
 
@@ -347,6 +348,7 @@ class Alert:
     handled_at: datetime | None = None
     subject_reference: str | None = None
     subject_name: str | None = None
+    subject_unit: str | None = None
     names: Names | None = None
     buffer_m: float = 0.0
     severity: Severity = Severity.BREACH

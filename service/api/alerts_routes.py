@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api import out
-from service.api.deps import Handler, SessionDep, Viewer
+from service.api.deps import AlertHandler, AlertReader, PositionsReader, SessionDep
 from service.api.schemas import (
     AlertActed,
     AlertActionIn,
@@ -37,7 +37,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 @router.get("", response_model=list[AlertOut], responses=ERRORS)
 def list_alerts(
     session: SessionDep,
-    user: Viewer,
+    user: AlertReader,
     subject_id: Id | None = None,
     subject: Annotated[
         str | None,
@@ -84,12 +84,13 @@ def list_alerts(
         limit=limit,
         stages=tuple(stage) if stage else (model.Stage.ALERT,),
         severity=severity,
+        units=user.units,
     )
     return [out.alert(a) for a in alerts_store.search(session, f)]
 
 
 @router.get("/{alert_id}/evidence", response_model=list[EvidenceOut], responses=ERRORS)
-def alert_evidence(alert_id: Id, session: SessionDep, user: Viewer) -> list[EvidenceOut]:
+def alert_evidence(alert_id: Id, session: SessionDep, user: PositionsReader) -> list[EvidenceOut]:
     """Every observation counted towards the alert, by when it happened: where, how accurate,
     who reported it and from what source, when it arrived, and the verdict against the exact
     zone version and clause wording."""
@@ -129,7 +130,7 @@ def alert_evidence(alert_id: Id, session: SessionDep, user: Viewer) -> list[Evid
 
 
 @router.get("/{alert_id}/history", response_model=list[AlertActionOut], responses=ERRORS)
-def alert_history(alert_id: Id, session: SessionDep, user: Viewer) -> list[AlertActionOut]:
+def alert_history(alert_id: Id, session: SessionDep, user: AlertReader) -> list[AlertActionOut]:
     """What people did about the alert, oldest first: who, when, what and their note."""
     alerts_store.get(session, alert_id)
     return [out.alert_action(a) for a in alerts_store.history(session, alert_id)]
@@ -137,7 +138,7 @@ def alert_history(alert_id: Id, session: SessionDep, user: Viewer) -> list[Alert
 
 @router.post("/{alert_id}/actions", response_model=AlertActed, responses=ERRORS)
 def act_on_alert(
-    alert_id: Id, body: AlertActionIn, session: SessionDep, user: Handler
+    alert_id: Id, body: AlertActionIn, session: SessionDep, user: AlertHandler
 ) -> AlertActed:
     """Acknowledge, assign (``assignee``: a user name), note, resolve (``disposition``) or
     reopen (supervisors, with a ``note``) an alert. The stay and the handling are apart: an
@@ -165,6 +166,6 @@ def act_on_alert(
 
 
 @router.get("/{alert_id}", response_model=AlertOut, responses=ERRORS)
-def get_alert(alert_id: Id, session: SessionDep, user: Viewer) -> AlertOut:
+def get_alert(alert_id: Id, session: SessionDep, user: AlertReader) -> AlertOut:
     """One alert, naming the order, clause and exact zone version it was judged against."""
     return out.alert(alerts_store.get(session, alert_id))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -12,9 +13,18 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from service.auth import NotAuthenticated, User, check_user, csrf_ok, read_token
+from service.db import units_store
 from service.settings import Settings
-from zones.errors import Forbidden, UnknownParameter
+from zones.errors import (
+    Forbidden,
+    NotFound,
+    UnknownAlert,
+    UnknownOrder,
+    UnknownParameter,
+    UnknownSubject,
+)
 from zones.model import Role
+from zones.permissions import DESCRIPTIONS, Action, Grant, grant
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -68,25 +78,90 @@ def user_of(request: Request, settings: Settings, session: Session, token: str |
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require(*roles: Role) -> Callable[[User], User]:
-    """A dependency admitting only users with one of ``roles`` (admins always)."""
-    allowed = {*roles, Role.ADMIN}
+@dataclass(frozen=True)
+class Access:
+    """A signed-in user granted one action, and how far it reaches (see zones.permissions)."""
 
-    def check(user: CurrentUser) -> User:
-        if user.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise Forbidden(f"role {user.role.value!r} may not do this (needs one of: {names})")
-        return user
+    user: User
+    grant: Grant
 
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+    @property
+    def units(self) -> frozenset[str] | None:
+        """The units this action reaches; None for the whole force."""
+        return self.grant.units
+
+    def check(self, session: Session, kind: str, record_id: int) -> None:
+        """Refuse a record beyond reach as if it did not exist (404, never 403)."""
+        if self.grant.units is None:
+            return
+        unit = units_store.unit_of(session, kind, record_id)
+        if unit is None or not self.grant.reaches(unit):
+            noun = kind.removesuffix("_id")
+            raise NOT_FOUND[kind](f"no {noun} with id {record_id}", field=kind)
+
+    def reaches(self, unit: str | None) -> bool:
+        return self.grant.reaches(unit)
+
+
+# Path and query parameters that name a personal record: each is checked against the user's
+# units before the handler runs, on every route, so that a new route cannot forget it.
+NOT_FOUND: dict[str, type[NotFound]] = {
+    "subject_id": UnknownSubject,
+    "order_id": UnknownOrder,
+    "alert_id": UnknownAlert,
+    "visit_id": NotFound,
+}
+
+
+def allow(action: Action) -> Callable[..., Access]:
+    """A dependency admitting the roles the permission table grants ``action``, and checking
+    every record the path names against their units."""
+
+    def check(request: Request, user: CurrentUser, session: SessionDep) -> Access:
+        granted = grant(action, user.role, user.units)
+        if granted is None:
+            raise Forbidden(f"role {user.role.value!r} may not {DESCRIPTIONS[action]}")
+        access = Access(user, granted)
+        named = [*request.path_params.items(), *request.query_params.multi_items()]
+        for name, value in named:
+            # Larger than 2**63: not an id (the parameter's own check says so).
+            if name in NOT_FOUND and value.isdigit() and int(value) < 2**63:
+                access.check(session, name, int(value))
+        return access
+
+    check.action = action  # type: ignore[attr-defined]  # read by the permission tests
     return check
 
 
-Editor = Annotated[User, Depends(require(Role.OFFICER))]
-Checker = Annotated[User, Depends(require(Role.OFFICER, Role.CONTROL_ROOM, Role.SUPERVISOR))]
-Feeder = Annotated[User, Depends(require(Role.OFFICER, Role.CONTROL_ROOM))]
-Viewer = Annotated[User, Depends(require(Role.OFFICER, Role.CONTROL_ROOM, Role.SUPERVISOR))]
-Handler = Annotated[User, Depends(require(Role.CONTROL_ROOM, Role.SUPERVISOR))]
-Admin = Annotated[User, Depends(require())]
+def _may(action: Action) -> Any:
+    return Annotated[Access, Depends(allow(action))]
+
+
+ZoneReader = _may(Action.ZONE_READ)
+ZoneDrawer = _may(Action.ZONE_DRAW)
+ZoneCreator = _may(Action.ZONE_CREATE)
+ZoneEditor = _may(Action.ZONE_EDIT)
+SubjectReader = _may(Action.SUBJECT_READ)
+SubjectWriter = _may(Action.SUBJECT_WRITE)
+SubjectMover = _may(Action.SUBJECT_MOVE)
+PositionsReader = _may(Action.POSITIONS_READ)
+SightingChecker = _may(Action.SIGHTING_CHECK)
+FeedWriter = _may(Action.FEED_WRITE)
+AlertReader = _may(Action.ALERT_READ)
+AlertHandler = _may(Action.ALERT_HANDLE)
+PlaceSearcher = _may(Action.PLACE_SEARCH)
+AuditReader = _may(Action.AUDIT_READ)
+UserLister = _may(Action.USER_LIST)
+UserManager = _may(Action.USER_MANAGE)
+Utility = _may(Action.UTILITY)
 
 _known_params: dict[int, frozenset[str]] = {}
 

@@ -11,7 +11,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from service import monitoring
 from service.api import out
-from service.api.deps import Checker, Editor, Feeder, SessionDep, SettingsDep
+from service.api.deps import (
+    FeedWriter,
+    SessionDep,
+    SettingsDep,
+    SightingChecker,
+    SubjectWriter,
+    Utility,
+)
 from service.api.errors import BatchTooLarge, EmptyBatch, describe_validation, error_body
 from service.api.schemas import (
     BatchResult,
@@ -35,9 +42,11 @@ from zones import explain, model
 from zones.crs import in_great_britain
 from zones.errors import (
     AmbiguousLocalTime,
+    Conflict,
     InvalidGridReference,
     InvalidObservation,
     NonexistentLocalTime,
+    NotFound,
     ZonesError,
 )
 from zones.geometry import check_position
@@ -137,7 +146,7 @@ def _ranked(verdicts: list[model.Verdict]) -> list[model.Verdict]:
 
 @router.post("/sightings/check", response_model=SightingResult, responses=ERRORS)
 def check_sighting(
-    body: SightingIn, session: SessionDep, settings: SettingsDep, user: Checker
+    body: SightingIn, session: SessionDep, settings: SettingsDep, user: SightingChecker
 ) -> SightingResult:
     """Store a reported sighting and judge it at once against every condition in force.
 
@@ -148,6 +157,7 @@ def check_sighting(
     people name things, and the zones of the subject's conditions within 1 km.
     """
     now = datetime.now(UTC)
+    user.check(session, "subject_id", body.subject_id)
     subject = orders_store.get_subject(session, body.subject_id)
     lon, lat, accuracy, given_as = _place(body)
     start, end = _span(body, now)
@@ -218,7 +228,7 @@ def check_sighting(
 @router.get("/gridref", response_model=GridRefOut, responses=ERRORS)
 def grid_reference(
     ref: Annotated[str, Query(min_length=1, max_length=40, examples=["TL 451 583"])],
-    user: Checker,
+    user: Utility,
 ) -> GridRefOut:
     """An Ordnance Survey grid reference as a position: the centre of its square, with half
     the square's diagonal as its accuracy (a 6-figure reference: a 100 m square, ~71 m)."""
@@ -238,7 +248,7 @@ def grid_reference(
 @router.get("/time/local", response_model=TimeOptions, responses=ERRORS)
 def local_time_options(
     local_time: LocalInstant,
-    user: Checker,
+    user: Utility,
     time_zone_name: Annotated[str, Query(alias="time_zone", max_length=64)] = "Europe/London",
 ) -> TimeOptions:
     """The instants a local civil time names: one, two (the hour repeated when the clocks go
@@ -269,7 +279,7 @@ def local_time_options(
 def post_observations(
     session: SessionDep,
     settings: SettingsDep,
-    user: Feeder,
+    user: FeedWriter,
     response: Response,
     fixes: Annotated[
         list[dict[str, Any]],
@@ -318,7 +328,9 @@ def post_observations(
             results[i].error = ErrorBody(
                 code=exc.code, message=exc.message, field=f"[{i}].{body['field'] or ''}".rstrip(".")
             )
-    recorded = monitoring.record(session, good, settings.api, reporter=user.username, now=now)
+    recorded = monitoring.record(
+        session, good, settings.api, reporter=user.username, now=now, units=user.units
+    )
     session.commit()
     for i, rec in zip(where, recorded, strict=True):
         if rec.error is not None:
@@ -342,8 +354,19 @@ def post_observations(
 
 
 @router.post("/devices", status_code=201, response_model=DeviceOut, responses=ERRORS)
-def register_device(body: DeviceIn, session: SessionDep, user: Editor) -> DeviceOut:
+def register_device(body: DeviceIn, session: SessionDep, user: SubjectWriter) -> DeviceOut:
     """Register a tracker, or move it to another subject; its fixes then count for that subject."""
+    if body.subject_id is not None:
+        user.check(session, "subject_id", body.subject_id)
+    held_by = orders_store.device_subjects(session, [body.identifier]).get(body.identifier)
+    if held_by is not None:
+        try:
+            user.check(session, "subject_id", held_by)
+        except NotFound as exc:
+            raise Conflict(
+                f"device {body.identifier!r} is assigned to a subject of another unit",
+                field="identifier",
+            ) from exc
     row = orders_store.assign_device(session, body.identifier, body.subject_id)
     session.commit()
     return DeviceOut(id=row.id, identifier=row.identifier, subject_id=row.subject_id)

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 
 from service import zone_copies
 from service.api import out
-from service.api.deps import Editor, SessionDep, Viewer
+from service.api.deps import Access, SessionDep, SubjectMover, SubjectReader, SubjectWriter
 from service.api.schemas import (
     ConditionIn,
     ErrorResponse,
     Id,
+    MoveIn,
     OrderEdit,
     OrderIn,
     OrderOut,
@@ -24,9 +25,9 @@ from service.api.schemas import (
     ZoneFeatureOut,
 )
 from service.api.zones_routes import Repair, draft, require_reason
-from service.db import audit_store, orders_store
+from service.db import audit_store, orders_store, units_store
 from zones import model
-from zones.errors import ZonesError
+from zones.errors import Forbidden, ZonesError
 from zones.schedule import Schedule
 from zones.stays import Rules
 
@@ -39,10 +40,16 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 
 @router.post("/subjects", status_code=201, response_model=SubjectOut, responses=ERRORS)
-def create_subject(body: SubjectIn, session: SessionDep, user: Editor) -> SubjectOut:
-    """Record a person under management; ``reference`` is unique (e.g. a PNC reference)."""
-    subject = orders_store.create_subject(session, model.Subject(None, **body.model_dump()))
-    audit_store.record(session, user.username, "subject.create", "subject", subject.id)
+def create_subject(body: SubjectIn, session: SessionDep, user: SubjectWriter) -> SubjectOut:
+    """Record a person under management in one of your units (``unit``: its code; it may be
+    left out when you belong to one unit only); ``reference`` is unique (a PNC reference)."""
+    unit = _unit_for(user, body.unit)
+    subject = orders_store.create_subject(
+        session, model.Subject(None, **(body.model_dump() | {"unit": unit}))
+    )
+    audit_store.record(
+        session, user.username, "subject.create", "subject", subject.id, detail={"unit": unit}
+    )
     session.commit()
     return out.subject(subject)
 
@@ -50,7 +57,7 @@ def create_subject(body: SubjectIn, session: SessionDep, user: Editor) -> Subjec
 @router.get("/subjects", response_model=list[SubjectListed], responses=ERRORS)
 def list_subjects(
     session: SessionDep,
-    user: Viewer,
+    user: SubjectReader,
     q: Annotated[
         str | None,
         Query(
@@ -63,24 +70,30 @@ def list_subjects(
 ) -> list[SubjectListed]:
     """Subjects: all, or those whose reference or name contains ``q``, each with how many
     orders they have and how many of those are in force today."""
-    subjects = orders_store.list_subjects(session, q, limit)
+    subjects = orders_store.list_subjects(session, q, limit, user.units)
     today = orders_store.civil_day([datetime.now(UTC)])[0]
     counts = orders_store.order_counts(session, [s.id for s in subjects if s.id], today)
     return [out.subject_listed(s, *counts.get(s.id or 0, (0, 0))) for s in subjects]
 
 
 @router.get("/subjects/{subject_id}", response_model=SubjectOut, responses=ERRORS)
-def get_subject(subject_id: Id, session: SessionDep, user: Viewer) -> SubjectOut:
+def get_subject(subject_id: Id, session: SessionDep, user: SubjectReader) -> SubjectOut:
     """One subject."""
     return out.subject(orders_store.get_subject(session, subject_id))
 
 
 @router.put("/subjects/{subject_id}", response_model=SubjectOut, responses=ERRORS)
-def edit_subject(subject_id: Id, body: SubjectIn, session: SessionDep, user: Editor) -> SubjectOut:
+def edit_subject(
+    subject_id: Id, body: SubjectIn, session: SessionDep, user: SubjectWriter
+) -> SubjectOut:
     """Change a subject's details."""
     before = orders_store.get_subject(session, subject_id)
-    subject = orders_store.update_subject(session, model.Subject(subject_id, **body.model_dump()))
-    changed = sorted(k for k, v in body.model_dump().items() if getattr(before, k) != v)
+    unit = before.unit if body.unit is None else body.unit
+    if unit != before.unit:
+        _unit_for(user, unit)  # moving within your own units; else POST /subjects/{id}/move
+    fields = body.model_dump() | {"unit": unit}
+    subject = orders_store.update_subject(session, model.Subject(subject_id, **fields))
+    changed = sorted(k for k, v in fields.items() if getattr(before, k) != v)
     audit_store.record(
         session, user.username, "subject.edit", "subject", subject_id, detail={"fields": changed}
     )
@@ -89,10 +102,37 @@ def edit_subject(subject_id: Id, body: SubjectIn, session: SessionDep, user: Edi
 
 
 @router.get("/subjects/{subject_id}/orders", response_model=list[OrderOut], responses=ERRORS)
-def subject_orders(subject_id: Id, session: SessionDep, user: Viewer) -> list[OrderOut]:
+def subject_orders(subject_id: Id, session: SessionDep, user: SubjectReader) -> list[OrderOut]:
     """A subject's orders (current versions) with their conditions."""
     orders_store.get_subject(session, subject_id)
     return [out.order(o) for o in orders_store.orders_of(session, subject_id)]
+
+
+def _unit_for(user: Access, unit: str | None) -> str:
+    """The unit a subject is recorded in: one of the user's own (the only one, if unnamed)."""
+    if unit is None:
+        if len(user.user.units) == 1:
+            return next(iter(user.user.units))
+        mine = ", ".join(sorted(user.user.units)) or "none"
+        raise ZonesError(f"name the subject's unit (yours: {mine})", field="unit")
+    if not user.reaches(unit) or unit not in user.user.units:
+        raise Forbidden(f"you are not a member of unit {unit!r}", field="unit")
+    return unit
+
+
+@router.post("/subjects/{subject_id}/move", response_model=SubjectOut, responses=ERRORS)
+def move_subject(
+    subject_id: Id, body: MoveIn, session: SessionDep, user: SubjectMover
+) -> SubjectOut:
+    """Move a subject to another unit: their orders, alerts and history go with them, and
+    the members of their old unit no longer see them. ``reason`` is required."""
+    before = units_store.move_subject(session, subject_id, body.unit)
+    audit_store.record(
+        session, user.username, "subject.move", "subject", subject_id, reason=body.reason,
+        detail={"from": before, "to": body.unit},
+    )  # fmt: skip
+    session.commit()
+    return out.subject(orders_store.get_subject(session, subject_id))
 
 
 def _condition(c: ConditionIn, i: int) -> model.Condition:
@@ -135,10 +175,11 @@ def _order(body: OrderIn | OrderEdit) -> model.Order:
 
 
 @router.post("/orders", status_code=201, response_model=OrderOut, responses=ERRORS)
-def create_order(body: OrderIn, session: SessionDep, user: Editor) -> OrderOut:
+def create_order(body: OrderIn, session: SessionDep, user: SubjectWriter) -> OrderOut:
     """Record a court order and its conditions, each naming the zones it excludes."""
     if any(c.clause_id is not None for c in body.conditions):
         raise ZonesError("a new order has no clauses yet: leave clause_id out", field="conditions")
+    user.check(session, "subject_id", body.subject_id)
     stored = orders_store.create_order(session, _order(body), user=user.username)
     audit_store.record(session, user.username, "order.create", "order", stored.id)
     session.commit()
@@ -146,32 +187,33 @@ def create_order(body: OrderIn, session: SessionDep, user: Editor) -> OrderOut:
 
 
 @router.get("/orders", response_model=list[OrderOut])
-def list_orders(session: SessionDep, user: Viewer) -> list[OrderOut]:
+def list_orders(session: SessionDep, user: SubjectReader) -> list[OrderOut]:
     """Every order, at its current version."""
-    return [out.order(o) for o in orders_store.list_orders(session)]
+    return [out.order(o) for o in orders_store.list_orders(session, user.units)]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)
 def get_order(
-    order_id: Id, session: SessionDep, user: Viewer, version: Id | None = None
+    order_id: Id, session: SessionDep, user: SubjectReader, version: Id | None = None
 ) -> OrderOut:
     """One order with its conditions, at its current version or at ``version``."""
     return out.order(orders_store.get_order(session, order_id, version))
 
 
 @router.get("/orders/{order_id}/versions", response_model=list[OrderOut], responses=ERRORS)
-def order_versions(order_id: Id, session: SessionDep, user: Viewer) -> list[OrderOut]:
+def order_versions(order_id: Id, session: SessionDep, user: SubjectReader) -> list[OrderOut]:
     """Every version of an order, oldest first, with who made it, when and why."""
     return [out.order(o) for o in orders_store.order_versions(session, order_id)]
 
 
 @router.put("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)
-def edit_order(order_id: Id, body: OrderEdit, session: SessionDep, user: Editor) -> OrderOut:
+def edit_order(order_id: Id, body: OrderEdit, session: SessionDep, user: SubjectWriter) -> OrderOut:
     """Store an edit as a new version; the clauses earlier alerts cite stay as they were.
 
     Give each condition that is a new wording of an existing clause its ``clause_id``; a
     condition without one is a new clause. ``reason`` is required.
     """
+    user.check(session, "subject_id", body.subject_id)
     edited = orders_store.edit_order(
         session, order_id, _order(body), user.username, body.reason.strip()
     )
@@ -194,7 +236,7 @@ def copy_zone_for_order(
     zone_id: Id,
     body: ZoneFeatureIn,
     session: SessionDep,
-    user: Editor,
+    user: SubjectWriter,
     repair: Repair = False,
 ) -> ZoneFeatureOut:
     """Store the edited shape as a new zone used by this order alone (a new order version);

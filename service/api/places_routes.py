@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from service import barred
 from service.api import out
-from service.api.deps import Handler, SessionDep
+from service.api.deps import PlaceSearcher, SessionDep
 from service.api.schemas import BarredAnswer, BarredSubject, ErrorResponse, Instant
 from service.db import audit_store
 from zones.geometry import check_position
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/places", tags=["places"])
 )
 def barred_from_place(
     session: SessionDep,
-    user: Handler,
+    user: PlaceSearcher,
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
     reason: Annotated[
@@ -39,7 +39,7 @@ def barred_from_place(
     ask the right questions, then check the sighting against the right subject."""
     check_position(lon, lat)
     at = (time or datetime.now(UTC)).astimezone(UTC)
-    found = barred.barred_at(session, lon, lat, at)
+    found = [b for b in barred.barred_at(session, lon, lat, at) if user.reaches(b.subject.unit)]
     audit_store.record(
         session, user.username, "places.barred", "place", f"{lon:.6f},{lat:.6f}",
         reason=reason.strip(),

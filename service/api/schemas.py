@@ -185,7 +185,12 @@ class SubjectIn(Wire):
     name: str = Field(min_length=1, max_length=200)
     risk_level: str | None = Field(default=None, max_length=20)
     officer: str | None = Field(default=None, max_length=200)
-    unit: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(
+        default=None,
+        max_length=60,
+        description="The code of the unit managing the subject (see GET /units); may be left "
+        "out when creating if you belong to one unit only, and when editing to keep it",
+    )
     photo_ref: str | None = Field(
         default=None, max_length=200, description="A custody image reference, never the image"
     )
@@ -199,6 +204,12 @@ class SubjectIn(Wire):
 class SubjectOut(SubjectIn):
     model_config = ConfigDict(extra="ignore")
     id: int
+    unit: str = Field(description="The code of the unit managing the subject")
+
+
+class MoveIn(Wire):
+    unit: str = Field(min_length=1, max_length=60, description="The code of the new unit")
+    reason: str = Field(min_length=1, max_length=2000, description="Why the subject moves")
 
 
 class SubjectListed(SubjectOut):
@@ -642,6 +653,25 @@ class TrackPoint(BaseModel):
 class UserOut(BaseModel):
     username: str
     role: model.Role
+    units: list[str] = Field(description="The codes of the units the user belongs to")
+
+
+class UnitIn(Wire):
+    code: str = Field(
+        min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9._-]*$", examples=["cambs-ppu"]
+    )
+    name: str = Field(min_length=1, max_length=200, examples=["Cambridgeshire PPU (south)"])
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: str
+    created_at: datetime
+    members: list[str]
+
+
+class MembershipIn(Wire):
+    units: list[str] = Field(max_length=100, description="Unit codes: the user's units, all")
 
 
 class AuditOut(BaseModel):

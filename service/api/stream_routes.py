@@ -24,7 +24,8 @@ from service.api.schemas import ErrorResponse
 from service.auth import NotAuthenticated, User
 from service.db import alerts_store
 from service.events import AlertHub, Message, Renderer
-from zones.errors import ZonesError
+from zones.errors import Forbidden, ZonesError
+from zones.permissions import DESCRIPTIONS, Action, grant
 
 router = APIRouter(tags=["alerts"])
 KEEPALIVE_SECONDS = 15.0
@@ -36,8 +37,9 @@ class StreamUnavailable(ZonesError):
     code = "stream_unavailable"
 
 
-def render(session: Session, events: list[alerts_store.Event]) -> list[tuple[int, str]]:
-    """Each event as the JSON a page receives: the event and the alert as it is now."""
+def render(session: Session, events: list[alerts_store.Event]) -> list[tuple[int, str, str | None]]:
+    """Each event as the JSON a page receives (the event and the alert as it is now), with
+    the unit of the alert's subject, which decides who receives it."""
     alerts = {a.id: a for a in alerts_store.get_many(session, sorted({e.alert_id for e in events}))}
     rendered = []
     for e in events:
@@ -49,18 +51,18 @@ def render(session: Session, events: list[alerts_store.Event]) -> list[tuple[int
                 "at": e.at.isoformat(),
                 "alert": out.alert(alert).model_dump(mode="json"),
             }
-            rendered.append((e.id, json.dumps(body)))
+            rendered.append((e.id, json.dumps(body), alert.subject_unit))
     return rendered
 
 
 def renderer(sessions: sessionmaker[Session]) -> Renderer:
     """How the hub renders one event, once for every stream of the process."""
 
-    def one(event_id: int) -> str | None:
+    def one(event_id: int) -> tuple[str, str | None] | None:
         with sessions() as session:
             found = alerts_store.event(session, event_id)
             done = render(session, [found]) if found is not None else []
-        return done[0][1] if done else None
+        return (done[0][1], done[0][2]) if done else None
 
     return one
 
@@ -134,9 +136,12 @@ async def alert_stream(
             return user_of(request, settings, session, bearer)
 
     user = await anyio.to_thread.run_sync(authenticate)
+    allowed = grant(Action.ALERT_READ, user.role, user.units)
+    if allowed is None:
+        raise Forbidden(f"role {user.role.value!r} may not {DESCRIPTIONS[Action.ALERT_READ]}")
     start = last_event_id if last_event_id is not None else after
 
-    def missed(last: int) -> list[tuple[int, str]]:
+    def missed(last: int) -> list[tuple[int, str, str | None]]:
         with sessions() as session:
             return render(session, alerts_store.events_after(session, last, REPLAY_LIMIT))
 
@@ -155,8 +160,8 @@ async def alert_stream(
         """Every event after ``after`` not sent yet, in batches until none are left."""
         while True:
             batch = await anyio.to_thread.run_sync(missed, after)
-            for event_id, data in batch:
-                if sent.add(event_id):
+            for event_id, data, unit in batch:
+                if sent.add(event_id) and allowed.reaches(unit):
                     yield _sse("alert", data, event_id)
             if len(batch) < REPLAY_LIMIT:
                 return
@@ -194,8 +199,9 @@ async def alert_stream(
                     if dropped and not await anyio.to_thread.run_sync(still_allowed):
                         yield _sse("signed_out", "{}")
                         return
-                if message.kind == "alert" and sent.add(message.event_id):
-                    yield _sse("alert", message.data, message.event_id)
+                if message.kind == "alert":
+                    if sent.add(message.event_id) and allowed.reaches(message.unit):
+                        yield _sse("alert", message.data, message.event_id)
                 elif (message.kind == "revoked" and message.jti == user.jti) or (
                     message.kind == "user_disabled" and message.username == user.username
                 ):

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from service import replay, transits
 from service.api import out
-from service.api.deps import SessionDep, SettingsDep, Viewer
+from service.api.deps import PositionsReader, SessionDep, SettingsDep, SubjectReader
 from service.api.schemas import ErrorResponse, FeatureCollection, Id, Instant, TrackPoint
 from service.db import audit_store, observations_store, orders_store, zones_store
 from zones import model
@@ -39,7 +39,7 @@ def _period(since: Instant, until: AwareDatetime) -> None:
 def subject_track(
     subject_id: Id,
     session: SessionDep,
-    user: Viewer,
+    user: PositionsReader,
     since: Since,
     until: Until,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 20_000,
@@ -73,7 +73,7 @@ def subject_track(
 
 @router.get("/zones", response_model=FeatureCollection, responses=ERRORS)
 def subject_zones(
-    subject_id: Id, session: SessionDep, user: Viewer, since: Since, until: Until
+    subject_id: Id, session: SessionDep, user: SubjectReader, since: Since, until: Until
 ) -> FeatureCollection:
     """Every version, current at some moment of the period, of each zone named by the subject's
     orders in force in the period; ``created_at`` and ``superseded_at`` say when each version
@@ -132,7 +132,7 @@ class TransitOut(BaseModel):
 
 @router.get("/transits", response_model=list[TransitOut], responses=ERRORS)
 def subject_transits(
-    subject_id: Id, session: SessionDep, user: Viewer, since: Since, until: Until
+    subject_id: Id, session: SessionDep, user: PositionsReader, since: Since, until: Until
 ) -> list[TransitOut]:
     """Possible transits between the subject's sparse fixes in the period: where the straight
     path between consecutive fixes crosses a zone, or a detour into one was possible at the
@@ -226,7 +226,7 @@ def subject_replay(
     subject_id: Id,
     session: SessionDep,
     settings: SettingsDep,
-    user: Viewer,
+    user: PositionsReader,
     since: Since,
     until: Until,
     as_of: Annotated[

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from service.api.deps import Admin, Handler, SessionDep
-from service.api.schemas import AuditOut, ErrorResponse, UserOut
+from service.api.deps import AuditReader, SessionDep, UserLister, UserManager
+from service.api.schemas import AuditOut, ErrorResponse, MembershipIn, UnitIn, UnitOut, UserOut
 from service.auth import set_disabled
-from service.db import audit_store, tables
+from service.db import audit_store, tables, units_store
 from zones.model import Role
 
 router = APIRouter(tags=["users and audit"])
@@ -21,18 +21,54 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/users", response_model=list[UserOut], responses=ERRORS)
-def list_users(session: SessionDep, user: Handler) -> list[UserOut]:
+def list_users(session: SessionDep, user: UserLister) -> list[UserOut]:
     """Active users, by name: whom an alert can be assigned to."""
     rows = session.execute(
         select(tables.User.username, tables.User.role)
         .where(~tables.User.disabled)
         .order_by(tables.User.username)
     )
-    return [UserOut(username=name, role=Role(role)) for name, role in rows]
+    members = units_store.memberships(session)
+    return [
+        UserOut(username=name, role=Role(role), units=members.get(name, [])) for name, role in rows
+    ]
+
+
+@router.get("/units", response_model=list[UnitOut], responses=ERRORS)
+def list_units(session: SessionDep, user: UserManager) -> list[UnitOut]:
+    """The force's units, with their members."""
+    return [
+        UnitOut(**{**vars(u), "members": list(u.members)}) for u in units_store.list_units(session)
+    ]
+
+
+@router.post("/units", status_code=201, response_model=UnitOut, responses=ERRORS)
+def add_unit(body: UnitIn, session: SessionDep, user: UserManager) -> UnitOut:
+    """Add a unit (a public-protection team)."""
+    unit = units_store.add_unit(session, body.code, body.name.strip())
+    audit_store.record(session, user.username, "unit.create", "unit", body.code)
+    session.commit()
+    return UnitOut(code=unit.code, name=unit.name, created_at=unit.created_at, members=[])
+
+
+@router.put("/users/{username}/units", response_model=UserOut, responses=ERRORS)
+def set_units(
+    username: Annotated[str, Path(max_length=80)],
+    body: MembershipIn,
+    session: SessionDep,
+    user: UserManager,
+) -> UserOut:
+    """Set the units a user belongs to (all of them: units left out are left)."""
+    role = units_store.set_members(session, username, body.units)
+    audit_store.record(
+        session, user.username, "user.units", "user", username, detail={"units": body.units}
+    )
+    session.commit()
+    return UserOut(username=username, role=Role(role), units=sorted(set(body.units)))
 
 
 @router.post("/users/{username}/disable", status_code=204, responses=ERRORS)
-def disable_user(username: str, session: SessionDep, user: Admin) -> None:
+def disable_user(username: str, session: SessionDep, user: UserManager) -> None:
     """Disable a user: their tokens stop working and their open alert streams end at once."""
     set_disabled(session, username, True)
     audit_store.record(session, user.username, "user.disable", "user", username)
@@ -40,7 +76,7 @@ def disable_user(username: str, session: SessionDep, user: Admin) -> None:
 
 
 @router.post("/users/{username}/enable", status_code=204, responses=ERRORS)
-def enable_user(username: str, session: SessionDep, user: Admin) -> None:
+def enable_user(username: str, session: SessionDep, user: UserManager) -> None:
     """Enable a disabled user again (they sign in anew)."""
     set_disabled(session, username, False)
     audit_store.record(session, user.username, "user.enable", "user", username)
@@ -50,7 +86,7 @@ def enable_user(username: str, session: SessionDep, user: Admin) -> None:
 @router.get("/audit", response_model=list[AuditOut], responses=ERRORS)
 def audit_log(
     session: SessionDep,
-    user: Admin,
+    user: AuditReader,
     action: Annotated[str | None, Query(max_length=60)] = None,
     username: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,

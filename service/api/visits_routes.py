@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field, ValidationError, model_validator
 from sqlalchemy import select
 
-from service.api.deps import Editor, SessionDep, SettingsDep, Viewer
+from service.api.deps import SessionDep, SettingsDep, SubjectReader, SubjectWriter, Utility
 from service.api.schemas import ErrorResponse, Id, Instant, Wire
 from service.db import audit_store, context_store, orders_store, tables, zones_store
 from service.stays_sync import resync
@@ -90,7 +90,7 @@ def _out(row: tables.AuthorisedVisit, zone_name: str) -> VisitOut:
     "/subjects/{subject_id}/visits", status_code=201, response_model=VisitOut, responses=ERRORS
 )
 def record_visit(
-    subject_id: Id, body: VisitIn, session: SessionDep, settings: SettingsDep, user: Editor
+    subject_id: Id, body: VisitIn, session: SessionDep, settings: SettingsDep, user: SubjectWriter
 ) -> VisitOut:
     """Record an authorised visit of the subject to one zone, with who authorised it and why.
 
@@ -122,7 +122,7 @@ def record_visit(
 
 
 @router.get("/subjects/{subject_id}/visits", response_model=list[VisitOut], responses=ERRORS)
-def list_visits(subject_id: Id, session: SessionDep, user: Viewer) -> list[VisitOut]:
+def list_visits(subject_id: Id, session: SessionDep, user: SubjectReader) -> list[VisitOut]:
     """The subject's authorised visits, newest first, withdrawn ones included."""
     orders_store.get_subject(session, subject_id)
     av = tables.AuthorisedVisit
@@ -139,7 +139,7 @@ def list_visits(subject_id: Id, session: SessionDep, user: Viewer) -> list[Visit
 
 @router.post("/visits/{visit_id}/withdraw", response_model=VisitOut, responses=ERRORS)
 def withdraw_visit(
-    visit_id: Id, body: WithdrawIn, session: SessionDep, settings: SettingsDep, user: Editor
+    visit_id: Id, body: WithdrawIn, session: SessionDep, settings: SettingsDep, user: SubjectWriter
 ) -> VisitOut:
     """Withdraw an authorised visit (it stays on record, marked withdrawn, with who and why)."""
     row = session.get(tables.AuthorisedVisit, visit_id, with_for_update=True)
@@ -160,7 +160,7 @@ def withdraw_visit(
 
 
 @router.post("/schedules/exceptions", response_model=list[ExceptionOut], responses=ERRORS)
-async def read_calendar(request: Request, user: Viewer) -> list[ExceptionOut]:
+async def read_calendar(request: Request, user: Utility) -> list[ExceptionOut]:
     """Read dated exceptions from an iCalendar file, to put in a condition's schedule.
 
     Send the file as ``text/calendar`` or as JSON ``{"icalendar": "..."}``. Nothing is

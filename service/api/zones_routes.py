@@ -12,7 +12,14 @@ from fastapi import APIRouter, Query, UploadFile
 from shapely.geometry import mapping
 
 from service.api import errors, out
-from service.api.deps import Editor, SessionDep, Viewer
+from service.api.deps import (
+    SessionDep,
+    SubjectReader,
+    ZoneCreator,
+    ZoneDrawer,
+    ZoneEditor,
+    ZoneReader,
+)
 from service.api.schemas import (
     BufferIn,
     BufferOut,
@@ -27,10 +34,17 @@ from service.api.schemas import (
     ZoneFeatureOut,
     ZonePreview,
 )
-from service.db import audit_store, orders_store, zones_store
+from service.db import audit_store, orders_store, units_store, zones_store
 from zones import maps, model
 from zones.crs import metric_area_m2
-from zones.errors import ImportFailed, InvalidCoordinates, InvalidGeometry, ZonesError, ZoneShared
+from zones.errors import (
+    Forbidden,
+    ImportFailed,
+    InvalidCoordinates,
+    InvalidGeometry,
+    ZonesError,
+    ZoneShared,
+)
 from zones.geometry import zone_geometry
 from zones.importing import read_zones
 
@@ -86,7 +100,7 @@ Repair = Annotated[
 
 @router.post("", status_code=201, response_model=ZoneFeatureOut, responses=ERRORS)
 def create_zone(
-    body: ZoneFeatureIn, session: SessionDep, user: Editor, repair: Repair = False
+    body: ZoneFeatureIn, session: SessionDep, user: ZoneCreator, repair: Repair = False
 ) -> ZoneFeatureOut:
     """Store a zone drawn or sent as a GeoJSON Feature; the answer's ``id`` is the zone id."""
     zone, notes = draft(body, repair)
@@ -99,7 +113,7 @@ def create_zone(
 @router.get("", response_model=FeatureCollection, responses=ERRORS)
 def list_zones(
     session: SessionDep,
-    user: Viewer,
+    user: ZoneReader,
     bbox: Annotated[
         str | None,
         Query(description="minlon,minlat,maxlon,maxlat", examples=["0.06,52.15,0.19,52.24"]),
@@ -118,7 +132,7 @@ def list_zones(
 
 
 @router.post("/preview", response_model=ZonePreview, responses=ERRORS)
-def preview_file(file: UploadFile, user: Editor) -> ZonePreview:
+def preview_file(file: UploadFile, user: ZoneDrawer) -> ZonePreview:
     """Read a GeoJSON, KML, GeoPackage or zipped Shapefile and show its shapes as they would
     be stored (reprojected to EPSG:4326, repaired where needed); nothing is stored."""
     name = file.filename or "upload"
@@ -146,7 +160,7 @@ def preview_file(file: UploadFile, user: Editor) -> ZonePreview:
 
 
 @router.post("/validate", response_model=ZoneCheck, responses=ERRORS)
-def validate_zone(body: ZoneFeatureIn, user: Editor, repair: Repair = False) -> ZoneCheck:
+def validate_zone(body: ZoneFeatureIn, user: ZoneDrawer, repair: Repair = False) -> ZoneCheck:
     """Check a zone Feature exactly as ``POST /zones`` would, without storing it: ``valid``
     with the Feature as it would be stored (normalised geometry, area, repair notes), or not
     ``valid`` with the error storing it would answer (``error.location``: the [lon, lat] of
@@ -171,7 +185,7 @@ def validate_zone(body: ZoneFeatureIn, user: Editor, repair: Repair = False) -> 
 
 
 @router.post("/buffer", response_model=BufferOut, responses=ERRORS)
-def buffer_shapes(body: BufferIn, user: Viewer) -> BufferOut:
+def buffer_shapes(body: BufferIn, user: ZoneReader) -> BufferOut:
     """Each shape grown by ``buffer_m`` metres, geodesically on WGS 84 (every point of the
     outline lies ``buffer_m`` from the shape, within 0.1 m + 0.01 %), as the judging grows a
     condition's zones: to draw a buffer while it is edited. A shape that is not a valid zone
@@ -196,23 +210,24 @@ def buffer_shapes(body: BufferIn, user: Viewer) -> BufferOut:
 
 @router.get("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
 def get_zone(
-    zone_id: Id, session: SessionDep, user: Viewer, version: Id | None = None
+    zone_id: Id, session: SessionDep, user: ZoneReader, version: Id | None = None
 ) -> ZoneFeatureOut:
     """A zone at its current version, or at ``version``."""
     return out.zone(zones_store.get(session, zone_id, version))
 
 
 @router.get("/{zone_id}/versions", response_model=FeatureCollection, responses=ERRORS)
-def zone_versions(zone_id: Id, session: SessionDep, user: Viewer) -> FeatureCollection:
+def zone_versions(zone_id: Id, session: SessionDep, user: ZoneReader) -> FeatureCollection:
     """Every version of a zone, oldest first, each with who made it, when and why."""
     return FeatureCollection(features=[out.zone(z) for z in zones_store.versions(session, zone_id)])
 
 
 @router.get("/{zone_id}/orders", response_model=list[OrderOut], responses=ERRORS)
-def zone_orders(zone_id: Id, session: SessionDep, user: Viewer) -> list[OrderOut]:
+def zone_orders(zone_id: Id, session: SessionDep, user: SubjectReader) -> list[OrderOut]:
     """The orders (current versions) whose conditions name this zone."""
     zones_store.get(session, zone_id)
-    return [out.order(o) for o, _ in orders_store.orders_using_zone(session, zone_id)]
+    used = orders_store.orders_using_zone(session, zone_id, user.units)
+    return [out.order(o) for o, _ in used]
 
 
 def require_reason(body: ZoneFeatureIn) -> str:
@@ -230,7 +245,7 @@ def edit_zone(
     zone_id: Id,
     body: ZoneFeatureIn,
     session: SessionDep,
-    user: Editor,
+    user: ZoneEditor,
     repair: Repair = False,
     order_id: Annotated[
         Id | None, Query(description="The order being edited, when the edit is made for one")
@@ -247,6 +262,13 @@ def edit_zone(
     """
     zones_store.get(session, zone_id)  # an unknown zone is a 404 before anything else
     require_reason(body)
+    foreign = {u for u in units_store.units_of_zone_users(session, zone_id) if not user.reaches(u)}
+    if foreign:
+        raise Forbidden(
+            f"zone {zone_id} is used by orders of another unit: it cannot be edited here; copy "
+            "it for your order instead (POST /orders/{order_id}/zones/{zone_id}/copy)",
+            field="zone_id",
+        )
     users = orders_store.orders_using_zone(session, zone_id)
     others = [(o, s) for o, s in users if o.id != order_id]
     if others and (len(users) > 1 or order_id is not None) and not confirm_shared:

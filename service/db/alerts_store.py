@@ -31,6 +31,7 @@ class AlertFilter:
     limit: int = 500
     stages: tuple[model.Stage, ...] = (model.Stage.ALERT,)  # empty: every stay
     severity: model.Severity | None = None
+    units: frozenset[str] | None = None  # of the subjects of these units only; None: all
 
 
 def visible() -> Any:
@@ -80,6 +81,8 @@ def _filtered(
         q = q.where(a.severity == f.severity.value)
     if f.subject_id is not None:
         q = q.where(a.subject_id == f.subject_id)
+    if f.units is not None:
+        q = q.where(tables.Subject.unit.in_(f.units))
     if f.subject:
         pattern = like.contains(f.subject)
         q = q.where(
@@ -110,11 +113,16 @@ def search(session: Session, f: AlertFilter) -> list[model.Alert]:
     return [_alert(tuple(row)) for row in session.execute(_filtered(f))]
 
 
-def count_by_handling(session: Session) -> dict[model.Handling, int]:
-    """How many alerts are in each handling state."""
-    rows = session.execute(
-        select(tables.Alert.handling, func.count()).where(visible()).group_by(tables.Alert.handling)
-    )
+def count_by_handling(
+    session: Session, units: frozenset[str] | None = None
+) -> dict[model.Handling, int]:
+    """How many alerts are in each handling state (of the subjects of ``units`` if given)."""
+    q = select(tables.Alert.handling, func.count()).where(visible())
+    if units is not None:
+        q = q.join(tables.Subject, tables.Subject.id == tables.Alert.subject_id).where(
+            tables.Subject.unit.in_(units)
+        )
+    rows = session.execute(q.group_by(tables.Alert.handling))
     counts = {h: 0 for h in model.Handling}
     counts.update({model.Handling(h): int(n) for h, n in rows})
     return counts

@@ -91,6 +91,7 @@ def alert(
         handled_at=row.handled_at,
         subject_reference=subject.reference if subject is not None else None,
         subject_name=subject.name if subject is not None else None,
+        subject_unit=subject.unit if subject is not None else None,
         names=label,
         buffer_m=condition.buffer_m if condition is not None else 0.0,
         severity=model.Severity(row.severity),

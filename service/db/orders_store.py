@@ -47,7 +47,9 @@ def update_subject(session: Session, subject: model.Subject) -> model.Subject:
         with session.begin_nested():
             row.reference, row.name = subject.reference, subject.name
             row.risk_level, row.officer = subject.risk_level, subject.officer
-            row.unit, row.photo_ref = subject.unit, subject.photo_ref
+            if subject.unit is not None:
+                row.unit = subject.unit
+            row.photo_ref = subject.photo_ref
             row.travel_mode = subject.travel_mode.value
             row.updated_at = datetime.now(UTC)
     except IntegrityError as exc:
@@ -65,13 +67,19 @@ def get_subject(session: Session, subject_id: int, *, lock: bool = False) -> mod
 
 
 def list_subjects(
-    session: Session, q: str | None = None, limit: int | None = None
+    session: Session,
+    q: str | None = None,
+    limit: int | None = None,
+    units: frozenset[str] | None = None,
 ) -> list[model.Subject]:
-    """Subjects, all or those whose reference or name contains ``q`` (any case).
+    """Subjects, all or those whose reference or name contains ``q`` (any case), of
+    ``units`` only when given.
 
     Exact reference matches come first, then references and names that start with ``q``.
     """
     query = select(tables.Subject)
+    if units is not None:
+        query = query.where(tables.Subject.unit.in_(units))
     if q:
         pattern = like.contains(q)
         s = tables.Subject
@@ -297,8 +305,16 @@ def order_counts(
     return {subject_id: (total, live) for subject_id, total, live in rows}
 
 
-def list_orders(session: Session) -> list[model.Order]:
-    return with_conditions(session, [(r[0], r[1]) for r in session.execute(_current()).all()])
+def list_orders(session: Session, units: frozenset[str] | None = None) -> list[model.Order]:
+    """Every order at its current version; of the subjects of ``units`` only when given."""
+    query = _current()
+    if units is not None:
+        query = query.where(
+            tables.Order.subject_id.in_(
+                select(tables.Subject.id).where(tables.Subject.unit.in_(units))
+            )
+        )
+    return with_conditions(session, [(r[0], r[1]) for r in session.execute(query).all()])
 
 
 def with_conditions(
@@ -324,17 +340,25 @@ def with_conditions(
     return [convert.order(r, v, tuple(by_version[v.id])) for r, v in rows]
 
 
-def orders_using_zone(session: Session, zone_id: int) -> list[tuple[model.Order, model.Subject]]:
-    """The orders (current versions) whose conditions name ``zone_id``, with their subjects."""
+def orders_using_zone(
+    session: Session, zone_id: int, units: frozenset[str] | None = None
+) -> list[tuple[model.Order, model.Subject]]:
+    """The orders (current versions) whose conditions name ``zone_id``, with their subjects;
+    of the subjects of ``units`` only when given."""
     o, v, c, cz = tables.Order, tables.OrderVersion, tables.Condition, tables.ConditionZone
-    ids = session.scalars(
+    query = (
         select(o.id)
         .distinct()
         .join(v, (v.order_id == o.id) & (v.version == o.current_version))
         .join(c, c.order_version_id == v.id)
         .join(cz, cz.condition_id == c.id)
         .where(cz.zone_id == zone_id)
-    ).all()
+    )
+    if units is not None:
+        query = query.join(tables.Subject, tables.Subject.id == o.subject_id).where(
+            tables.Subject.unit.in_(units)
+        )
+    ids = session.scalars(query).all()
     rows = session.execute(_current().where(o.id.in_(ids))).all() if ids else []
     orders = with_conditions(session, [(r[0], r[1]) for r in rows])
     return [(order, get_subject(session, order.subject_id)) for order in orders]

@@ -48,7 +48,32 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     __table_args__ = (
-        CheckConstraint("role IN ('officer', 'control_room', 'supervisor', 'admin')", name="role"),
+        CheckConstraint(
+            "role IN ('officer', 'control_room', 'supervisor', 'analyst', 'admin')", name="role"
+        ),
+    )
+
+
+class Unit(Base):
+    """A public-protection team of a force: it manages subjects, and users belong to it."""
+
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class UserUnit(Base):
+    """A user's membership of a unit."""
+
+    __tablename__ = "user_units"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit: Mapped[str] = mapped_column(
+        ForeignKey("units.code", onupdate="CASCADE", ondelete="CASCADE"), primary_key=True
     )
 
 
@@ -82,7 +107,7 @@ class Subject(Base):
     name: Mapped[str] = mapped_column(String(200))
     risk_level: Mapped[str | None] = mapped_column(String(20))
     officer: Mapped[str | None] = mapped_column(String(200))
-    unit: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(ForeignKey("units.code", onupdate="CASCADE"), index=True)
     photo_ref: Mapped[str | None] = mapped_column(String(200))
     travel_mode: Mapped[str] = mapped_column(String(20), default="walking")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

@@ -8,10 +8,10 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import NOT_FOUND, Access, SessionDep, SettingsDep
 from service.auth import NotAuthenticated, User, check_user, read_token
 from zones.errors import Forbidden
-from zones.model import Role
+from zones.permissions import Action, grant
 
 
 class LoginRequired(Exception):
@@ -39,18 +39,25 @@ def page_user(request: Request, settings: SettingsDep, session: SessionDep) -> U
 PageUser = Annotated[User, Depends(page_user)]
 
 
-def page_for(*roles: Role) -> Callable[[User], User]:
-    """Only users with one of ``roles`` (admins always) may open the page."""
-    allowed = {*roles, Role.ADMIN}
+def page_for(action: Action) -> Callable[..., Access]:
+    """Only users whose role the permission table grants ``action`` may open the page; a
+    subject or order the path names must be within their reach (else: not found)."""
 
-    def check(user: PageUser) -> User:
-        if user.role not in allowed:
+    def check(request: Request, user: PageUser, session: SessionDep) -> Access:
+        granted = grant(action, user.role, user.units)
+        if granted is None:
             raise Forbidden(f"this page is not for the {user.role.value} role")
-        return user
+        access = Access(user, granted)
+        for name, value in request.path_params.items():
+            if name in NOT_FOUND and value.isdigit() and int(value) < 2**63:
+                access.check(session, name, int(value))
+        return access
 
+    check.action = action  # type: ignore[attr-defined]
     return check
 
 
-OfficerPage = Annotated[User, Depends(page_for(Role.OFFICER))]
-CheckerPage = Annotated[User, Depends(page_for(Role.OFFICER, Role.CONTROL_ROOM, Role.SUPERVISOR))]
-ViewerPage = Annotated[User, Depends(page_for(Role.OFFICER, Role.CONTROL_ROOM, Role.SUPERVISOR))]
+OfficerPage = Annotated[Access, Depends(page_for(Action.SUBJECT_WRITE))]
+CheckerPage = Annotated[Access, Depends(page_for(Action.SIGHTING_CHECK))]
+ViewerPage = Annotated[Access, Depends(page_for(Action.ALERT_READ))]
+TrackPage = Annotated[Access, Depends(page_for(Action.POSITIONS_READ))]

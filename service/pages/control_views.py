@@ -14,12 +14,11 @@ from service.api.deps import SettingsDep
 from service.pages import mapping
 from service.pages.access import CheckerPage
 from service.pages.render import embed, render
-from zones.model import Role
+from zones.permissions import Action, grant
 
 router = APIRouter(include_in_schema=False)
 
 # Who may ask "who is barred from this place?" (the API's rule; admins always).
-PLACE_SEARCHERS = frozenset({Role.CONTROL_ROOM, Role.SUPERVISOR, Role.ADMIN})
 SOURCES = (
     ("public", "Member of the public"),
     ("officer", "Police officer or patrol"),
@@ -33,7 +32,7 @@ SOURCES = (
 def sighting_check(request: Request, settings: SettingsDep, user: CheckerPage) -> HTMLResponse:
     """The sighting check: a map beside the form and the answer."""
     parts = embed(mapping.base(settings), request, settings)
-    places = user.role in PLACE_SEARCHERS
+    places = grant(Action.PLACE_SEARCH, user.role, user.user.units) is not None
     return render(
         request,
         "control_check.html",

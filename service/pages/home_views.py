@@ -10,6 +10,7 @@ from service.db import alerts_store
 from service.pages.access import PageUser
 from service.pages.render import render
 from zones import model
+from zones.permissions import Action, grant
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,7 +19,9 @@ router = APIRouter(include_in_schema=False)
 def home(
     request: Request, session: SessionDep, settings: SettingsDep, user: PageUser
 ) -> HTMLResponse:
-    counts = alerts_store.count_by_handling(session)
+    reading = grant(Action.ALERT_READ, user.role, user.units)
+    units = reading.units if reading is not None else frozenset()
+    counts = alerts_store.count_by_handling(session, units)
     return render(
         request,
         "home.html",
@@ -27,6 +30,7 @@ def home(
         settings=settings,
         unhandled=counts[model.Handling.UNHANDLED],
         acknowledged=counts[model.Handling.ACKNOWLEDGED],
+        units_label="whole force" if units is None else ", ".join(sorted(units)) or "no unit",
     )
 
 

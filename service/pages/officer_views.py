@@ -80,6 +80,7 @@ def _subject_page(
         subject_id=subject_id,
         risk_levels=RISK_LEVELS,
         travel_modes=TRAVEL_MODES,
+        units=sorted(user.user.units),
     )
 
 

@@ -19,11 +19,13 @@ from markupsafe import Markup
 
 import folium
 
+from service.api.deps import Access
 from service.assets import localise
 from service.auth import User, csrf_token
 from service.security import nonce_of, with_nonce
 from service.settings import AssetSource, Settings
 from zones.model import Role
+from zones.permissions import Action, grant
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATIC = "/static"
@@ -83,7 +85,7 @@ def render(
     template: str,
     *,
     title: str,
-    user: User | None,
+    user: User | Access | None,
     settings: Settings,
     map_parts: MapParts | None = None,
     config: dict[str, Any] | None = None,
@@ -91,12 +93,20 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A whole page. ``config`` goes to the page's script as JSON (``#page-config``)."""
+    if isinstance(user, Access):
+        user = user.user
     csrf = csrf_token(user, settings.auth) if user is not None else ""
+    may = (
+        sorted(a.value for a in Action if grant(a, user.role, user.units) is not None)
+        if user is not None
+        else []
+    )
     page_config = {
         "api": "/api/v1",
         "csrf": csrf,
         "user": user.username if user else None,
         "role": user.role.value if user else None,
+        "may": may,
         "tiles": settings.map.tiles.lower() != "none",
         **(map_parts.names if map_parts else {}),
         **(config or {}),
@@ -106,6 +116,7 @@ def render(
         user=user,
         role_label=ROLE_LABELS.get(user.role, "") if user else "",
         csrf=csrf,
+        may=may,
         nonce=nonce_of(request.scope),
         map=map_parts,
         config=page_config,

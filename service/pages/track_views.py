@@ -15,7 +15,7 @@ from service.api.deps import SessionDep, SettingsDep
 from service.api.schemas import MAX_ID
 from service.db import orders_store
 from service.pages import mapping
-from service.pages.access import ViewerPage
+from service.pages.access import TrackPage
 from service.pages.render import embed, render
 from zones.errors import UnknownSubject
 
@@ -47,7 +47,7 @@ def subject_track(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: ViewerPage,
+    user: TrackPage,
 ) -> HTMLResponse:
     """Play back a subject's fixes over a period (``?from=&to=`` ISO instants, ``?at=`` a
     moment to open at; default the last 24 hours)."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.app import create_app
 from service.auth import add_user
+from service.db import units_store
 from service.db.migrate import upgrade
 from service.settings import MapSettings, Settings
 from tests.conftest import scratch_database
@@ -68,11 +69,19 @@ def app(settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
     return app
 
 
+HOME_UNIT, OTHER_UNIT = "test-unit", "other-unit"
+
+
 @pytest.fixture
 def users(session: Session) -> dict[Role, str]:
+    """One user of each role, all members of the unit ``test-unit``; ``other-unit`` exists
+    too, with no members here."""
+    for code in (HOME_UNIT, OTHER_UNIT):
+        units_store.add_unit(session, code, f"The {code}")
     names = {role: f"test-{role.value}" for role in Role}
     for role, name in names.items():
         add_user(session, name, PASSWORD, role)
+        units_store.set_members(session, name, [HOME_UNIT])
     session.commit()
     return names
 

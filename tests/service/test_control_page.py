@@ -32,7 +32,6 @@ def test_the_check_asks_for_a_login_first(app: FastAPI) -> None:
         (Role.OFFICER, False),
         (Role.CONTROL_ROOM, True),
         (Role.SUPERVISOR, True),
-        (Role.ADMIN, True),
     ],
 )
 def test_every_checker_opens_it_and_only_place_searchers_get_the_place_search(
@@ -47,3 +46,12 @@ def test_every_checker_opens_it_and_only_place_searchers_get_the_place_search(
     assert config["role"] == role.value and isinstance(config["map"], str)
     assert ('id="barred-reason"' in r.text) is place_search
     assert '<script src="/static/app/control_check.js"></script>' in r.text
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.ADMIN])
+def test_roles_that_check_no_sightings_are_refused_the_page(
+    app: FastAPI, users: dict[Role, str], role: Role
+) -> None:
+    client = TestClient(app)
+    log_in(client, users[role], next="/check")
+    assert client.get("/check").status_code == 403

@@ -16,7 +16,7 @@ import geopandas as gpd
 import shapely
 
 from service import monitoring
-from service.db import orders_store, tables, zones_store
+from service.db import orders_store, tables, units_store, zones_store
 from service.settings import ApiSettings
 from zones import model
 from zones.judge import ZoneIndex
@@ -38,7 +38,11 @@ def _busiest(fixes: pd.DataFrame, zones: gpd.GeoDataFrame, n: int) -> list[str]:
 
 
 def _subject(session: Session, ref: str, zone_ids: list[int]) -> int:
-    subject = orders_store.create_subject(session, model.Subject(None, ref, f"Bus {ref}"))
+    if session.get(tables.Unit, "buses") is None:
+        units_store.add_unit(session, "buses", "Bus watchers")
+    subject = orders_store.create_subject(
+        session, model.Subject(None, ref, f"Bus {ref}", unit="buses")
+    )
     assert subject.id is not None
     order = model.Order(
         None,

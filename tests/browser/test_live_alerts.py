@@ -352,3 +352,61 @@ def test_events_committed_out_of_order_all_reach_an_open_stream(
             assert next(events)[2]["event_id"] == early
     finally:
         engine.dispose()
+
+
+SOUTH = ("south-supervisor", "south-supervisor-pw")
+
+
+def test_a_stream_carries_only_the_alerts_of_subjects_within_reach(
+    live_database: str, two_servers: tuple[str, str]
+) -> None:
+    """A supervisor of another unit, listening while an alert of the city unit's subject
+    opens, hears nothing of it, live or on catching up; the city's supervisor hears it."""
+    from sqlalchemy.orm import Session
+
+    from service.auth import add_user
+    from service.db import units_store
+    from zones.model import Role
+
+    engine = create_engine(live_database)
+    with Session(engine) as session:
+        if not units_store.memberships(session).get(SOUTH[0]):
+            add_user(session, SOUTH[0], SOUTH[1], Role.SUPERVISOR)
+            units_store.set_members(session, SOUTH[0], ["cambs-ppu-south"])
+            session.commit()
+    engine.dispose()
+    a, b = two_servers
+    south = {"Authorization": f"Bearer {token(b, SOUTH)}"}
+    city = {"Authorization": f"Bearer {token(b, SUPERVISOR)}"}
+    with (
+        closing(api_client(a, OFFICER)) as officer_a,
+        closing(api_client(a, CONTROL)) as control_a,
+        httpx.Client(base_url=f"{b}/api/v1", timeout=10) as client_b,
+        client_b.stream("GET", "/alerts/stream", headers=south) as south_stream,
+        client_b.stream("GET", "/alerts/stream", headers=city) as city_stream,
+    ):
+        south_events, city_events = (
+            server_sent_events(south_stream),
+            server_sent_events(city_stream),
+        )
+        _, ready = until_ready(south_events)
+        until_ready(city_events)
+        alert_id = sighting_inside(control_a, make_case(officer_a, "REACH"))
+        event, _, data = next(city_events)
+        assert (event, data["alert"]["id"]) == ("alert", alert_id)
+        # The south supervisor's stream ends when they log out, after the alert was sent
+        # to every stream of the process: nothing came before the end.
+        out = httpx.post(f"{a}/api/v1/auth/logout", headers=south)
+        assert out.status_code == 204, out.text
+        assert [e for e, _, _ in south_events] == ["signed_out"]
+        with client_b.stream(
+            "GET", "/alerts/stream", headers=city, params={"after": ready["last_event_id"]}
+        ) as again:
+            missed, _ = until_ready(server_sent_events(again))
+        assert alert_id in {e["alert"]["id"] for e in missed}
+        south = {"Authorization": f"Bearer {token(b, SOUTH)}"}
+        with client_b.stream(
+            "GET", "/alerts/stream", headers=south, params={"after": ready["last_event_id"]}
+        ) as again:
+            missed, _ = until_ready(server_sent_events(again))
+        assert missed == []

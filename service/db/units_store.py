@@ -29,6 +29,8 @@ class Unit:
 
 def unit_of(session: Session, kind: str, record_id: int) -> str | None:
     """The unit of the subject a record belongs to; None when there is no such record."""
+    if not 1 <= record_id <= (BIGINT_MAX if kind == "alert_id" else INT_MAX):
+        return None  # beyond the id column's type: no such record
     s = tables.Subject
     q: Select[str]
     if kind == "subject_id":
@@ -61,6 +63,7 @@ def units_of_zone_users(session: Session, zone_id: int) -> set[str]:
     return set(session.scalars(q))
 
 
+INT_MAX, BIGINT_MAX = 2**31 - 1, 2**63 - 1
 CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,59}")
 
 

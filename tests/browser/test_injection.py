@@ -48,7 +48,6 @@ def planted(base_url: str, api_as: Callable[[tuple[str, str]], httpx.Client]) ->
             "name": nasty(3),
             "risk_level": "high",
             "officer": nasty(4)[:200],
-            "unit": nasty(5)[:200],
             "photo_ref": nasty(6)[:200],
         },
     )

@@ -379,11 +379,15 @@ def test_the_travel_mode_is_changed_and_kept_by_other_edits(
     mode = page.get_by_label("Travel mode")
     expect(mode).to_have_value("bicycle")
     # Another field changed: the travel mode is sent back as it was, not reset.
-    type_into(page, page.get_by_label("Unit"), "Ely PPU")
+    type_into(page, page.get_by_label("Managing officer"), "PC 99 Ely")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#subject-status")).to_contain_text("Saved at")
     got = api.get(f"/subjects/{subject['id']}").json()
-    assert (got["travel_mode"], got["unit"], got["risk_level"]) == ("bicycle", "Ely PPU", "high")
+    assert (got["travel_mode"], got["officer"], got["risk_level"]) == (
+        "bicycle",
+        "PC 99 Ely",
+        "high",
+    )
 
     mode.select_option("car")
     page.get_by_role("button", name="Save changes").click()

@@ -90,24 +90,33 @@ def _node() -> str:
     return node
 
 
+def bound_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a free port: its address is the provider's before it starts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    sock.listen(64)
+    return sock
+
+
+def address_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()
+    return f"http://{host}:{port}"
+
+
 @contextmanager
 def running_provider(
     redirect_uris: list[str],
     accounts: Mapping[str, Mapping[str, Any]] = ACCOUNTS,
     issuer: str | None = None,
-    host: str = "127.0.0.1",
+    sock: socket.socket | None = None,
 ) -> Iterator[LocalProvider]:
-    """The provider, listening on a free port of ``host``; stopped afterwards.
-
-    ``issuer``: what it should call itself, if not its own address (a provider that answers
-    for another issuer).
-    """
+    """The provider, listening on ``sock`` (by default a free port of 127.0.0.1); stopped
+    afterwards. ``issuer``: what it should call itself, if not its own address (a provider
+    that answers for another issuer)."""
     node = _node()
     key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((host, 0))
-    sock.listen(64)
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    sock = sock or bound_socket()
+    url = address_of(sock)
     provider = LocalProvider(issuer or url, url, secrets.token_urlsafe(24), key)
     setup = {
         "fd": sock.fileno(),

@@ -22,7 +22,7 @@ from joserfc.jwk import RSAKey
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.app import create_app
 from service.auth import add_user
@@ -211,7 +211,7 @@ def test_a_callback_that_is_not_a_sign_in_is_refused(
 
 
 def test_a_provider_answering_for_another_issuer_is_refused(
-    sessions: Any, provider: LocalProvider
+    sessions: sessionmaker[Session],
 ) -> None:
     with running_provider([CALLBACK], issuer="https://sso.other-force.example") as impostor:
         settings = Settings(
@@ -287,7 +287,7 @@ def test_an_id_token_with_anything_wrong_is_refused(
 
 
 def test_the_login_page_offers_single_sign_on_only_when_configured(
-    web: TestClient, sessions: Any
+    web: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     offered = web.get("/login", params={"next": "/desk"})
     link = re.search(

@@ -26,7 +26,8 @@ def finish_sign_in(
 ) -> User:
     """Who came back signed in, after state, issuer, code, ID token and groups all check out.
 
-    ``iss`` is the authorization response's issuer (RFC 9207), when the provider sends it.
+    ``iss`` is the authorization response's issuer (RFC 9207): required when the provider
+    says it sends one, and checked whenever it is there.
     """
     name = client.settings.provider_name
     if pending is None:
@@ -35,8 +36,9 @@ def finish_sign_in(
         )
     if not hmac.compare_digest(pending.state.encode(), state.encode()):
         raise SignInRefused("this sign-in does not match the one this browser started")
-    if iss is not None and iss != client.issuer:
-        raise SignInRefused(f"the answer came from another provider than {name}")
+    says_who = client.metadata().get("authorization_response_iss_parameter_supported")
+    if (iss is not None or says_who) and iss != client.issuer:
+        raise SignInRefused(f"this answer does not come from {name}")  # a mix-up attack
     if error:
         raise SignInRefused(f"{name} did not sign you in")
     if not code:

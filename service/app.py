@@ -31,6 +31,7 @@ from service.api.deps import no_unknown_query
 from service.assets import vendor_roots
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
+from service.oidc.client import OidcClient
 from service.pages import (
     auth_views,
     control_views,
@@ -38,6 +39,7 @@ from service.pages import (
     editor_views,
     home_views,
     officer_views,
+    oidc_views,
     track_views,
 )
 from service.pages.access import LoginRequired
@@ -50,6 +52,7 @@ from zones.errors import ZonesError
 APP_FILES = Path(__file__).resolve().parent / "static" / "app"
 PAGES = (
     auth_views,
+    oidc_views,
     home_views,
     officer_views,
     editor_views,
@@ -143,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.oidc = OidcClient(settings.oidc) if settings.oidc.enabled else None
     errors.install(app)
 
     # Unknown query parameters are refused on every call, never silently ignored.

@@ -74,8 +74,10 @@ def authenticate(session: Session, username: str, password: str, client: str = "
     sign_in_limits.check(session, username, client)
     row = session.scalar(select(tables.User).where(tables.User.username == username))
     try:
-        if row is None:
-            _hasher.hash(password)  # spend the same time whether or not the user exists
+        if row is None or row.password_hash is None:
+            # Spend the same time whether or not the user exists; a user who signs in
+            # through single sign-on has no password here and is refused the same way.
+            _hasher.hash(password)
             raise VerificationError
         _hasher.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:

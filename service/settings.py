@@ -10,10 +10,11 @@ import enum
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.signing_secret import check_secret, state_secret
+from zones.model import Role
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +68,64 @@ class AuthSettings(BaseSettings):
         return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
 
     cookie_name: str = "zones_session"
+
+
+class GroupGrant(BaseModel):
+    """What one value of the identity provider's groups claim grants here."""
+
+    role: Role
+    units: list[str] = Field(default_factory=list, max_length=100)
+
+
+class OidcSettings(BaseSettings):
+    """Sign-in through a force's single sign-on (OpenID Connect); off without an issuer.
+
+    ``ZONES_OIDC_GROUPS`` is JSON mapping a value of the groups claim to a role and units,
+    e.g. ``{"ppu-cambs-officers": {"role": "officer", "units": ["cambs-ppu"]}}``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_OIDC_", extra="ignore")
+
+    issuer: str | None = Field(
+        default=None, description="The provider's issuer URL, exactly as its discovery says"
+    )
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    redirect_url: str = Field(
+        default="", description="This service's https://.../auth/oidc/callback, as registered"
+    )
+    scopes: str = "openid profile email"
+    provider_name: str = Field(default="single sign-on", max_length=60)
+    username_claim: str = "preferred_username"
+    groups_claim: str = Field(
+        default="groups", description="Claim (a dotted path for a nested one) listing groups"
+    )
+    groups: dict[str, GroupGrant] = Field(default_factory=dict)
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+
+    @property
+    def enabled(self) -> bool:
+        return self.issuer is not None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        """Configured means configured fully: a half-set provider is an error at start."""
+        if self.issuer is None:
+            return self
+        missing = [
+            f"ZONES_OIDC_{name.upper()}"
+            for name, value in (
+                ("client_id", self.client_id),
+                ("redirect_url", self.redirect_url),
+                ("groups", self.groups),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"ZONES_OIDC_ISSUER is set, so {', '.join(missing)} must be too")
+        if "openid" not in self.scopes.split():
+            raise ValueError("ZONES_OIDC_SCOPES must include openid")
+        return self
 
 
 class MapSettings(BaseSettings):
@@ -134,6 +193,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @model_validator(mode="after")
     def _signing_secret(self) -> Self:
@@ -143,4 +203,14 @@ class Settings(BaseSettings):
             check_secret(self.auth.secret)
         else:
             self.auth.secret = state_secret(self.state_dir)
+        return self
+
+    @model_validator(mode="after")
+    def _sign_on_over_tls(self) -> Self:
+        """In production the provider and our callback are reached over TLS only."""
+        oidc = self.oidc
+        if self.environment is Environment.PRODUCTION and oidc.issuer is not None:
+            for name, url in (("ISSUER", oidc.issuer), ("REDIRECT_URL", oidc.redirect_url)):
+                if not url.startswith("https://"):
+                    raise ValueError(f"ZONES_OIDC_{name} must be an https:// URL in production")
         return self

@@ -16,10 +16,14 @@ from service.settings import Settings
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[str]:
-    """Serve ``create_app(settings)`` in a thread; yields its base URL, stops it afterwards."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race for a "free" one
+def serve(settings: Settings, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve ``create_app(settings)`` in a thread; yields its base URL, stops it afterwards.
+
+    ``sock``: a socket already bound, for settings that must name the server's own address.
+    """
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race for a "free" one
     host, port = sock.getsockname()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), log_level="warning", ws="none", lifespan="on")

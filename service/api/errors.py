@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.auth import NotAuthenticated, UnknownUser
+from service.oidc import ProviderUnavailable
 from service.sign_in_limits import TooManyAttempts
 from zones import errors
 
@@ -53,6 +54,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     NotAuthenticated: 401,
     errors.Forbidden: 403,
     BodyTooLarge: 413,
+    ProviderUnavailable: 502,
     errors.ZonesError: 400,
 }
 

@@ -43,13 +43,22 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # None: signs in through SSO
     role: Mapped[str] = mapped_column(String(20))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # An external user's identity at their provider (OpenID Connect ``iss`` and ``sub``).
+    external_issuer: Mapped[str | None] = mapped_column(String(300))
+    external_subject: Mapped[str | None] = mapped_column(String(255))
     __table_args__ = (
         CheckConstraint(
             "role IN ('officer', 'control_room', 'supervisor', 'analyst', 'admin')", name="role"
+        ),
+        UniqueConstraint("external_issuer", "external_subject", name="uq_users_external_identity"),
+        CheckConstraint(
+            "(external_issuer IS NULL) = (external_subject IS NULL)"
+            " AND (password_hash IS NULL) = (external_subject IS NOT NULL)",
+            name="one_way_to_sign_in",
         ),
     )
 

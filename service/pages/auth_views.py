@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.api.deps import SessionDep, SettingsDep
 from service.auth import (
     NotAuthenticated,
+    User,
     authenticate,
     check_user,
     csrf_ok,
@@ -21,6 +22,7 @@ from service.auth import (
     revoke,
 )
 from service.pages.render import render
+from service.settings import Settings
 from service.sign_in_limits import TooManyAttempts, client_address
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +62,7 @@ def login_form(
         next=_safe_next(next),
         username=username[:80],
         login_csrf=token,
+        sso=settings.oidc.provider_name if settings.oidc.enabled else None,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login"
@@ -91,6 +94,13 @@ def login(
         code = "disabled" if "disabled" in exc.message else "wrong"
         return RedirectResponse(back + f"&error={code}", status_code=303)
     response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, user, settings)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def set_session_cookie(response: Response, user: User, settings: Settings) -> None:
+    """Sign the browser in as ``user``: the one session cookie every way of signing in sets."""
     response.set_cookie(
         settings.auth.cookie_name,
         issue_token(user, settings.auth),
@@ -98,8 +108,6 @@ def login(
         httponly=True,
         samesite="strict",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
 
 
 @router.post("/logout")

@@ -54,7 +54,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "taken": {"preferred_username": "local-user", "groups": ["ppu-cambs-officers"]},
 }
 GROUPS = {
-    "ppu-cambs-officers": GroupGrant(role=Role.OFFICER, units=["cambs-ppu"]),
+    "ppu-cambs-officers": GroupGrant(role=Role.OFFICER, units=["cambs-ppu-city"]),
     "force-control-room": GroupGrant(role=Role.CONTROL_ROOM),
 }
 

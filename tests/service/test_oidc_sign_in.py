@@ -56,7 +56,7 @@ def settings(provider: LocalProvider) -> Settings:
 @pytest.fixture
 def web(app: FastAPI, session: Session) -> Iterator[TestClient]:
     """The browser's side at this service (which has the unit the provider's groups name)."""
-    units_store.add_unit(session, "cambs-ppu", "Cambridgeshire PPU")
+    units_store.add_unit(session, "cambs-ppu-city", "Cambridgeshire PPU, city")
     session.commit()
     with TestClient(app) as client:
         yield client
@@ -109,14 +109,14 @@ def test_a_mapped_user_signs_in_and_gets_a_working_session(
     row = user_row(session, "alice.cambs")
     assert row is not None and row.role == "officer" and row.password_hash is None
     assert (row.external_issuer, row.external_subject) == (provider.issuer, "alice")
-    assert "alice.cambs is in units cambs-ppu" in caplog.text
-    assert units_store.memberships(session)["alice.cambs"] == ["cambs-ppu"]
+    assert "alice.cambs is in units cambs-ppu-city" in caplog.text
+    assert units_store.memberships(session)["alice.cambs"] == ["cambs-ppu-city"]
 
 
 def test_a_group_naming_a_unit_the_service_lacks_refuses_the_sign_in(
     web: TestClient, idp: httpx.Client, session: Session
 ) -> None:
-    session.execute(delete(tables.Unit).where(tables.Unit.code == "cambs-ppu"))
+    session.execute(delete(tables.Unit).where(tables.Unit.code == "cambs-ppu-city"))
     session.commit()
     refused = sign_in(web, idp, "alice")
     assert refused.status_code == 403 and "cambs-ppu" in refused.text

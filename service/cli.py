@@ -63,15 +63,42 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> str:
+    """``--password``, or asked for (twice) at a terminal, or one line of standard input: a
+    password on the command line stays in the shell's history and shows in ``ps``."""
+    if args.password is not None:
+        return str(args.password)
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise ZonesError("the two passwords differ", field="password")
+    return first
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.orm import Session
 
     from service.auth import add_user
 
     with Session(_engine(settings)) as session:
-        user = add_user(session, args.name, args.password, Role(args.role))
+        user = add_user(session, args.name, _password(args), Role(args.role))
         session.commit()
     print(f"user {user.username} ({user.role.value}) created")
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.auth import change_password
+
+    with Session(_engine(settings)) as session:
+        change_password(session, args.name, _password(args))
+        session.commit()
+    print(f"password of {args.name} changed; their sign-ins ended")
     return 0
 
 
@@ -251,10 +278,16 @@ def parser() -> argparse.ArgumentParser:
     ua = usub.add_parser("add", help="create a user")
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=[r.value for r in Role])
-    ua.add_argument("--password", required=True)
+    ua.add_argument("--password", help="(default: asked for, or read from standard input)")
     ua.set_defaults(func=cmd_user)
+    up = usub.add_parser("password", help="set a user's password (their sign-ins end)")
+    up.add_argument("name")
+    up.add_argument("--password", help="(default: asked for, or read from standard input)")
+    up.set_defaults(func=cmd_user_password)
     for action in ("disable", "enable"):
-        ud = usub.add_parser(action, help=f"{action} a user (a disabled user's tokens stop)")
+        ud = usub.add_parser(
+            action, help=f"{action} a user (disabling ends their sign-ins and tokens at once)"
+        )
         ud.add_argument("name")
         ud.set_defaults(func=cmd_user_disable)
     d = sub.add_parser("demo", help="load generated demo data (Cambridge) and print the users")

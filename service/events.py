@@ -35,7 +35,7 @@ class Message:
     kind: str  # "alert", "revoked", "user_disabled", "resync", "closing"
     event_id: int = 0
     data: str = ""  # the rendered event, for "alert"
-    jti: str | None = None
+    credential: str | None = None  # for "revoked": the sign-in or personal token ended
     username: str | None = None
 
 
@@ -123,6 +123,6 @@ class AlertHub:
             if rendered is not None:
                 self._broadcast(Message("alert", event_id, rendered))
         elif kind == "revoked":
-            self._broadcast(Message("revoked", jti=str(body.get("jti"))))
+            self._broadcast(Message("revoked", credential=str(body.get("credential"))))
         elif kind == "user_disabled":
             self._broadcast(Message("user_disabled", username=str(body.get("username"))))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from zones.model import Role
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 
 def _engine(settings: Settings) -> Engine:
@@ -63,6 +65,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A session on the database; the engine is let go of afterwards."""
+    from sqlalchemy.orm import Session
+
+    engine = _engine(settings)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _password(args: argparse.Namespace) -> str:
     """``--password``, or asked for (twice) at a terminal, or one line of standard input: a
     password on the command line stays in the shell's history and shows in ``ps``."""
@@ -79,11 +94,9 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
     from service.auth import add_user
 
-    with Session(_engine(settings)) as session:
+    with _session(settings) as session:
         user = add_user(session, args.name, _password(args), Role(args.role))
         session.commit()
     print(f"user {user.username} ({user.role.value}) created")
@@ -91,11 +104,9 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
     from service.auth import change_password
 
-    with Session(_engine(settings)) as session:
+    with _session(settings) as session:
         change_password(session, args.name, _password(args))
         session.commit()
     print(f"password of {args.name} changed; their sign-ins ended")
@@ -103,11 +114,9 @@ def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
     from service.auth import set_disabled
 
-    with Session(_engine(settings)) as session:
+    with _session(settings) as session:
         set_disabled(session, args.name, args.action == "disable")
         session.commit()
     print(f"user {args.name} {args.action}d")

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from service import demo
 from service.passwords import (
     COMMON_FILE,
     MIN_LENGTH,
@@ -16,6 +17,7 @@ from service.passwords import (
     common_passwords,
 )
 from tests.conftest import ROOT
+from tests.service.conftest import PASSWORD as TEST_PASSWORD
 
 
 @pytest.mark.parametrize(
@@ -40,12 +42,16 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, why: str) -> 
 
 
 @pytest.mark.parametrize(
-    "password",
-    ["correct horse battery", "test-password-1", "officer-demo-pw", "admin-demo-pw",
-     "Ex-Zone 2026 watch"],
-)  # fmt: skip
-def test_long_uncommon_passwords_pass(password: str) -> None:
-    check_password(password, "alice.walker.1")
+    ("username", "password"),
+    [
+        ("alice.walker.1", "correct horse battery"),
+        ("alice.walker.1", "Ex-Zone 2026 watch"),
+        ("test-officer", TEST_PASSWORD),  # the service tests' users
+        *[(name, password) for name, _, password in demo.USERS],  # the demo's
+    ],
+)
+def test_long_uncommon_passwords_pass(username: str, password: str) -> None:
+    check_password(password, username)
 
 
 def test_the_list_is_the_cited_one() -> None:

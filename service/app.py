@@ -20,6 +20,7 @@ from service.api import (
     errors,
     observations_routes,
     people_routes,
+    personal_tokens_routes,
     places_routes,
     stream_routes,
     track_routes,
@@ -45,6 +46,7 @@ from service.pages import (
 from service.pages.access import LoginRequired
 from service.pages.render import APP_STATIC, STATIC, render
 from service.security import SecurityHeaders, nonce_of, with_nonce
+from service.session_cookie import RenewSessionCookie
 from service.settings import AssetSource, Settings
 from service.text_guard import RefuseNul
 from zones.errors import ZonesError
@@ -153,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(no_unknown_query)])
     for module in (
         auth_routes,
+        personal_tokens_routes,
         zones_routes,
         people_routes,
         track_routes,
@@ -210,7 +213,9 @@ def create_app(settings: Settings) -> FastAPI:
         else:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)
     app.mount(APP_STATIC, StaticFiles(directory=APP_FILES), name="static-app")
-    # Outermost last: headers on every answer, then the size limit, then the NUL check.
+    # Outermost last: headers on every answer, then the size limit, then the NUL check;
+    # innermost, the renewed session cookie a dependency noted.
+    app.add_middleware(RenewSessionCookie, settings=settings.auth)
     app.add_middleware(RefuseNul)
     app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings.map)

@@ -1,33 +1,34 @@
-"""Users, password hashing (argon2), bearer tokens (JWT, HS256), revocation and CSRF tokens.
+"""Users, passwords (argon2), the principal of a request, disabling, CSRF tokens.
 
-A token is checked against the database on every use: a deleted or disabled user's token,
-a token that was logged out, and the old role of a user whose role changed all stop working
-at once, not when the token expires.
+Every request is checked against the database: a deleted or disabled user, a sign-in that
+was logged out and a revoked personal access token all stop working at once, and the role
+is the one the database holds now. How a request proves who it is lives beside this
+module: ``service.sign_ins`` (access and refresh tokens, the pages' session cookie) and
+``service.personal_tokens``; ``service.credentials`` tells them apart.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import sign_in_limits
 from service.db import tables
+from service.passwords import check_password
 from service.settings import AuthSettings
 from zones.errors import Conflict, Forbidden, ZonesError
 from zones.model import Role
 
-__all__ = ["Forbidden", "NotAuthenticated", "User"]
+__all__ = ["Forbidden", "NotAuthenticated", "PrincipalKind", "TokenScope", "User"]
 
 _hasher = PasswordHasher()
 EVENTS_CHANNEL = "zones_events"  # also carries alert events (see the 0002 migration)
@@ -41,21 +42,38 @@ class UnknownUser(ZonesError):
     code = "unknown_user"
 
 
+class PrincipalKind(enum.StrEnum):
+    """What a request was authorised with."""
+
+    SESSION = "session"  # a person signed in: an access token or the pages' cookie
+    PAT = "pat"  # a personal access token (desktop GIS, scripts)
+    # Tracker devices' credentials come with the feeds.
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"  # safe methods only (GET, HEAD, OPTIONS)
+    FULL = "full"  # whatever the user's role may do
+
+
 @dataclass(frozen=True)
 class User:
-    """A signed-in user; ``jti`` names the token they signed in with."""
+    """The principal of a request: who, with what role now, and by what credential.
+
+    ``credential`` names the sign-in or personal token the request came with: log-out ends
+    it, open streams watch for its end, and page CSRF tokens are bound to it.
+    """
 
     username: str
     role: Role
-    jti: str | None = None
-    expires_at: datetime | None = None
+    credential: str | None = None
+    kind: PrincipalKind = PrincipalKind.SESSION
+    scope: TokenScope = TokenScope.FULL
     units: frozenset[str] = frozenset()
 
 
 def add_user(session: Session, username: str, password: str, role: Role) -> User:
-    """Create a user with an argon2-hashed password."""
-    if len(password) < 8:
-        raise ZonesError("a password needs at least 8 characters", field="password")
+    """Create a user with an argon2-hashed password (see :mod:`service.passwords`)."""
+    check_password(password, username)
     try:
         with session.begin_nested():
             session.add(
@@ -88,59 +106,37 @@ def authenticate(session: Session, username: str, password: str, client: str = "
     return User(row.username, Role(row.role))
 
 
-def _key(settings: AuthSettings) -> str:
+def signing_key(settings: AuthSettings) -> str:
     """The signing secret, resolved when the settings were made (see ``Settings``)."""
     if settings.secret is None:
         raise RuntimeError("no signing secret: build AuthSettings through Settings()")
     return settings.secret
 
 
-def issue_token(user: User, settings: AuthSettings) -> str:
-    now = datetime.now(UTC)
-    claims = {
-        "sub": user.username,
-        "role": user.role.value,
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + timedelta(minutes=settings.token_minutes),
-    }
-    return jwt.encode(claims, _key(settings), algorithm="HS256")
+def change_password(
+    session: Session, username: str, new_password: str, *, keep: str | None = None
+) -> None:
+    """Set a user's password; every sign-in of theirs but ``keep`` ends (personal access
+    tokens stay: they are revoked one by one)."""
+    check_password(new_password, username)
+    row = session.scalar(select(tables.User).where(tables.User.username == username))
+    if row is None:
+        raise UnknownUser(f"no user {username!r}", field="username")
+    row.password_hash = _hasher.hash(new_password)
+    end_sign_ins(session, row.id, "password", keep=keep)
 
 
-def read_token(token: str, settings: AuthSettings) -> User:
-    """The claims of a well-signed, unexpired token (not yet checked against the database)."""
-    try:
-        claims = jwt.decode(
-            token, _key(settings), algorithms=["HS256"], options={"require": ["exp", "jti"]}
-        )
-        return User(
-            str(claims["sub"]),
-            Role(claims["role"]),
-            str(claims["jti"]),
-            datetime.fromtimestamp(int(claims["exp"]), UTC),
-        )
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
-        raise NotAuthenticated("invalid or expired token; log in again") from exc
-
-
-def check_user(session: Session, claimed: User) -> User:
-    """The user as the database knows them now: refused if gone, disabled or logged out."""
-    row = session.execute(
-        select(tables.User.role, tables.User.disabled).where(
-            tables.User.username == claimed.username
-        )
-    ).first()
-    if row is None or row.disabled:
-        raise NotAuthenticated("this account no longer exists or is disabled")
-    if claimed.jti is not None and session.get(tables.RevokedToken, claimed.jti) is not None:
-        raise NotAuthenticated("this session was logged out; log in again")
-    return User(
-        claimed.username,
-        Role(row.role),
-        claimed.jti,
-        claimed.expires_at,
-        units_of(session, claimed.username),
-    )
+def end_sign_ins(session: Session, user_id: int, reason: str, *, keep: str | None = None) -> None:
+    """End a user's open sign-ins (but ``keep``): their tokens, cookies and streams stop."""
+    s = tables.SignIn
+    ended = session.scalars(
+        update(s)
+        .where(s.user_id == user_id, s.ended_at.is_(None), s.id != (keep or ""))
+        .values(ended_at=func.now(), end_reason=reason)
+        .returning(s.id)
+    ).all()
+    for sign_in in ended:
+        notify(session, {"kind": "revoked", "credential": sign_in})
 
 
 def units_of(session: Session, username: str) -> frozenset[str]:
@@ -153,23 +149,23 @@ def units_of(session: Session, username: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def revoke(session: Session, user: User) -> None:
-    """End the token ``user`` signed in with (log-out); open event streams on it close."""
-    if user.jti is None:
-        return
-    expires = user.expires_at or datetime.now(UTC) + timedelta(days=7)
-    session.merge(tables.RevokedToken(jti=user.jti, username=user.username, expires_at=expires))
-    _notify(session, {"kind": "revoked", "jti": user.jti})
-
-
 def set_disabled(session: Session, username: str, disabled: bool) -> None:
-    """Disable (or enable) a user; their tokens stop working and their streams close."""
+    """Disable (or enable) a user: their sign-ins and personal tokens end, their streams close."""
     row = session.scalar(select(tables.User).where(tables.User.username == username))
     if row is None:
         raise UnknownUser(f"no user {username!r}", field="username")
     row.disabled = disabled
     if disabled:
-        _notify(session, {"kind": "user_disabled", "username": username})
+        # Ended for good, not only refused while disabled: enabling again means a new log-in
+        # and new personal tokens.
+        end_sign_ins(session, row.id, "disabled")
+        p = tables.PersonalToken
+        session.execute(
+            update(p)
+            .where(p.user_id == row.id, p.revoked_at.is_(None))
+            .values(revoked_at=func.now(), revoked_by="(user disabled)")
+        )
+        notify(session, {"kind": "user_disabled", "username": username})
 
 
 def user_exists(session: Session, username: str) -> bool:
@@ -180,8 +176,11 @@ def user_exists(session: Session, username: str) -> bool:
 
 
 def csrf_token(user: User, settings: AuthSettings) -> str:
-    """The CSRF token of a cookie session: bound to its token id, so it dies with it."""
-    mac = hmac.new(_key(settings).encode(), f"csrf:{user.jti}".encode(), hashlib.sha256)
+    """The CSRF token of a page session: bound to its sign-in, so it lives as long as the
+    sign-in does (across cookie renewals) and dies with it."""
+    mac = hmac.new(
+        signing_key(settings).encode(), f"csrf:{user.credential}".encode(), hashlib.sha256
+    )
     return mac.hexdigest()[:40]
 
 
@@ -189,7 +188,8 @@ def csrf_ok(user: User, settings: AuthSettings, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(csrf_token(user, settings), given)
 
 
-def _notify(session: Session, payload: dict[str, str]) -> None:
+def notify(session: Session, payload: dict[str, str]) -> None:
+    """Tell every server process's streams (a sign-in ended, a user disabled)."""
     # Delivered to listeners when (and only if) the transaction commits.
     session.execute(
         text("SELECT pg_notify(:channel, :payload)"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from zones.model import Role
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 
 def _engine(settings: Settings) -> Engine:
@@ -63,14 +65,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A session on the database; the engine is let go of afterwards."""
     from sqlalchemy.orm import Session
 
+    engine = _engine(settings)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _password(args: argparse.Namespace) -> str:
+    """``--password``, or asked for (twice) at a terminal, or one line of standard input: a
+    password on the command line stays in the shell's history and shows in ``ps``."""
+    if args.password is not None:
+        return str(args.password)
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise ZonesError("the two passwords differ", field="password")
+    return first
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from service.auth import add_user
     from service.db import units_store
 
-    with Session(_engine(settings)) as session:
-        user = add_user(session, args.name, args.password, Role(args.role))
+    with _session(settings) as session:
+        user = add_user(session, args.name, _password(args), Role(args.role))
         units_store.set_members(session, args.name, args.unit or [])
         session.commit()
     units = ", ".join(args.unit or []) or "no unit"
@@ -117,12 +145,20 @@ def cmd_permissions(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
+def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
+    from service.auth import change_password
 
+    with _session(settings) as session:
+        change_password(session, args.name, _password(args))
+        session.commit()
+    print(f"password of {args.name} changed; their sign-ins ended")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
     from service.auth import set_disabled
 
-    with Session(_engine(settings)) as session:
+    with _session(settings) as session:
         set_disabled(session, args.name, args.action == "disable")
         session.commit()
     print(f"user {args.name} {args.action}d")
@@ -293,11 +329,15 @@ def parser() -> argparse.ArgumentParser:
     ua = usub.add_parser("add", help="create a user")
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=[r.value for r in Role])
-    ua.add_argument("--password", required=True)
+    ua.add_argument("--password", help="(default: asked for, or read from standard input)")
     ua.add_argument(
         "--unit", action="append", help="a unit the user belongs to (repeat for several)"
     )
     ua.set_defaults(func=cmd_user)
+    up = usub.add_parser("password", help="set a user's password (their sign-ins end)")
+    up.add_argument("name")
+    up.add_argument("--password", help="(default: asked for, or read from standard input)")
+    up.set_defaults(func=cmd_user_password)
     uu = usub.add_parser("units", help="set the units a user belongs to (all of them)")
     uu.add_argument("name")
     uu.add_argument("unit", nargs="*", help="unit codes; none: the user leaves every unit")
@@ -313,7 +353,9 @@ def parser() -> argparse.ArgumentParser:
         "permissions", help="print the permission table (role x action) as Markdown"
     ).set_defaults(func=cmd_permissions)
     for action in ("disable", "enable"):
-        ud = usub.add_parser(action, help=f"{action} a user (a disabled user's tokens stop)")
+        ud = usub.add_parser(
+            action, help=f"{action} a user (disabling ends their sign-ins and tokens at once)"
+        )
         ud.add_argument("name")
         ud.set_defaults(func=cmd_user_disable)
     d = sub.add_parser("demo", help="load generated demo data (Cambridge) and print the users")

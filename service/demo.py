@@ -127,8 +127,7 @@ def run(engine: Engine, *, reset: bool = False) -> int:
                 text(
                     "TRUNCATE verdicts, alert_events, alert_actions, alerts, observations, "
                     "devices, condition_zones, conditions, order_versions, orders, "
-                    "zone_versions, zones, subjects, revoked_tokens, audit_log, users, "
-                    "user_units, units "
+                    "zone_versions, zones, subjects, audit_log, users, user_units, units "
                     "RESTART IDENTITY CASCADE"
                 )
             )

@@ -36,7 +36,7 @@ class Message:
     event_id: int = 0
     data: str = ""  # the rendered event, for "alert"
     unit: str | None = None  # the unit of the alert's subject: who may be told
-    jti: str | None = None
+    credential: str | None = None  # for "revoked": the sign-in or personal token ended
     username: str | None = None
 
 
@@ -124,6 +124,6 @@ class AlertHub:
             if rendered is not None:
                 self._broadcast(Message("alert", event_id, rendered[0], unit=rendered[1]))
         elif kind == "revoked":
-            self._broadcast(Message("revoked", jti=str(body.get("jti"))))
+            self._broadcast(Message("revoked", credential=str(body.get("credential"))))
         elif kind == "user_disabled":
             self._broadcast(Message("user_disabled", username=str(body.get("username"))))

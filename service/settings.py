@@ -47,7 +47,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
-    """Bearer tokens and password hashing."""
+    """Sign-in: access and refresh tokens, page sessions, personal access tokens."""
 
     model_config = SettingsConfigDict(env_prefix="ZONES_AUTH_", extra="ignore")
 
@@ -56,7 +56,25 @@ class AuthSettings(BaseSettings):
         description="The key that signs tokens; without it, a random one is made on first "
         "run and kept in ZONES_STATE_DIR. A weak or published one is refused.",
     )
-    token_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    access_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="Lifetime of an API access token"
+    )
+    session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=7 * 24,
+        description="The absolute end of a sign-in (a shift): its refresh tokens and its "
+        "page session end then, however much they are used",
+    )
+    idle_minutes: int = Field(
+        default=30,
+        ge=5,
+        le=24 * 60,
+        description="A page session not used for this long ends (open pages renew it)",
+    )
+    personal_token_max_days: int = Field(
+        default=365, ge=1, le=5 * 365, description="The longest a personal access token may live"
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is "

@@ -12,8 +12,10 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from service.auth import NotAuthenticated, User, check_user, csrf_ok, read_token
+from service.auth import PrincipalKind, TokenScope, User, csrf_ok
+from service.credentials import from_bearer
 from service.db import units_store
+from service.session_cookie import user_of_cookie
 from service.settings import Settings
 from zones.errors import (
     Forbidden,
@@ -60,14 +62,15 @@ def user_of(request: Request, settings: Settings, session: Session, token: str |
     """The user of a bearer token, or of the pages' session cookie, checked in the database.
 
     The cookie is sent by the browser on its own, so a change made with it must also carry
-    the page's CSRF token in the ``X-CSRF-Token`` header; a bearer token needs none.
+    the page's CSRF token in the ``X-CSRF-Token`` header; a bearer token needs none. A
+    read-only personal access token may only read.
     """
     if token:
-        return check_user(session, read_token(token, settings.auth))
-    cookie = request.cookies.get(settings.auth.cookie_name)
-    if not cookie:
-        raise NotAuthenticated("a bearer token is required: POST /api/v1/auth/token")
-    user = check_user(session, read_token(cookie, settings.auth))
+        user = from_bearer(session, token, settings.auth)
+        if user.scope is TokenScope.READ and request.method not in SAFE_METHODS:
+            raise Forbidden("this personal access token may only read (scope 'read')")
+        return user
+    user = user_of_cookie(request, session, settings.auth)
     if request.method not in SAFE_METHODS and not csrf_ok(
         user, settings.auth, request.headers.get(CSRF_HEADER)
     ):
@@ -139,6 +142,16 @@ def allow(action: Action) -> Callable[..., Access]:
 
     check.action = action  # type: ignore[attr-defined]  # read by the permission tests
     return check
+
+
+def signed_in(user: CurrentUser) -> User:
+    """Only a person signed in (not a personal access token): for making tokens and the like."""
+    if user.kind is not PrincipalKind.SESSION:
+        raise Forbidden("a personal access token cannot do this: sign in with a password")
+    return user
+
+
+SignedIn = Annotated[User, Depends(signed_in)]
 
 
 def _may(action: Action) -> Any:

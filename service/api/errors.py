@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.auth import NotAuthenticated, UnknownUser
 from service.oidc import ProviderUnavailable
+from service.passwords import WeakPassword
+from service.personal_tokens import InvalidToken
 from service.sign_in_limits import TooManyAttempts
 from zones import errors
 
@@ -51,6 +53,8 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.InvalidAlertAction: 409,
     errors.UnknownParameter: 400,
     UnknownUser: 422,
+    WeakPassword: 422,
+    InvalidToken: 422,
     NotAuthenticated: 401,
     errors.Forbidden: 403,
     BodyTooLarge: 413,

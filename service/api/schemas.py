@@ -63,10 +63,14 @@ class ErrorResponse(Wire):
 
 
 class Token(Wire):
-    access_token: str
+    access_token: str = Field(description="Send as `Authorization: Bearer ...`")
     token_type: Literal["bearer"] = "bearer"
     role: model.Role
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token lives (15 minutes)")
+    refresh_token: str = Field(
+        description="Spend at `POST /auth/refresh` for a new pair before the access token "
+        "expires; each works once, until the sign-in's end (12 hours)"
+    )
 
 
 GEOMETRY_DOC: JsonDict = {

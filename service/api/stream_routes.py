@@ -22,6 +22,7 @@ from service.api import out
 from service.api.deps import SettingsDep, oauth2, user_of
 from service.api.schemas import ErrorResponse
 from service.auth import NotAuthenticated, User
+from service.credentials import recheck
 from service.db import alerts_store
 from service.events import AlertHub, Message, Renderer
 from zones.errors import Forbidden, ZonesError
@@ -150,9 +151,11 @@ async def alert_stream(
             return alerts_store.last_event_id(session)
 
     def still_allowed() -> bool:
+        """The user, with the same role, and the sign-in or personal token the stream was
+        opened with, are all still live (however old the token itself is by now)."""
         try:
-            authenticate()
-            return True
+            with sessions() as session:
+                return recheck(session, user).role is user.role
         except NotAuthenticated:
             return False
 
@@ -202,7 +205,7 @@ async def alert_stream(
                 if message.kind == "alert":
                     if sent.add(message.event_id) and allowed.reaches(message.unit):
                         yield _sse("alert", message.data, message.event_id)
-                elif (message.kind == "revoked" and message.jti == user.jti) or (
+                elif (message.kind == "revoked" and message.credential == user.credential) or (
                     message.kind == "user_disabled" and message.username == user.username
                 ):
                     yield _sse("signed_out", "{}")

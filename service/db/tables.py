@@ -86,15 +86,50 @@ class UserUnit(Base):
     )
 
 
-class RevokedToken(Base):
-    """A token ended before its expiry (log-out); kept until it would have expired anyway."""
+class SignIn(Base):
+    """One log-in (API or page): every token and cookie from it names it and dies with it."""
 
-    __tablename__ = "revoked_tokens"
+    __tablename__ = "sign_ins"
 
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    username: Mapped[str] = mapped_column(String(80))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # api, page
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    __table_args__ = (CheckConstraint("kind IN ('api', 'page')", name="ck_sign_ins_kind"),)
+
+
+class RefreshToken(Base):
+    """A refresh token of a sign-in, as its SHA-256; spent when used (rotation)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sign_in_id: Mapped[str] = mapped_column(ForeignKey("sign_ins.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    spent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PersonalToken(Base):
+    """A personal access token (desktop GIS, scripts), as its SHA-256: named, scoped, expiring."""
+
+    __tablename__ = "personal_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(10))  # read, full
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    __table_args__ = (
+        CheckConstraint("scope IN ('read', 'full')", name="ck_personal_tokens_scope"),
+    )
 
 
 class SignInFailure(Base):

@@ -1,4 +1,5 @@
-"""Who may see a page: the session cookie, checked against the database like any token."""
+"""Who may see a page: the session cookie, checked against the database like any token
+(and renewed while the pages are in use)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from service.api.deps import NOT_FOUND, Access, SessionDep, SettingsDep
-from service.auth import NotAuthenticated, User, check_user, read_token
+from service.auth import NotAuthenticated, User
+from service.session_cookie import user_of_cookie
 from zones.errors import Forbidden
 from zones.permissions import Action, grant
 
@@ -27,11 +29,8 @@ def _next(request: Request) -> str:
 
 
 def page_user(request: Request, settings: SettingsDep, session: SessionDep) -> User:
-    token = request.cookies.get(settings.auth.cookie_name)
-    if not token:
-        raise LoginRequired(_next(request))
     try:
-        return check_user(session, read_token(token, settings.auth))
+        return user_of_cookie(request, session, settings.auth)  # renewed when due
     except NotAuthenticated as exc:
         raise LoginRequired(_next(request)) from exc
 

@@ -1,4 +1,5 @@
-"""Logging in and out of the pages: a session cookie holding the same token the API uses."""
+"""Logging in and out of the pages: a session cookie holding an access token of a page
+sign-in, renewed while the pages are in use (see ``service.session_cookie``)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from service import sign_ins
 from service.api.deps import SessionDep, SettingsDep
-from service.auth import (
-    NotAuthenticated,
-    User,
-    authenticate,
-    check_user,
-    csrf_ok,
-    issue_token,
-    read_token,
-    revoke,
-)
+from service.auth import NotAuthenticated, authenticate, csrf_ok
 from service.pages.render import render
-from service.settings import Settings
+from service.session_cookie import set_cookie, user_of_cookie
 from service.sign_in_limits import TooManyAttempts, client_address
 
 router = APIRouter(include_in_schema=False)
@@ -93,21 +86,12 @@ def login(
     except NotAuthenticated as exc:
         code = "disabled" if "disabled" in exc.message else "wrong"
         return RedirectResponse(back + f"&error={code}", status_code=303)
+    cookie = sign_ins.sign_in_page(session, user, settings.auth)
+    session.commit()
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, user, settings)
+    set_cookie(response, cookie, settings.auth)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
-
-
-def set_session_cookie(response: Response, user: User, settings: Settings) -> None:
-    """Sign the browser in as ``user``: the one session cookie every way of signing in sets."""
-    response.set_cookie(
-        settings.auth.cookie_name,
-        issue_token(user, settings.auth),
-        max_age=settings.auth.token_minutes * 60,
-        httponly=True,
-        samesite="strict",
-    )
 
 
 @router.post("/logout")
@@ -117,18 +101,17 @@ def logout(
     settings: SettingsDep,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """End the session: its token is revoked (streams opened with it close), the cookie goes."""
+    """End the session: its sign-in ends (streams opened with it close), the cookie goes."""
     response = RedirectResponse("/login", status_code=303)
-    cookie = request.cookies.get(settings.auth.cookie_name)
-    if cookie:
+    if request.cookies.get(settings.auth.cookie_name):
         try:
-            user = check_user(session, read_token(cookie, settings.auth))
+            user = user_of_cookie(request, session, settings.auth)
         except NotAuthenticated:
             user = None
-        if user is not None:
+        if user is not None and user.credential is not None:
             if not csrf_ok(user, settings.auth, csrf_token):
                 return RedirectResponse("/", status_code=303)  # a forged log-out does nothing
-            revoke(session, user)
+            sign_ins.end(session, user.credential)
             session.commit()
     response.delete_cookie(settings.auth.cookie_name)
     return response

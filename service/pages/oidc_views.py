@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service import sign_ins
 from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import status_of
 from service.oidc import pending
 from service.oidc.client import OidcClient
 from service.oidc.flow import finish_sign_in
-from service.pages.auth_views import _safe_next, set_session_cookie
+from service.pages.auth_views import _safe_next
 from service.pages.render import render
+from service.session_cookie import set_cookie
 from service.settings import Environment, Settings
 from zones.errors import NotFound, ZonesError
 
@@ -86,12 +88,13 @@ def oidc_callback(
     except ZonesError as exc:
         session.rollback()
         return _refused(request, settings, exc)
+    cookie = sign_ins.sign_in_page(session, user, settings.auth)
     session.commit()
     assert carried is not None
     response = render(
         request, "signed_in.html", title="Signed in", user=None, settings=settings,
         username=user.username, next=carried.next,
     )  # fmt: skip
-    set_session_cookie(response, user, settings)
+    set_cookie(response, cookie, settings.auth)
     response.delete_cookie(pending.COOKIE, path=pending.PATH)
     return response

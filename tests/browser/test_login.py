@@ -49,3 +49,20 @@ def test_a_wrong_password_shows_the_form_again_with_an_error(visit: Visit) -> No
     expect(page.get_by_label("Password")).to_be_empty()
     visit.log_in(SUPERVISOR)
     expect(page).to_have_url(f"{visit.base_url}/")
+
+
+def test_an_open_page_renews_its_session_and_leaves_when_the_sign_in_ends(visit: Visit) -> None:
+    page = visit.page
+    page.clock.install()
+    visit.open_as("/", SUPERVISOR)
+    # Every four minutes the page asks who is signed in: that renews its cookie.
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/session")) as asked:
+        page.clock.run_for("04:05")
+    assert asked.value.status == 200
+    # The sign-in ends elsewhere (here: a log-out through the API with the same cookie);
+    # at its next renewal the page goes to the log-in form.
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    out = page.request.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert out.status == 204
+    page.clock.run_for("04:05")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))

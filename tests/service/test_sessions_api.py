@@ -38,6 +38,8 @@ def test_a_disabled_user_is_refused_at_once_and_cannot_log_in(
     )
     assert r.status_code == 401 and "disabled" in r.json()["error"]["message"]
     assert admin.post(f"/api/v1/users/{users[Role.OFFICER]}/enable").status_code == 204
+    assert officer.get("/api/v1/subjects").status_code == 401  # ended for good: log in anew
+    officer = client_as(Role.OFFICER)
     assert officer.post("/api/v1/users/nobody/disable").status_code == 403  # officers may not
     assert admin.post("/api/v1/users/nobody/disable").status_code == 422
 

@@ -230,6 +230,15 @@ window.Zones = (function () {
     }
   }
 
+  // An open page keeps its session cookie renewed (the server re-issues it on any request
+  // once it is a few minutes old), so an alert desk left open stays signed in all shift; a
+  // sign-in that has ended (logged out elsewhere, disabled, past its 12 hours) sends the
+  // page to the log-in form through api()'s 401 handling.
+  const RENEW_MS = 4 * 60 * 1000;
+  if (config.user) {
+    setInterval(() => { api("GET", "/auth/session").catch(() => {}); }, RENEW_MS);
+  }
+
   return {
     config, el, fill, api, ApiError, localTime, localClock, localInputValue, metres, age, say,
     folium, map, label, popup, contextLayers, fit, nameControls,

@@ -16,10 +16,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import orders_store, tables
+from service.db import devices_store, orders_store, tables
 from service.settings import ApiSettings
 from zones import model
-from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
+from zones.devices import wearer_at
+from zones.errors import (
+    DeviceNotAssigned,
+    InvalidObservation,
+    ObservationTooOld,
+    UnknownDevice,
+    UnknownSubject,
+    ZonesError,
+)
 
 LOOKUP_CHUNK = 5_000  # keys per IN (...): PostgreSQL takes at most 65,535 parameters
 
@@ -59,7 +67,7 @@ def record(
     """Store, judge and alert on a batch; per-item errors leave the other items untouched."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    subject_of = _resolve_subjects(session, observations, results)
+    subject_of = _resolve_subjects(session, observations, results, oldest_accepted(now, settings))
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
@@ -71,38 +79,74 @@ def record(
 
 
 def _resolve_subjects(
-    session: Session, observations: list[model.Observation], results: list[Recorded]
+    session: Session,
+    observations: list[model.Observation],
+    results: list[Recorded],
+    oldest: datetime,
 ) -> dict[int, int]:
-    devices = orders_store.device_subjects(
-        session, sorted({o.device_id for o in observations if o.device_id and not o.subject_id})
+    """The subject of each observation that may be recorded: refused when it is older than
+    retention allows (``oldest``), or when its device was not worn by its subject then."""
+    worn = devices_store.assignments(
+        session, sorted({o.device_id for o in observations if o.device_id})
     )
-    wanted = {o.subject_id for o in observations if o.subject_id is not None}
-    wanted |= {s for s in devices.values() if s is not None}
-    known = set(session.scalars(select(tables.Subject.id).where(tables.Subject.id.in_(wanted))))
     subject_of: dict[int, int] = {}
     for i, o in enumerate(observations):
+        if o.span[0] < oldest:
+            results[i].error = ObservationTooOld(
+                f"time {o.span[0].isoformat()} is older than the retention period allows "
+                f"(from {oldest.isoformat(timespec='seconds')}): what it would be judged "
+                "with may be deleted",
+                field="time",
+            )
+            continue
         sid = o.subject_id
-        if sid is None and o.device_id is not None:
-            if o.device_id not in devices:
+        if o.device_id is not None:
+            if o.device_id not in worn:
                 results[i].error = UnknownDevice(
                     f"no device with id {o.device_id!r}", field="device_id"
                 )
                 continue
-            sid = devices[o.device_id]
-            if sid is None:
-                results[i].error = InvalidObservation(
-                    f"device {o.device_id!r} is not assigned to a subject", field="device_id"
+            wearer = wearer_at(worn[o.device_id], o.time)
+            if wearer is None:
+                results[i].error = DeviceNotAssigned(
+                    f"device {o.device_id!r} was not assigned to any subject at "
+                    f"{o.time.isoformat()}",
+                    field="device_id",
                 )
                 continue
+            if sid is not None and sid != wearer:
+                results[i].error = DeviceNotAssigned(
+                    f"device {o.device_id!r} was not assigned to subject {sid} at "
+                    f"{o.time.isoformat()}",
+                    field="device_id",
+                )
+                continue
+            sid = wearer
         if sid is None:
             results[i].error = InvalidObservation(
                 "give subject_id or device_id", field="subject_id"
             )
-        elif sid not in known:
-            results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
         else:
             subject_of[i] = sid
+    known = set(
+        session.scalars(
+            select(tables.Subject.id).where(tables.Subject.id.in_(set(subject_of.values())))
+        )
+    )
+    for i, sid in list(subject_of.items()):
+        if sid not in known:
+            results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
+            del subject_of[i]
     return subject_of
+
+
+def oldest_accepted(now: datetime, settings: ApiSettings) -> datetime:
+    """The earliest instant an observation may be from: the retention period less twice
+    the stays' reach. Re-deriving the stays around a fix reads the fixes within twice the
+    reach before it, so every fix it reads is younger than the retention period, and none
+    of them can have been deleted (see :mod:`service.retention`)."""
+    days = timedelta(days=settings.retention.observation_days)
+    return now - days + 2 * stays_sync.reach(settings)
 
 
 def _record_subject(

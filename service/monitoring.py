@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import devices_store, orders_store, tables
+from service.db import devices_store, orders_store, retention_store, tables
 from service.settings import ApiSettings
 from zones import model
 from zones.devices import wearer_at
@@ -67,7 +67,7 @@ def record(
     """Store, judge and alert on a batch; per-item errors leave the other items untouched."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    subject_of = _resolve_subjects(session, observations, results, oldest_accepted(now, settings))
+    subject_of = _resolve_subjects(session, observations, results, settings)
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
@@ -82,23 +82,15 @@ def _resolve_subjects(
     session: Session,
     observations: list[model.Observation],
     results: list[Recorded],
-    oldest: datetime,
+    settings: ApiSettings,
 ) -> dict[int, int]:
-    """The subject of each observation that may be recorded: refused when it is older than
-    retention allows (``oldest``), or when its device was not worn by its subject then."""
+    """The subject of each observation that may be recorded: refused when its device was not
+    worn by its subject then, or when retention has deleted positions around it."""
     worn = devices_store.assignments(
         session, sorted({o.device_id for o in observations if o.device_id})
     )
     subject_of: dict[int, int] = {}
     for i, o in enumerate(observations):
-        if o.span[0] < oldest:
-            results[i].error = ObservationTooOld(
-                f"time {o.span[0].isoformat()} is older than the retention period allows "
-                f"(from {oldest.isoformat(timespec='seconds')}): what it would be judged "
-                "with may be deleted",
-                field="time",
-            )
-            continue
         sid = o.subject_id
         if o.device_id is not None:
             if o.device_id not in worn:
@@ -128,25 +120,34 @@ def _resolve_subjects(
             )
         else:
             subject_of[i] = sid
-    known = set(
-        session.scalars(
-            select(tables.Subject.id).where(tables.Subject.id.in_(set(subject_of.values())))
-        )
-    )
+    wanted = set(subject_of.values())
+    known = set(session.scalars(select(tables.Subject.id).where(tables.Subject.id.in_(wanted))))
+    deleted_before = retention_store.marks(session, wanted)
     for i, sid in list(subject_of.items()):
+        o = observations[i]
         if sid not in known:
             results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
-            del subject_of[i]
+        elif sid in deleted_before and o.span[0] < (
+            oldest := oldest_accepted(deleted_before[sid], settings)
+        ):
+            results[i].error = ObservationTooOld(
+                f"time {o.span[0].isoformat()} is too old: retention has deleted this "
+                f"subject's positions around it; the oldest accepted now is "
+                f"{oldest.isoformat(timespec='seconds')}",
+                field="time",
+            )
+        else:
+            continue
+        del subject_of[i]
     return subject_of
 
 
-def oldest_accepted(now: datetime, settings: ApiSettings) -> datetime:
-    """The earliest instant an observation may be from: the retention period less twice
-    the stays' reach. Re-deriving the stays around a fix reads the fixes within twice the
-    reach before it, so every fix it reads is younger than the retention period, and none
-    of them can have been deleted (see :mod:`service.retention`)."""
-    days = timedelta(days=settings.retention.observation_days)
-    return now - days + 2 * stays_sync.reach(settings)
+def oldest_accepted(deleted_before: datetime, settings: ApiSettings) -> datetime:
+    """The earliest instant an observation of a subject may be from once retention has
+    deleted its positions before ``deleted_before``: twice the stays' reach later, since
+    re-deriving the stays around a fix reads the fixes within twice the reach before it
+    (see :mod:`service.retention`)."""
+    return deleted_before + 2 * stays_sync.reach(settings)
 
 
 def _record_subject(

@@ -11,10 +11,12 @@
 
 Each subject is worked on in bounded batches, each its own transaction holding the
 subject's row lock (the lock recording takes), and the holds are read again in each batch.
-Recording refuses observations older than the observation period less twice the stays'
-reach (:func:`service.monitoring.oldest_accepted`): re-deriving stays around an accepted
-fix reads only fixes retention has not touched, so old alerts are never rewritten from a
-track with holes in it. A run writes one audit entry: the counts, never positions.
+Each transaction that deletes also marks the subject's track as possibly holed before the
+observation cut (``retention_marks``), and recording refuses any observation of that
+subject from before the mark plus twice the stays' reach
+(:func:`service.monitoring.oldest_accepted`): re-deriving stays around an accepted fix
+reads only fixes retention has not touched, so old alerts are never rewritten from a track
+with holes in it. A run writes one audit entry: the counts, never positions.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def _subject(
         if due and not report.dry_run:
             ids = _chunk(due, batch)
             report.removed.update(retention_store.delete_alerts(session, ids))
+            retention_store.mark(session, subject_id, report.observations_before)
             session.commit()
             continue
         if not counted_holds:
@@ -150,6 +153,7 @@ def _subject(
             session.commit()
             return
         report.removed.update(retention_store.delete_observations(session, subject_id, found))
+        retention_store.mark(session, subject_id, report.observations_before)
         session.commit()
         last = found[-1]
         after = (last[1], last[0])

@@ -99,7 +99,7 @@ class RetentionSettings(BaseSettings):
         ge=1,
         le=36_500,
         description="Fixes and sightings that no alert uses are deleted this many days after "
-        "they happened; older ones are refused as too old to judge.",
+        "they happened; once a subject's are, older ones of theirs are refused.",
     )
     alert_days: int = Field(
         default=2192,
@@ -151,7 +151,7 @@ class ApiSettings(BaseSettings):
         description="How old the last known fix may be and still open a stay when a "
         "schedule window opens or an authorised visit ends.",
     )
-    # Recording refuses what retention may already have deleted around it, so it is here.
+    # Here because the worker's jobs take these settings, retention among them.
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service.db import tables
@@ -48,6 +49,29 @@ def lock_subject(session: Session, subject_id: int) -> None:
     session.execute(
         select(tables.Subject.id).where(tables.Subject.id == subject_id).with_for_update()
     )
+
+
+def mark(session: Session, subject_id: int, before: datetime) -> None:
+    """Note, in the transaction that deletes, that the subject's track may have holes
+    before ``before``."""
+    m = tables.RetentionMark
+    session.execute(
+        insert(m)
+        .values(subject_id=subject_id, observations_before=before)
+        .on_conflict_do_update(
+            index_elements=[m.subject_id],
+            set_={"observations_before": func.greatest(m.observations_before, before)},
+        )
+    )
+
+
+def marks(session: Session, subject_ids: Collection[int]) -> dict[int, datetime]:
+    """Each subject's instant before which retention has deleted positions, if it has."""
+    m = tables.RetentionMark
+    rows = session.execute(
+        select(m.subject_id, m.observations_before).where(m.subject_id.in_(subject_ids))
+    )
+    return {sid: at for sid, at in rows}
 
 
 def stored_alerts(session: Session, subject_id: int) -> list[StoredAlert]:

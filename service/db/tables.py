@@ -437,6 +437,16 @@ class LegalHold(Base):
     )
 
 
+class RetentionMark(Base):
+    """How far retention has deleted a subject's positions: before ``observations_before``
+    the track may have holes, so nothing older is judged any more."""
+
+    __tablename__ = "retention_marks"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    observations_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class WorkerJob(Base):
     """When each timed job of the worker last ran."""
 

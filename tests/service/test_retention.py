@@ -247,22 +247,25 @@ def test_releasing_a_hold_lets_the_next_run_delete(
     assert [t for t in observations_of(session, world["held_sid"]) if t < days_ago(90)] == []
 
 
-def test_a_fix_older_than_retention_allows_is_refused(
-    control: TestClient, officer: TestClient
+def test_once_positions_are_deleted_a_fix_among_the_holes_is_refused(
+    control: TestClient, officer: TestClient, session: Session
 ) -> None:
     sid = subject_with_park_order(officer, "RET-3")
-    days = RetentionSettings().observation_days
-    margin = 2 * reach(ApiSettings())
-    too_old = NOW - timedelta(days=days) + margin - MINUTE
-    just_in = NOW - timedelta(days=days) + margin + MINUTE
+    untouched = subject_with_park_order(officer, "RET-4")
+    walk(session, sid, days_ago(120), 60)
+    retention.run(session, API, NOW, by="test")
+    oldest = days_ago(90) + 2 * reach(API)  # the cut, and twice the stays' reach after it
     fixes = [
         {"subject_id": sid, "lon": PARK[0], "lat": PARK[1], "time": t.isoformat()}
-        for t in (too_old, just_in)
+        for t in (oldest - MINUTE, oldest + MINUTE)
     ]
+    # A subject none of whose positions were deleted may still get old ones.
+    fixes.append(fixes[0] | {"subject_id": untouched})
     results = control.post("/api/v1/observations", json=fixes).json()["results"]
     assert results[0]["error"]["code"] == "observation_too_old"
     assert results[0]["error"]["field"] == "[0].time"
-    assert results[1]["status"] == "stored"
+    assert oldest.isoformat() in results[0]["error"]["message"]
+    assert [r["status"] for r in results] == ["rejected", "stored", "stored"]
 
 
 def test_the_worker_applies_retention_once_a_day(

@@ -5,6 +5,8 @@
 - ``device_assignments``: which subject wore a device from when until when, so a fix counts
   for the subject who wore its device at the fix's time and no other. A device assigned
   before this revision gets one open assignment from the beginning (NULL), as it was read.
+- ``retention_marks``: for each subject, the instant before which retention has deleted
+  positions; recording refuses anything older (less the stays' reach).
 - ``possible_transits`` gains an index on the fix that ends each, for deleting by fix.
 
 Revision ID: 0007
@@ -48,6 +50,12 @@ def upgrade() -> None:
     op.create_index("ix_possible_transits_to", "possible_transits", ["to_observation_id"])
 
     op.create_table(
+        "retention_marks",
+        sa.Column("subject_id", sa.Integer, sa.ForeignKey("subjects.id"), primary_key=True),
+        sa.Column("observations_before", TZ, nullable=False),
+    )
+
+    op.create_table(
         "device_assignments",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id"), nullable=False),
@@ -74,4 +82,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_possible_transits_to", "possible_transits")
     op.drop_table("device_assignments")
+    op.drop_table("retention_marks")
     op.drop_table("legal_holds")

@@ -18,6 +18,7 @@ from service.api import (
     alerts_routes,
     auth_routes,
     errors,
+    holds_routes,
     observations_routes,
     people_routes,
     personal_tokens_routes,
@@ -165,6 +166,7 @@ def create_app(settings: Settings) -> FastAPI:
         places_routes,
         users_routes,
         visits_routes,
+        holds_routes,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -1,4 +1,5 @@
-"""The ``zones`` command: serve, migrate, demo, import, user, bench, db."""
+"""The ``zones`` command: serve, migrate, demo, import, user, bench, worker, replay,
+retention, db."""
 
 from __future__ import annotations
 
@@ -265,6 +266,32 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+    import json
+
+    from sqlalchemy.orm import Session
+
+    from service import retention
+    from service.db.migrate import upgrade
+
+    engine = _engine(settings)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            report = retention.run(
+                session,
+                settings.api,
+                datetime.now(UTC),
+                by=f"cli:{getpass.getuser()}",
+                dry_run=args.dry_run,
+            )
+    finally:
+        engine.dispose()
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
@@ -396,6 +423,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="the report as JSON")
     r.add_argument("--check", action="store_true", help="exit 1 when anything differs")
     r.set_defaults(func=cmd_replay)
+    rt = sub.add_parser("retention", help="delete positions and alerts past their period")
+    rtsub = rt.add_subparsers(dest="action", required=True)
+    rr = rtsub.add_parser(
+        "run", help="apply retention now (the worker does daily); print what was removed"
+    )
+    rr.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
+    rr.add_argument("--json", action="store_true", help="the report as JSON")
+    rr.set_defaults(func=cmd_retention)
     db = sub.add_parser("db", help="the private PostGIS cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)

@@ -19,7 +19,7 @@ from shapely.geometry import Polygon
 
 from service import monitoring
 from service.auth import add_user
-from service.db import alerts_store, orders_store, tables, units_store, zones_store
+from service.db import alerts_store, devices_store, orders_store, tables, units_store, zones_store
 from service.settings import ApiSettings
 from zones import model
 from zones.holidays import demo_exceptions
@@ -126,8 +126,9 @@ def run(engine: Engine, *, reset: bool = False) -> int:
             session.execute(
                 text(
                     "TRUNCATE verdicts, alert_events, alert_actions, alerts, observations, "
-                    "devices, condition_zones, conditions, order_versions, orders, "
-                    "zone_versions, zones, subjects, audit_log, users, user_units, units "
+                    "legal_holds, device_assignments, devices, condition_zones, conditions, "
+                    "order_versions, orders, zone_versions, zones, subjects, audit_log, users, "
+                    "user_units, units "
                     "RESTART IDENTITY CASCADE"
                 )
             )
@@ -312,8 +313,9 @@ def _load(session: Session) -> None:
     recorded = now - timedelta(days=30)
     session.execute(update(tables.ZoneVersion).values(created_at=recorded))
     session.execute(update(tables.OrderVersion).values(created_at=recorded))
-    orders_store.assign_device(session, "TAG-001", s1)
-    orders_store.assign_device(session, "TAG-002", s2)
+    fitted = now - timedelta(days=1)
+    devices_store.assign_device(session, "TAG-001", s1, fitted, "officer")
+    devices_store.assign_device(session, "TAG-002", s2, fitted, "officer")
 
     minute = timedelta(minutes=1)
     # Subject 1: from the station, across Parker's Piece (a breach), on towards the centre.

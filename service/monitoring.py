@@ -16,10 +16,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import orders_store, tables
+from service.db import devices_store, orders_store, retention_store, tables
 from service.settings import ApiSettings
 from zones import model
-from zones.errors import InvalidObservation, UnknownDevice, UnknownSubject, ZonesError
+from zones.devices import wearer_at
+from zones.errors import (
+    DeviceNotAssigned,
+    InvalidObservation,
+    ObservationTooOld,
+    UnknownDevice,
+    UnknownSubject,
+    ZonesError,
+)
 
 LOOKUP_CHUNK = 5_000  # keys per IN (...): PostgreSQL takes at most 65,535 parameters
 
@@ -63,7 +71,7 @@ def record(
     a subject that does not exist."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    subject_of = _resolve_subjects(session, observations, results, units)
+    subject_of = _resolve_subjects(session, observations, results, settings, units)
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
@@ -78,41 +86,76 @@ def _resolve_subjects(
     session: Session,
     observations: list[model.Observation],
     results: list[Recorded],
+    settings: ApiSettings,
     units: frozenset[str] | None,
 ) -> dict[int, int]:
-    devices = orders_store.device_subjects(
-        session, sorted({o.device_id for o in observations if o.device_id and not o.subject_id})
+    """The subject of each observation that may be recorded: refused when its device was not
+    worn by its subject then, or when retention has deleted positions around it."""
+    worn = devices_store.assignments(
+        session, sorted({o.device_id for o in observations if o.device_id})
     )
-    wanted = {o.subject_id for o in observations if o.subject_id is not None}
-    wanted |= {s for s in devices.values() if s is not None}
-    reachable = select(tables.Subject.id).where(tables.Subject.id.in_(wanted))
-    if units is not None:
-        reachable = reachable.where(tables.Subject.unit.in_(units))
-    known = set(session.scalars(reachable))
     subject_of: dict[int, int] = {}
     for i, o in enumerate(observations):
         sid = o.subject_id
-        if sid is None and o.device_id is not None:
-            if o.device_id not in devices:
+        if o.device_id is not None:
+            if o.device_id not in worn:
                 results[i].error = UnknownDevice(
                     f"no device with id {o.device_id!r}", field="device_id"
                 )
                 continue
-            sid = devices[o.device_id]
-            if sid is None:
-                results[i].error = InvalidObservation(
-                    f"device {o.device_id!r} is not assigned to a subject", field="device_id"
+            wearer = wearer_at(worn[o.device_id], o.time)
+            if wearer is None:
+                results[i].error = DeviceNotAssigned(
+                    f"device {o.device_id!r} was not assigned to any subject at "
+                    f"{o.time.isoformat()}",
+                    field="device_id",
                 )
                 continue
+            if sid is not None and sid != wearer:
+                results[i].error = DeviceNotAssigned(
+                    f"device {o.device_id!r} was not assigned to subject {sid} at "
+                    f"{o.time.isoformat()}",
+                    field="device_id",
+                )
+                continue
+            sid = wearer
         if sid is None:
             results[i].error = InvalidObservation(
                 "give subject_id or device_id", field="subject_id"
             )
-        elif sid not in known:
-            results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
         else:
             subject_of[i] = sid
+    wanted = set(subject_of.values())
+    reachable = select(tables.Subject.id).where(tables.Subject.id.in_(wanted))
+    if units is not None:  # a subject beyond the caller's reach is as unknown as none
+        reachable = reachable.where(tables.Subject.unit.in_(units))
+    known = set(session.scalars(reachable))
+    deleted_before = retention_store.marks(session, wanted)
+    for i, sid in list(subject_of.items()):
+        o = observations[i]
+        if sid not in known:
+            results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
+        elif sid in deleted_before and o.span[0] < (
+            oldest := oldest_accepted(deleted_before[sid], settings)
+        ):
+            results[i].error = ObservationTooOld(
+                f"time {o.span[0].isoformat()} is too old: retention has deleted this "
+                f"subject's positions around it; the oldest accepted now is "
+                f"{oldest.isoformat(timespec='seconds')}",
+                field="time",
+            )
+        else:
+            continue
+        del subject_of[i]
     return subject_of
+
+
+def oldest_accepted(deleted_before: datetime, settings: ApiSettings) -> datetime:
+    """The earliest instant an observation of a subject may be from once retention has
+    deleted its positions before ``deleted_before``: twice the stays' reach later, since
+    re-deriving the stays around a fix reads the fixes within twice the reach before it
+    (see :mod:`service.retention`)."""
+    return deleted_before + 2 * stays_sync.reach(settings)
 
 
 def _record_subject(

@@ -166,8 +166,41 @@ class MapSettings(BaseSettings):
     )
 
 
+class RetentionSettings(BaseSettings):
+    """How long positions are kept (see :mod:`service.retention`)."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_RETENTION_", extra="ignore")
+
+    observation_days: int = Field(
+        default=90,
+        ge=1,
+        le=36_500,
+        description="Fixes and sightings that no alert uses are deleted this many days after "
+        "they happened; once a subject's are, older ones of theirs are refused.",
+    )
+    alert_days: int = Field(
+        default=2192,
+        ge=1,
+        le=36_500,
+        description="An alert (a stay), what people did about it and its evidence are deleted "
+        "this many days after the stay ended or was last handled (six years).",
+    )
+    batch_size: int = Field(
+        default=5_000, ge=100, le=100_000, description="Observations deleted per transaction."
+    )
+
+    @model_validator(mode="after")
+    def _evidence_outlives_positions(self) -> Self:
+        if self.alert_days < self.observation_days:
+            raise ValueError(
+                "ZONES_RETENTION_ALERT_DAYS must be at least ZONES_RETENTION_OBSERVATION_DAYS: "
+                "alert evidence is kept longer than plain positions"
+            )
+        return self
+
+
 class ApiSettings(BaseSettings):
-    """Limits on what the HTTP API accepts."""
+    """Limits on what the HTTP API accepts, and the rules recording follows."""
 
     model_config = SettingsConfigDict(env_prefix="ZONES_API_", extra="ignore")
 
@@ -195,6 +228,8 @@ class ApiSettings(BaseSettings):
         description="How old the last known fix may be and still open a stay when a "
         "schedule window opens or an authorised visit ends.",
     )
+    # Here because the worker's jobs take these settings, retention among them.
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 class Settings(BaseSettings):

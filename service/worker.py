@@ -4,7 +4,8 @@ Stays must open and close *on time*, not lazily at the next fix: when a schedule
 opens while the subject is already inside, when it closes, when an authorised visit begins
 or ends, and when a stay's signal has been lost for longer than the gap. The worker does
 this every tick by re-deriving the stays of the subjects whose clock edges passed since its
-last run (:func:`service.stays_sync.resync`).
+last run (:func:`service.stays_sync.resync`). Once a day it applies retention
+(:mod:`service.retention`).
 
 Any number of workers may run beside any number of server processes: each tries to take a
 session-level PostgreSQL advisory lock, and only the holder (the leader) works. If the
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import retention
 from service.db import tables
 from service.settings import ApiSettings
 from service.stays_sync import load_context, resync
@@ -38,6 +40,7 @@ SCHEDULE_LOOKBACK = timedelta(days=2)
 class Job:
     name: str
     run: Callable[[Session, datetime, datetime, ApiSettings], int]
+    every: timedelta = timedelta(0)  # at most this often; 0: every tick
 
 
 def due_subjects(
@@ -104,7 +107,15 @@ def keep_stays_on_time(
     return len(due)
 
 
-JOBS: list[Job] = [Job("stays_on_time", keep_stays_on_time)]
+def apply_retention(session: Session, since: datetime, now: datetime, settings: ApiSettings) -> int:
+    """Delete what is past its retention period (:mod:`service.retention`); audited."""
+    return retention.run(session, settings, now, by="worker").total
+
+
+JOBS: list[Job] = [
+    Job("stays_on_time", keep_stays_on_time),
+    Job("retention", apply_retention, every=timedelta(days=1)),
+]
 
 
 def run_jobs(
@@ -115,6 +126,8 @@ def run_jobs(
     for job in JOBS:
         with sessions() as session:
             row = session.get(tables.WorkerJob, job.name)
+            if row is not None and now - row.last_run < job.every:
+                continue
             since = row.last_run if row is not None else now - timedelta(hours=1)
             done[job.name] = job.run(session, since, now, settings)
             detail = {"done": done[job.name]}

@@ -166,3 +166,16 @@ class AmbiguousLocalTime(InvalidObservation):
     ) -> None:
         super().__init__(message, field=field)
         self.candidates = candidates
+
+
+class DeviceNotAssigned(InvalidObservation):
+    """A fix whose device was not worn by its subject (or by anyone) at the fix's time."""
+
+    code = "device_not_assigned"
+
+
+class ObservationTooOld(InvalidObservation):
+    """An observation from before the retention period: what it would be judged with may
+    already be deleted, so judging it could rewrite old alerts wrongly."""
+
+    code = "observation_too_old"

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     ALERT_READ = "alert.read"
     ALERT_HANDLE = "alert.handle"
     PLACE_SEARCH = "place.search"
+    HOLD_MANAGE = "hold.manage"
     ANALYSIS_RUN = "analysis.run"
     AUDIT_READ = "audit.read"
     USER_LIST = "user.list"
@@ -56,6 +57,7 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.ALERT_READ: "read alerts, their history and the live alert stream",
     Action.ALERT_HANDLE: "acknowledge, assign, close and dispose of alerts",
     Action.PLACE_SEARCH: "search by place: who is barred from here",
+    Action.HOLD_MANAGE: "place, release and list legal holds (which stop retention)",
     Action.ANALYSIS_RUN: "crime-scene matching and screening, always with a reason",
     Action.AUDIT_READ: "read the audit log",
     Action.USER_LIST: "list active users, to assign alerts to them",
@@ -80,6 +82,7 @@ TABLE: dict[Action, dict[Role, Reach]] = {
     Action.ALERT_READ: {OF: U, CR: F, SU: U},
     Action.ALERT_HANDLE: {CR: F, SU: U},
     Action.PLACE_SEARCH: {CR: F, SU: U},
+    Action.HOLD_MANAGE: {SU: U, AD: F},
     Action.ANALYSIS_RUN: {AN: F},
     Action.AUDIT_READ: {SU: F, AD: F},
     Action.USER_LIST: {CR: F, SU: F, AD: F},

@@ -37,7 +37,7 @@ from service.api.schemas import (
     TimeOptions,
     WhenOut,
 )
-from service.db import orders_store
+from service.db import devices_store, orders_store
 from zones import explain, model
 from zones.crs import in_great_britain
 from zones.errors import (
@@ -284,7 +284,8 @@ def post_observations(
     fixes: Annotated[
         list[dict[str, Any]],
         Body(
-            description="Fixes: {subject_id or device_id, lon, lat, time, accuracy_m}",
+            description="Fixes: {subject_id or device_id, lon, lat, time, accuracy_m}. A "
+            "device_id must have been worn by the subject at the fix's time",
             examples=[
                 [
                     {
@@ -355,10 +356,14 @@ def post_observations(
 
 @router.post("/devices", status_code=201, response_model=DeviceOut, responses=ERRORS)
 def register_device(body: DeviceIn, session: SessionDep, user: SubjectWriter) -> DeviceOut:
-    """Register a tracker, or move it to another subject; its fixes then count for that subject."""
+    """Register a tracker, or move it to another subject from ``assigned_from`` (default now).
+
+    A fix carrying the device counts for the subject who wore it at the fix's time; a fix
+    for another subject, or from a time nobody wore it, is refused. A tag worn by a subject
+    of another unit is theirs to move."""
     if body.subject_id is not None:
         user.check(session, "subject_id", body.subject_id)
-    held_by = orders_store.device_subjects(session, [body.identifier]).get(body.identifier)
+    held_by = devices_store.current_wearer(session, body.identifier)
     if held_by is not None:
         try:
             user.check(session, "subject_id", held_by)
@@ -367,6 +372,14 @@ def register_device(body: DeviceIn, session: SessionDep, user: SubjectWriter) ->
                 f"device {body.identifier!r} is assigned to a subject of another unit",
                 field="identifier",
             ) from exc
-    row = orders_store.assign_device(session, body.identifier, body.subject_id)
+    now = datetime.now(UTC)
+    at = now if body.assigned_from is None else body.assigned_from.astimezone(UTC)
+    _not_future(at, now, "assigned_from")
+    row = devices_store.assign_device(session, body.identifier, body.subject_id, at, user.username)
     session.commit()
-    return DeviceOut(id=row.id, identifier=row.identifier, subject_id=row.subject_id)
+    return DeviceOut(
+        id=row.id,
+        identifier=row.identifier,
+        subject_id=row.subject_id,
+        assigned_from=row.assigned_from if row.subject_id is not None else row.assigned_until,
+    )

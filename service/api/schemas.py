@@ -504,7 +504,12 @@ class BatchResult(BaseModel):
 
 class DeviceIn(Wire):
     identifier: str = Field(min_length=1, max_length=100)
-    subject_id: Id | None
+    subject_id: Id | None = Field(description="Who wears it from now on; null: nobody")
+    assigned_from: Instant | None = Field(
+        default=None,
+        description="When it was fitted (or taken off): its fixes count for the subject "
+        "from then on, and for the previous wearer before; default now",
+    )
 
 
 class DeviceOut(DeviceIn):

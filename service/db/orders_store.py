@@ -367,26 +367,3 @@ def orders_using_zone(
 def civil_day(instants: Sequence[datetime]) -> list[date]:
     """The civil date in Great Britain of each aware instant."""
     return [i.astimezone(CIVIL_TIME).date() for i in instants]
-
-
-def assign_device(session: Session, identifier: str, subject_id: int | None) -> tables.Device:
-    """Register a device, or move it to another subject."""
-    if subject_id is not None:
-        get_subject(session, subject_id)
-    row = session.scalar(select(tables.Device).where(tables.Device.identifier == identifier))
-    if row is None:
-        row = tables.Device(identifier=identifier)
-        session.add(row)
-    row.subject_id = subject_id
-    session.flush()
-    return row
-
-
-def device_subjects(session: Session, identifiers: list[str]) -> dict[str, int | None]:
-    """The subject each known device is assigned to now."""
-    rows = session.execute(
-        select(tables.Device.identifier, tables.Device.subject_id).where(
-            tables.Device.identifier.in_(identifiers)
-        )
-    ).all()
-    return dict(rows)

@@ -303,6 +303,31 @@ class Device(Base):
     assigned_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class DeviceAssignment(Base):
+    """A device worn by one subject for a period: its fixes count for them, and only then.
+
+    ``assigned_from`` NULL means from the beginning (devices registered before assignments
+    were kept); ``assigned_until`` NULL means still worn.
+    """
+
+    __tablename__ = "device_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    assigned_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_by: Mapped[str | None] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (
+        Index("ix_device_assignments_device", "device_id", "assigned_from"),
+        CheckConstraint(
+            "assigned_until IS NULL OR assigned_from IS NULL OR assigned_until > assigned_from",
+            name="period",
+        ),
+    )
+
+
 class Alert(Base):
     """One breach episode of one subject in one zone of one condition."""
 
@@ -458,6 +483,37 @@ class PossibleTransit(Base):
     max_speed_mps: Mapped[float] = mapped_column(Float)
     explanation: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class LegalHold(Base):
+    """A legal hold on a subject or one alert: retention deletes nothing it covers."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(80))
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(80))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint("(subject_id IS NULL) <> (alert_id IS NULL)", name="one_target"),
+        Index("ix_legal_holds_subject", "subject_id"),
+        Index("ix_legal_holds_alert", "alert_id"),
+    )
+
+
+class RetentionMark(Base):
+    """How far retention has deleted a subject's positions: before ``observations_before``
+    the track may have holes, so nothing older is judged any more."""
+
+    __tablename__ = "retention_marks"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    observations_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class WorkerJob(Base):

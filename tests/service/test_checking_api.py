@@ -263,10 +263,8 @@ def test_device_fixes_count_for_the_assigned_subject(
     officer: TestClient, control: TestClient, park_order: dict[str, Any]
 ) -> None:
     sid = park_order["subject"]["id"]
-    assert (
-        officer.post("/api/v1/devices", json={"identifier": "TAG-9", "subject_id": sid}).status_code
-        == 201
-    )
+    fitted = {"identifier": "TAG-9", "subject_id": sid, "assigned_from": when(60)}
+    assert officer.post("/api/v1/devices", json=fitted).status_code == 201
     r = control.post(
         "/api/v1/observations",
         json=[

@@ -1,4 +1,4 @@
-"""The ``zones`` command: serve, migrate, demo, import, user, bench, db."""
+"""The ``zones`` command: serve, migrate, demo, import, user, bench, db, audit."""
 
 from __future__ import annotations
 
@@ -99,6 +99,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.reset:
+        # The demo's reset empties the audit log: its chain starts again, so the head
+        # recorded outside the database must go too, or the cut would be reported.
+        from service.audit_mac import AuditKey
+
+        AuditKey.of(settings).head_file.unlink(missing_ok=True)
     return demo.run(_migrated(settings), reset=args.reset)
 
 
@@ -176,12 +182,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from service import worker
+    from service.audit_mac import AuditKey
     from service.db.migrate import upgrade
 
     engine = _engine(settings)
     try:
         upgrade(engine)
-        worker.serve(engine, settings.api, args.tick, once=args.once)
+        worker.serve(engine, settings.api, args.tick, once=args.once, audit=AuditKey.of(settings))
     finally:
         engine.dispose()
     return 0
@@ -220,6 +227,32 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
     return 1 if args.check and report.differs else 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.audit_mac import AuditKey
+    from service.db import audit_chain
+    from service.db.migrate import upgrade
+
+    key = AuditKey.of(settings)
+    engine = _engine(settings)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            if not args.no_seal:
+                try:
+                    sealed = audit_chain.seal(session, key)
+                    print(f"sealed {sealed} new entr{'y' if sealed == 1 else 'ies'}")
+                except audit_chain.ChainBroken as exc:
+                    print(f"not sealing: {exc}", file=sys.stderr)
+            report = audit_chain.verify(session, key)
+            session.rollback()
+    finally:
+        engine.dispose()
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 def _instant(value: str, name: str) -> datetime:
@@ -295,6 +328,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="the report as JSON")
     r.add_argument("--check", action="store_true", help="exit 1 when anything differs")
     r.set_defaults(func=cmd_replay)
+    au = sub.add_parser("audit", help="the audit log")
+    ausub = au.add_subparsers(dest="action", required=True)
+    av = ausub.add_parser(
+        "verify",
+        help="seal what is unsealed, then recompute every MAC and the chain; exit 1 naming the "
+        "first bad entry",
+    )
+    av.add_argument("--no-seal", action="store_true", help="check only; seal nothing first")
+    av.set_defaults(func=cmd_audit_verify)
     db = sub.add_parser("db", help="the private PostGIS cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)

@@ -25,7 +25,8 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import tables
+from service.audit_mac import AuditKey
+from service.db import audit_chain, audit_store, tables
 from service.settings import ApiSettings
 from service.stays_sync import load_context, resync
 
@@ -104,7 +105,10 @@ def keep_stays_on_time(
     return len(due)
 
 
-JOBS: list[Job] = [Job("stays_on_time", keep_stays_on_time)]
+JOBS: list[Job] = [
+    Job("stays_on_time", keep_stays_on_time),
+    Job("audit_seal", audit_chain.seal_job),  # links the audit written since the last tick
+]
 
 
 def run_jobs(
@@ -136,12 +140,20 @@ def try_lead(connection: Connection) -> bool:
     return bool(got)
 
 
-def serve(engine: Engine, settings: ApiSettings, tick_seconds: float, once: bool = False) -> None:
-    """Run the jobs every ``tick_seconds`` while this worker leads; until stopped."""
+def serve(
+    engine: Engine,
+    settings: ApiSettings,
+    tick_seconds: float,
+    once: bool = False,
+    audit: AuditKey | None = None,
+) -> None:
+    """Run the jobs every ``tick_seconds`` while this worker leads; until stopped. With
+    ``audit``, the jobs can write the audit and the worker seals it."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    info = audit_store.binding(audit, client="worker") if audit is not None else {}
+    sessions = sessionmaker(engine, expire_on_commit=False, info=info)
     leading = False
     lock_connection: Connection | None = None
     while not stop.is_set():

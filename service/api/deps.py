@@ -11,8 +11,11 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from service.audit_mac import AuditKey
 from service.auth import NotAuthenticated, User, check_user, csrf_ok, read_token
+from service.db import audit_store
 from service.settings import Settings
+from service.sign_in_limits import client_address
 from zones.errors import Forbidden, UnknownParameter
 from zones.model import Role
 
@@ -27,8 +30,14 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; handlers commit before answering, anything else rolls back."""
+    """A session per request; handlers commit before answering, anything else rolls back.
+
+    It writes the audit with the installation's key, as from the request's client address.
+    """
+    settings: Settings = request.app.state.settings
     with request.app.state.sessionmaker() as session:
+        client = client_address(request, settings.auth.proxies)
+        audit_store.bind(session, AuditKey.of(settings), client=client)
         yield session
 
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import (
     alerts_routes,
+    audit_routes,
     auth_routes,
     errors,
     observations_routes,
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
         alerts_routes,
         places_routes,
         users_routes,
+        audit_routes,
         visits_routes,
     ):
         api.include_router(module.router)

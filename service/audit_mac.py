@@ -23,7 +23,8 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
+from json.encoder import encode_basestring_ascii as _string  # one spelling per string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,48 +86,58 @@ def canonical(content: Content) -> bytes:
     """One byte string per distinct content; the same whether built before the insert or
     from the row read back."""
     at = content.at.astimezone(UTC).isoformat(timespec="microseconds")
-    fields: list[Any] = [
+    texts = (
         VERSION, at, content.username, content.action, content.object_type, content.object_id,
         content.reason, content.client, content.recipient,
-        _exact(content.detail), _exact(content.records),
-    ]  # fmt: skip
-    return _canon(fields).encode()
+    )  # fmt: skip
+    parts = ["null" if t is None else _string(t) for t in texts]
+    parts.append(_canon(_exact(content.detail)))
+    parts.append(_canon(_exact(content.records)))
+    return ("[" + ",".join(parts) + "]").encode()
 
 
 def _exact(text: str | None) -> Any:
-    """JSON text as values, numbers as exact decimals (never through a binary float)."""
-    return None if text is None else json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    """JSON text as values, numbers exactly (never through a binary float)."""
+    return None if text is None else _DECODER.decode(text)
+
+
+def _fraction(literal: str) -> int | Decimal:
+    """A number written with a point or an exponent: an int when whole (``1.0``, ``1e20``, as
+    jsonb may give them back), else its exact decimal value."""
+    value = Decimal(literal)
+    if not value.is_finite():
+        raise ValueError("an audit entry cannot hold NaN or infinity")
+    return int(value) if value == value.to_integral_value() else value
+
+
+_DECODER = json.JSONDecoder(parse_float=_fraction)
 
 
 def _canon(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return str(value)
+    if kind is dict:
+        items = sorted(value.items())
+        return "{" + ",".join(_string(k) + ":" + _canon(v) for k, v in items) + "}"
+    if kind is list:
+        return "[" + ",".join(_canon(v) for v in value) + "]"
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, str):
-        return json.dumps(value)  # ASCII only: one spelling per string
-    if isinstance(value, Decimal | float | int):
-        return _number(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
-    if isinstance(value, list):
-        return "[" + ",".join(_canon(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = sorted(value.items())
-        return "{" + ",".join(json.dumps(k) + ":" + _canon(v) for k, v in items) + "}"
-    raise TypeError(f"an audit entry cannot hold a {type(value).__name__}")
+    if kind is Decimal:
+        return _decimal(value)
+    raise TypeError(f"an audit entry cannot hold a {kind.__name__}")
 
 
-def _number(value: Decimal) -> str:
-    """The exact value, one spelling: digits without trailing zeros, and an exponent."""
-    if not value.is_finite():
-        raise ValueError("an audit entry cannot hold NaN or infinity")
-    sign, digits, exponent = value.as_tuple()
+def _decimal(value: Decimal) -> str:
+    """A fraction's exact value in one spelling: digits without trailing zeros, a negative
+    exponent (whole numbers are ints, spelt as such)."""
+    sign, digits, exponent = value.normalize(Context(prec=len(value.as_tuple().digits))).as_tuple()
     assert isinstance(exponent, int)
-    kept = list(digits)
-    while len(kept) > 1 and kept[-1] == 0:
-        kept.pop()
-        exponent += 1
-    if kept == [0]:
-        return "0"
-    return ("-" if sign else "") + "".join(map(str, kept)) + f"e{exponent}"
+    return ("-" if sign else "") + "".join(map(str, digits)) + f"e{exponent}"

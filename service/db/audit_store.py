@@ -108,11 +108,10 @@ def entry(
         object_type=object_type,
         object_id=object_id,
         reason=reason,
-        # The values as they will come back (tuples as lists): what the MAC was made of.
-        detail=None if detail_json is None else json.loads(detail_json),
+        detail=None if detail is None else dict(detail),  # stored as detail_json says
         client=client,
         recipient=recipient,
-        records=None if records_json is None else json.loads(records_json),
+        records=None if records is None else dict(records),
         row_mac=row_mac(key, content),
     )
 

@@ -30,6 +30,7 @@ from service.api import (
 )
 from service.api.deps import no_unknown_query
 from service.assets import vendor_roots
+from service.audit_mac import AuditKey
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
 from service.pages import (
@@ -122,7 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
             return
         engine = make_engine(settings.database)
-        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.sessionmaker = make_sessionmaker(engine, AuditKey.of(settings))
         hub = AlertHub(listen_conninfo(engine), stream_routes.renderer(app.state.sessionmaker))
         await hub.start()
         app.state.hub = hub

@@ -6,19 +6,24 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from service import cli
+from service import cli, worker
 from service.audit_mac import AuditKey
+from service.auth import add_user
 from service.db import audit_store
 from service.db.audit_chain import seal, verify
 from service.db.migrate import upgrade
-from service.settings import Settings
+from service.settings import DatabaseSettings, MapSettings, Settings
 from tests.conftest import scratch_database
+from tests.live import serve
+from zones.model import Role
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +159,29 @@ def test_zones_audit_verify_says_intact_or_names_the_first_bad_entry(
         "its content does not match its MAC"
     )
     assert f"chain intact up to id {ids[0]} (position 1)" in out
+
+
+def test_a_live_server_audits_with_the_installation_key_and_the_worker_seals_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(
+        database=DatabaseSettings(url=url), map=MapSettings(tiles="none"), state_dir=tmp_path
+    )
+    with Session(engine) as s:
+        if s.scalar(text("SELECT count(*) FROM users WHERE username = 'sup-live'")) == 0:
+            add_user(s, "sup-live", "live-password-1", Role.SUPERVISOR)
+            s.commit()
+    with serve(settings) as base, httpx.Client(base_url=f"{base}/api/v1") as api:
+        form = {"username": "sup-live", "password": "live-password-1"}
+        token = api.post("/auth/token", data=form).json()["access_token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        assert api.get("/audit").json()["entries"] == []
+        [read] = api.get("/audit").json()["entries"]  # the first reading, audited
+    assert (read["action"], read["client"], read["sealed"]) == ("audit.read", "127.0.0.1", False)
+    key = AuditKey.of(settings)
+    sessions = sessionmaker(engine, info=audit_store.binding(key, client="worker"))
+    assert worker.run_jobs(sessions, settings.api, datetime.now(UTC))["audit_seal"] == 2
+    with sessions() as s:
+        report = verify(s, key)
+    assert report.ok and report.sealed == 2, report.text()

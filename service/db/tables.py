@@ -314,6 +314,9 @@ class AlertEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+SEALED = "seal_seq IS NOT NULL"
+
+
 class AuditEntry(Base):
     """Who read or changed what personal data, when, from where, and why.
 
@@ -327,6 +330,7 @@ class AuditEntry(Base):
         Index("ix_audit_log_username", "username", "id"),
         Index("ix_audit_log_object", "object_type", "object_id", "id"),
         Index("ix_audit_log_unsealed", "id", postgresql_where="seal_seq IS NULL"),
+        Index("ix_audit_log_seal_seq", "seal_seq", unique=True, postgresql_where=SEALED),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -341,7 +345,7 @@ class AuditEntry(Base):
     recipient: Mapped[str | None] = mapped_column(String(200))
     records: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     row_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
-    seal_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    seal_seq: Mapped[int | None] = mapped_column(BigInteger)
     chain_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 

@@ -172,7 +172,7 @@ def test_swapped_positions_are_out_of_order(
     ids = write(session, 4)
     seal(session, audit_key)
     connection.execute(text(UNGUARD))
-    session.execute(text("ALTER TABLE audit_log DROP CONSTRAINT audit_log_seal_seq_key"))
+    session.execute(text("DROP INDEX ix_audit_log_seal_seq"))
     session.execute(
         text("UPDATE audit_log SET seal_seq = 5 - seal_seq WHERE id IN (:a, :b)"),
         {"a": ids[1], "b": ids[2]},

@@ -59,7 +59,7 @@ def upgrade() -> None:
     op.add_column("audit_log", sa.Column("recipient", sa.String(200)))
     op.add_column("audit_log", sa.Column("records", postgresql.JSONB))
     op.add_column("audit_log", sa.Column("row_mac", sa.LargeBinary(32)))
-    op.add_column("audit_log", sa.Column("seal_seq", sa.BigInteger, unique=True))
+    op.add_column("audit_log", sa.Column("seal_seq", sa.BigInteger))
     op.add_column("audit_log", sa.Column("chain_mac", sa.LargeBinary(32)))
     op.create_index("ix_audit_log_username", "audit_log", ["username", "id"])
     op.create_index("ix_audit_log_object", "audit_log", ["object_type", "object_id", "id"])
@@ -67,12 +67,21 @@ def upgrade() -> None:
     op.create_index(
         "ix_audit_log_unsealed", "audit_log", ["id"], postgresql_where=sa.text("seal_seq IS NULL")
     )
+    # One entry per position; unsealed entries (the ones being written) are not in it.
+    op.create_index(
+        "ix_audit_log_seal_seq",
+        "audit_log",
+        ["seal_seq"],
+        unique=True,
+        postgresql_where=sa.text("seal_seq IS NOT NULL"),
+    )
     op.execute(APPEND_ONLY)
 
 
 def downgrade() -> None:
     op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
     op.execute("DROP FUNCTION audit_log_append_only()")
+    op.drop_index("ix_audit_log_seal_seq", "audit_log")
     op.drop_index("ix_audit_log_unsealed", "audit_log")
     op.drop_index("ix_audit_log_object", "audit_log")
     op.drop_index("ix_audit_log_username", "audit_log")

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import (
     alerts_routes,
+    audit_routes,
     auth_routes,
     errors,
     holds_routes,
@@ -31,6 +32,7 @@ from service.api import (
 )
 from service.api.deps import no_unknown_query
 from service.assets import vendor_roots
+from service.audit_mac import AuditKey
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
 from service.oidc.client import OidcClient
@@ -127,7 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
             return
         engine = make_engine(settings.database)
-        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.sessionmaker = make_sessionmaker(engine, AuditKey.of(settings))
         hub = AlertHub(listen_conninfo(engine), stream_routes.renderer(app.state.sessionmaker))
         await hub.start()
         app.state.hub = hub
@@ -165,6 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
         alerts_routes,
         places_routes,
         users_routes,
+        audit_routes,
         visits_routes,
         holds_routes,
     ):

@@ -1,5 +1,5 @@
-"""The ``zones`` command: serve, migrate, demo, import, user, bench, worker, replay,
-retention, db."""
+"""The ``zones`` command: serve, migrate, demo, import, user, unit, bench, worker, replay,
+retention, audit, db."""
 
 from __future__ import annotations
 
@@ -71,9 +71,13 @@ def _session(settings: Settings) -> Iterator[Session]:
     """A session on the database; the engine is let go of afterwards."""
     from sqlalchemy.orm import Session
 
+    from service.audit_mac import AuditKey
+    from service.db import audit_store
+
     engine = _engine(settings)
     try:
         with Session(engine) as session:
+            audit_store.bind(session, AuditKey.of(settings), client="cli")
             yield session
     finally:
         engine.dispose()
@@ -108,11 +112,10 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_units(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
 
     from service.db import audit_store, units_store
 
-    with Session(_engine(settings)) as session:
+    with _session(settings) as session:
         units_store.set_members(session, args.name, args.unit)
         audit_store.record(
             session, "cli", "user.units", "user", args.name, detail={"units": args.unit}
@@ -123,11 +126,10 @@ def cmd_user_units(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_unit(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
 
     from service.db import audit_store, units_store
 
-    with Session(_engine(settings)) as session:
+    with _session(settings) as session:
         if args.action == "add":
             units_store.add_unit(session, args.code, args.name)
             audit_store.record(session, "cli", "unit.create", "unit", args.code)
@@ -158,9 +160,11 @@ def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
     from service.auth import set_disabled
+    from service.db import audit_store
 
     with _session(settings) as session:
         set_disabled(session, args.name, args.action == "disable")
+        audit_store.record(session, "cli", f"user.{args.action}", "user", args.name)
         session.commit()
     print(f"user {args.name} {args.action}d")
     return 0
@@ -178,6 +182,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.reset:
+        # The demo's reset empties the audit log: its chain starts again, so the head
+        # recorded outside the database must go too, or the cut would be reported.
+        from service.audit_mac import AuditKey
+
+        AuditKey.of(settings).head_file.unlink(missing_ok=True)
     return demo.run(_migrated(settings), reset=args.reset)
 
 
@@ -255,12 +265,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from service import worker
+    from service.audit_mac import AuditKey
     from service.db.migrate import upgrade
 
     engine = _engine(settings)
     try:
         upgrade(engine)
-        worker.serve(engine, settings.api, args.tick, once=args.once)
+        worker.serve(engine, settings.api, args.tick, once=args.once, audit=AuditKey.of(settings))
     finally:
         engine.dispose()
     return 0
@@ -325,6 +336,32 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
     return 1 if args.check and report.differs else 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from service.audit_mac import AuditKey
+    from service.db import audit_chain
+    from service.db.migrate import upgrade
+
+    key = AuditKey.of(settings)
+    engine = _engine(settings)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            if not args.no_seal:
+                try:
+                    sealed = audit_chain.seal(session, key)
+                    print(f"sealed {sealed} new entr{'y' if sealed == 1 else 'ies'}")
+                except audit_chain.ChainBroken as exc:
+                    print(f"not sealing: {exc}", file=sys.stderr)
+            report = audit_chain.verify(session, key)
+            session.rollback()
+    finally:
+        engine.dispose()
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 def _instant(value: str, name: str) -> datetime:
@@ -431,6 +468,15 @@ def parser() -> argparse.ArgumentParser:
     rr.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
     rr.add_argument("--json", action="store_true", help="the report as JSON")
     rr.set_defaults(func=cmd_retention)
+    au = sub.add_parser("audit", help="the audit log")
+    ausub = au.add_subparsers(dest="action", required=True)
+    av = ausub.add_parser(
+        "verify",
+        help="seal what is unsealed, then recompute every MAC and the chain; exit 1 naming the "
+        "first bad entry",
+    )
+    av.add_argument("--no-seal", action="store_true", help="check only; seal nothing first")
+    av.set_defaults(func=cmd_audit_verify)
     db = sub.add_parser("db", help="the private PostGIS cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)

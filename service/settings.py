@@ -17,6 +17,7 @@ from service.signing_secret import check_secret, state_secret
 from zones.model import Role
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+AUDIT_KEY_FILE = "audit-key"
 
 
 class Environment(enum.StrEnum):
@@ -146,6 +147,19 @@ class OidcSettings(BaseSettings):
         return self
 
 
+class AuditSettings(BaseSettings):
+    """The audit log's keyed MAC chain."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_AUDIT_", extra="ignore")
+
+    key: str | None = Field(
+        default=None,
+        description="The key that chains the audit log's MACs; without it, a random one is "
+        "made on first run and kept in ZONES_STATE_DIR. Never stored in the database: back "
+        "it up apart from it.",
+    )
+
+
 class MapSettings(BaseSettings):
     """How map pages load their scripts and tiles."""
 
@@ -240,10 +254,12 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     state_dir: Path = Field(
         default=PROJECT_ROOT / ".zones-state",
-        description="Where the service keeps what it makes for itself (its signing secret).",
+        description="Where the service keeps what it makes for itself: its signing secret, "
+        "its audit key and the record of the audit chain's sealed head.",
     )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
@@ -266,4 +282,16 @@ class Settings(BaseSettings):
             for name, url in (("ISSUER", oidc.issuer), ("REDIRECT_URL", oidc.redirect_url)):
                 if not url.startswith("https://"):
                     raise ValueError(f"ZONES_OIDC_{name} must be an https:// URL in production")
+        return self
+
+    @model_validator(mode="after")
+    def _audit_key(self) -> Self:
+        """The audit key likewise: checked when given, else the installation's own."""
+        if self.audit.key is not None:
+            check_secret(self.audit.key, name="ZONES_AUDIT_KEY")
+        else:
+            self.audit.key = state_secret(self.state_dir, AUDIT_KEY_FILE)
+        if self.audit.key == self.auth.secret:
+            # One key for two jobs: whoever may sign tokens could also re-chain the audit.
+            raise ValueError("ZONES_AUDIT_KEY must differ from ZONES_AUTH_SECRET")
         return self

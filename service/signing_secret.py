@@ -53,13 +53,13 @@ def check_secret(value: str, *, name: str = "ZONES_AUTH_SECRET") -> None:
         )
 
 
-def state_secret(state_dir: Path) -> str:
-    """The installation's own secret in ``state_dir``, made on first use."""
-    path = state_dir / SECRET_FILE
+def state_secret(state_dir: Path, name: str = SECRET_FILE) -> str:
+    """The installation's own secret ``name`` in ``state_dir``, made on first use."""
+    path = state_dir / name
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         candidate = secrets.token_urlsafe(MIN_BYTES)  # 32 random bytes
-        temp = state_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        temp = state_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w") as f:

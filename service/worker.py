@@ -27,7 +27,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import retention
-from service.db import tables
+from service.audit_mac import AuditKey
+from service.db import audit_chain, audit_store, tables
 from service.settings import ApiSettings
 from service.stays_sync import load_context, resync
 
@@ -114,6 +115,9 @@ def apply_retention(session: Session, since: datetime, now: datetime, settings: 
 
 JOBS: list[Job] = [
     Job("stays_on_time", keep_stays_on_time),
+    # Sealing links what was written before this tick; the retention run's own entry is
+    # sealed at the next.
+    Job("audit_seal", audit_chain.seal_job),
     Job("retention", apply_retention, every=timedelta(days=1)),
 ]
 
@@ -149,12 +153,20 @@ def try_lead(connection: Connection) -> bool:
     return bool(got)
 
 
-def serve(engine: Engine, settings: ApiSettings, tick_seconds: float, once: bool = False) -> None:
-    """Run the jobs every ``tick_seconds`` while this worker leads; until stopped."""
+def serve(
+    engine: Engine,
+    settings: ApiSettings,
+    tick_seconds: float,
+    once: bool = False,
+    audit: AuditKey | None = None,
+) -> None:
+    """Run the jobs every ``tick_seconds`` while this worker leads; until stopped. With
+    ``audit``, the jobs can write the audit and the worker seals it."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    info = audit_store.binding(audit, client="worker") if audit is not None else {}
+    sessions = sessionmaker(engine, expire_on_commit=False, info=info)
     leading = False
     lock_connection: Connection | None = None
     while not stop.is_set():

@@ -12,11 +12,13 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from service.audit_mac import AuditKey
 from service.auth import PrincipalKind, TokenScope, User, csrf_ok
 from service.credentials import from_bearer
-from service.db import units_store
+from service.db import audit_store, units_store
 from service.session_cookie import user_of_cookie
 from service.settings import Settings
+from service.sign_in_limits import client_address
 from zones.errors import (
     Forbidden,
     NotFound,
@@ -39,8 +41,14 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; handlers commit before answering, anything else rolls back."""
+    """A session per request; handlers commit before answering, anything else rolls back.
+
+    It writes the audit with the installation's key, as from the request's client address.
+    """
+    settings: Settings = request.app.state.settings
     with request.app.state.sessionmaker() as session:
+        client = client_address(request, settings.auth.proxies)
+        audit_store.bind(session, AuditKey.of(settings), client=client)
         yield session
 
 

@@ -39,6 +39,10 @@ class BatchTooLarge(errors.ZonesError):
     code = "batch_too_large"
 
 
+class InvalidAuditQuery(errors.ZonesError):
+    code = "invalid_audit_query"
+
+
 STATUS: dict[type[errors.ZonesError], int] = {
     errors.NotFound: 404,
     errors.InvalidGeometry: 422,
@@ -49,6 +53,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.ImportFailed: 422,
     EmptyBatch: 422,
     BatchTooLarge: 413,
+    InvalidAuditQuery: 422,
     errors.Conflict: 409,
     errors.InvalidAlertAction: 409,
     errors.UnknownParameter: 400,

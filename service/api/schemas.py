@@ -684,11 +684,28 @@ class MembershipIn(Wire):
 
 
 class AuditOut(BaseModel):
+    """One audit entry: who read or changed what, when, from where, and why."""
+
     id: int
     at: datetime
     username: str
-    action: str
-    object_type: str | None
+    action: str = Field(description="What was done, e.g. subject.track, order.edit")
+    object_type: str | None = Field(description="The kind of record, e.g. subject, alert")
     object_id: str | None
-    reason: str | None
-    detail: dict[str, Any] | None
+    reason: str | None = Field(description="The justification or incident reference given")
+    detail: dict[str, Any] | None = Field(description="Changed fields, periods, counts")
+    client: str | None = Field(description="The address the request came from")
+    recipient: str | None = Field(description="To whom something was disclosed")
+    records: dict[str, Any] | None = Field(
+        description="The records a request or batch touched, by kind: references only"
+    )
+    sealed: bool = Field(description="Linked into the keyed chain already (within seconds)")
+
+
+class AuditPage(BaseModel):
+    """Audit entries, newest first; ``next_cursor`` fetches the older ones."""
+
+    entries: list[AuditOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same filters) for the next page; null at the end"
+    )

@@ -1,14 +1,14 @@
-"""Users (for assigning alerts; disabling, for admins) and the audit log."""
+"""Users: whom alerts can be assigned to; disabling and enabling them (admins)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
-from service.api.deps import AuditReader, SessionDep, UserLister, UserManager
-from service.api.schemas import AuditOut, ErrorResponse, MembershipIn, UnitIn, UnitOut, UserOut
+from service.api.deps import SessionDep, UserLister, UserManager
+from service.api.schemas import ErrorResponse, MembershipIn, UnitIn, UnitOut, UserOut
 from service.auth import set_disabled
 from service.db import audit_store, tables, units_store
 from zones.model import Role
@@ -81,18 +81,3 @@ def enable_user(username: str, session: SessionDep, user: UserManager) -> None:
     set_disabled(session, username, False)
     audit_store.record(session, user.username, "user.enable", "user", username)
     session.commit()
-
-
-@router.get("/audit", response_model=list[AuditOut], responses=ERRORS)
-def audit_log(
-    session: SessionDep,
-    user: AuditReader,
-    action: Annotated[str | None, Query(max_length=60)] = None,
-    username: Annotated[str | None, Query(max_length=80)] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-) -> list[AuditOut]:
-    """The newest audit entries: who read or changed what, when and why."""
-    return [
-        AuditOut(**vars(e))
-        for e in audit_store.entries(session, action=action, username=username, limit=limit)
-    ]

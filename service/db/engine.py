@@ -6,6 +6,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.audit_mac import AuditKey
+from service.db import audit_store
 from service.localdb import database_url
 from service.settings import DatabaseSettings
 
@@ -26,8 +28,10 @@ def listen_conninfo(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, audit: AuditKey | None = None) -> sessionmaker[Session]:
+    """Sessions of the app; with ``audit``, every one of them can write the audit log."""
+    info = {} if audit is None else audit_store.binding(audit)
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 class DatabaseUnusable(RuntimeError):

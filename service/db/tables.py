@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -407,10 +408,24 @@ class AlertEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+SEALED = "seal_seq IS NOT NULL"
+
+
 class AuditEntry(Base):
-    """Who read or changed what personal data, when, and why."""
+    """Who read or changed what personal data, when, from where, and why.
+
+    Append-only (a trigger refuses changes other than sealing). ``row_mac`` is the keyed MAC
+    of the entry's content, made when it is written; the sealer later gives it its place in
+    the chain (``seal_seq``, 1, 2, 3...) and ``chain_mac``. See :mod:`service.audit_mac`.
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_username", "username", "id"),
+        Index("ix_audit_log_object", "object_type", "object_id", "id"),
+        Index("ix_audit_log_unsealed", "id", postgresql_where="seal_seq IS NULL"),
+        Index("ix_audit_log_seal_seq", "seal_seq", unique=True, postgresql_where=SEALED),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), index=True)
@@ -420,6 +435,12 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    client: Mapped[str | None] = mapped_column(String(100))
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    records: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    row_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    seal_seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class Verdict(Base):

@@ -7,6 +7,8 @@ private cluster, or beside the one ``ZONES_DATABASE_URL`` names.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +18,9 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.app import create_app
+from service.audit_mac import AuditKey
 from service.auth import add_user
-from service.db import units_store
+from service.db import audit_store, units_store
 from service.db.migrate import upgrade
 from service.settings import MapSettings, Settings
 from tests.conftest import scratch_database
@@ -44,10 +47,19 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def sessions(connection: Connection) -> sessionmaker[Session]:
-    """Sessions that commit into savepoints of the test's transaction."""
+def audit_key(settings: Settings, tmp_path: Path) -> AuditKey:
+    """The installation's audit key, with its head recorded in the test's own folder."""
+    return replace(AuditKey.of(settings), head_file=tmp_path / "audit-head")
+
+
+@pytest.fixture
+def sessions(connection: Connection, audit_key: AuditKey) -> sessionmaker[Session]:
+    """Sessions that commit into savepoints of the test's transaction (and can audit)."""
     return sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=audit_store.binding(audit_key, client="test"),
     )
 
 

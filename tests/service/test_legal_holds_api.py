@@ -63,7 +63,8 @@ def test_every_hold_change_is_audited_with_its_reason(
 ) -> None:
     hold = place(supervisor, subject_id=subject_id, reason=REASON).json()
     supervisor.post(f"/api/v1/holds/{hold['id']}/release", json={"reason": "case closed"})
-    entries = admin.get("/api/v1/audit", params={"username": "test-supervisor"}).json()
+    audit = admin.get("/api/v1/audit", params={"username": "test-supervisor"}).json()
+    entries = audit["entries"]
     changes = [(e["action"], e["object_id"], e["reason"], e["detail"]) for e in entries]
     assert changes[:2] == [
         ("legal_hold.release", str(hold["id"]), "case closed", {"subject": subject_id}),

@@ -187,10 +187,12 @@ def test_who_is_barred_from_a_place_needs_a_reason_and_is_audited(
     far = {"lon": 0.5, "lat": 52.5, "reason": "incident 4412"}
     assert control.get("/api/v1/places/barred", params=far).json()["barred"] == []
     admin = client_as(Role.ADMIN)
-    audit = admin.get("/api/v1/audit", params={"action": "places.barred", "limit": 2}).json()
+    page = admin.get("/api/v1/audit", params={"action": "places.barred", "limit": 2}).json()
+    audit = page["entries"]
     assert [a["reason"] for a in audit] == ["incident 4412", "incident 4411"]  # newest first
     assert [a["detail"]["subjects"] for a in audit] == [[], [subject["id"]]]
     assert audit[1]["username"] == "test-control_room"
+    assert audit[1]["client"] == "testclient"  # from where: the request's address
 
 
 def test_the_grid_reference_helper(control: TestClient) -> None:

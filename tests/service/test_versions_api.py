@@ -232,7 +232,8 @@ def test_a_subject_is_edited_and_the_change_audited(
     body = {"reference": "V-5", "name": "After Edit", "photo_ref": "CUSTODY/1"}
     r = officer.put(f"/api/v1/subjects/{sid}", json=body)
     assert r.status_code == 200 and r.json()["name"] == "After Edit"
-    audit = client_as(Role.ADMIN).get("/api/v1/audit", params={"action": "subject.edit"}).json()
+    admin = client_as(Role.ADMIN)
+    audit = admin.get("/api/v1/audit", params={"action": "subject.edit"}).json()["entries"]
     assert audit[0]["object_id"] == str(sid)
     assert audit[0]["detail"] == {"fields": ["name", "photo_ref"]}
     assert r.json()["photo_ref"] == "CUSTODY/1"

@@ -29,9 +29,10 @@ def test_one_worker_leads_and_another_takes_over_when_it_goes(engine: Engine) ->
         second.close()
 
 
-def test_the_worker_command_runs_its_jobs_and_records_when(engine: Engine) -> None:
+def test_the_worker_command_runs_its_jobs_and_records_when(engine: Engine, tmp_path: Path) -> None:
     url = engine.url.render_as_string(hide_password=False)
-    env = {**os.environ, "ZONES_DATABASE_URL": url}
+    # Its own state folder: the audit head it records belongs to this test database.
+    env = {**os.environ, "ZONES_DATABASE_URL": url, "ZONES_STATE_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "service.cli", "worker", "--once"],
         cwd=ROOT,
@@ -44,12 +45,12 @@ def test_the_worker_command_runs_its_jobs_and_records_when(engine: Engine) -> No
     assert "leading" in done.stderr
     with engine.connect() as c:
         names = c.execute(text("SELECT name FROM worker_jobs")).scalars().all()
-    assert "stays_on_time" in names
+    assert {"stays_on_time", "audit_seal"} <= set(names)
 
 
-def test_a_second_worker_waits_while_the_first_leads(engine: Engine) -> None:
+def test_a_second_worker_waits_while_the_first_leads(engine: Engine, tmp_path: Path) -> None:
     url = engine.url.render_as_string(hide_password=False)
-    env = {**os.environ, "ZONES_DATABASE_URL": url}
+    env = {**os.environ, "ZONES_DATABASE_URL": url, "ZONES_STATE_DIR": str(tmp_path)}
     holder = engine.connect()
     try:
         assert worker.try_lead(holder)

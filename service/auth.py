@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service import sign_in_limits
 from service.db import tables
+from service.passwords import hash_password, verify_password
 from service.settings import AuthSettings
 from zones.errors import Conflict, Forbidden, ZonesError
 from zones.model import Role
@@ -74,9 +75,9 @@ def authenticate(session: Session, username: str, password: str, client: str = "
     row = session.scalar(select(tables.User).where(tables.User.username == username))
     try:
         if row is None:
-            _hasher.hash(password)  # spend the same time whether or not the user exists
+            hash_password(password)  # spend the same time whether or not the user exists
             raise VerificationError
-        _hasher.verify(row.password_hash, password)
+        verify_password(row.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
         sign_in_limits.record_failure(session, username, client)
         raise NotAuthenticated("wrong username or password") from exc

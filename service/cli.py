@@ -58,6 +58,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own; the app decides
+        # whom to believe (ZONES_AUTH_TRUSTED_PROXIES), so a forged header cannot pick the
+        # client address that sign-in limits count.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,  # open alert streams never end by themselves
     )
     return 0

@@ -43,7 +43,7 @@ from service.pages import (
 from service.pages.access import LoginRequired
 from service.pages.render import APP_STATIC, STATIC, render
 from service.security import SecurityHeaders, nonce_of, with_nonce
-from service.settings import AssetSource, Settings
+from service.settings import AssetSource, Environment, Settings
 from service.sign_in_gate import SignInGate
 from service.text_guard import RefuseNul
 from zones.errors import ZonesError
@@ -177,7 +177,11 @@ def create_app(settings: Settings) -> FastAPI:
         page_paths={"/login"},
     )
     app.add_middleware(BodyLimit, api=settings.api, auth=settings.auth)
-    app.add_middleware(SecurityHeaders, settings=settings.map)
+    app.add_middleware(
+        SecurityHeaders,
+        settings=settings.map,
+        secure_cookies=settings.environment is not Environment.DEVELOPMENT,
+    )
     return app
 
 

@@ -10,9 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import (
     alerts_routes,
@@ -33,6 +32,7 @@ from service.api import (
 from service.api.deps import no_unknown_query
 from service.assets import vendor_roots
 from service.audit_mac import AuditKey
+from service.body_limit import BodyLimit
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
 from service.oidc.client import OidcClient
@@ -50,7 +50,8 @@ from service.pages.access import LoginRequired
 from service.pages.render import APP_STATIC, STATIC, render
 from service.security import SecurityHeaders, nonce_of, with_nonce
 from service.session_cookie import RenewSessionCookie
-from service.settings import AssetSource, Settings
+from service.settings import AssetSource, Environment, Settings
+from service.sign_in_gate import SignInGate
 from service.text_guard import RefuseNul
 from zones.errors import ZonesError
 
@@ -69,46 +70,6 @@ PAGES = (
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
-
-
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before anything parses them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            errors.body("body_too_large", f"request body over {self.limit} bytes", "body"), 413
-        )
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class VendorFiles(StaticFiles):
@@ -218,12 +179,23 @@ def create_app(settings: Settings) -> FastAPI:
         else:
             log.warning("map assets folder %s is missing: run `npm ci`", folder)
     app.mount(APP_STATIC, StaticFiles(directory=APP_FILES), name="static-app")
-    # Outermost last: headers on every answer, then the size limit, then the NUL check;
-    # innermost, the renewed session cookie a dependency noted.
+    # Outermost last: headers on every answer, then the size limit (before anything reads a
+    # body), then the door to signing in, then the NUL check; innermost, the renewed
+    # session cookie a dependency noted.
     app.add_middleware(RenewSessionCookie, settings=settings.auth)
     app.add_middleware(RefuseNul)
-    app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
-    app.add_middleware(SecurityHeaders, settings=settings.map)
+    app.add_middleware(
+        SignInGate,
+        settings=settings,
+        api_paths={f"{API_PREFIX}/auth/token"},
+        page_paths={"/login"},
+    )
+    app.add_middleware(BodyLimit, api=settings.api, auth=settings.auth)
+    app.add_middleware(
+        SecurityHeaders,
+        settings=settings.map,
+        secure_cookies=settings.environment is not Environment.DEVELOPMENT,
+    )
     return app
 
 

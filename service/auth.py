@@ -15,7 +15,6 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from service import sign_in_limits
 from service.db import tables
+from service.password_hashing import hash_password, verify_password
 from service.passwords import check_password
 from service.settings import AuthSettings
 from zones.errors import Conflict, Forbidden, ZonesError
@@ -30,7 +30,6 @@ from zones.model import Role
 
 __all__ = ["Forbidden", "NotAuthenticated", "PrincipalKind", "TokenScope", "User"]
 
-_hasher = PasswordHasher()
 EVENTS_CHANNEL = "zones_events"  # also carries alert events (see the 0002 migration)
 
 
@@ -78,7 +77,7 @@ def add_user(session: Session, username: str, password: str, role: Role) -> User
         with session.begin_nested():
             session.add(
                 tables.User(
-                    username=username, password_hash=_hasher.hash(password), role=role.value
+                    username=username, password_hash=hash_password(password), role=role.value
                 )
             )
     except IntegrityError as exc:
@@ -95,9 +94,9 @@ def authenticate(session: Session, username: str, password: str, client: str = "
         if row is None or row.password_hash is None:
             # Spend the same time whether or not the user exists; a user who signs in
             # through single sign-on has no password here and is refused the same way.
-            _hasher.hash(password)
+            hash_password(password)
             raise VerificationError
-        _hasher.verify(row.password_hash, password)
+        verify_password(row.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
         sign_in_limits.record_failure(session, username, client)
         raise NotAuthenticated("wrong username or password") from exc
@@ -122,7 +121,7 @@ def change_password(
     row = session.scalar(select(tables.User).where(tables.User.username == username))
     if row is None:
         raise UnknownUser(f"no user {username!r}", field="username")
-    row.password_hash = _hasher.hash(new_password)
+    row.password_hash = hash_password(new_password)
     end_sign_ins(session, row.id, "password", keep=keep)
 
 

@@ -61,6 +61,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own; the app decides
+        # whom to believe (ZONES_AUTH_TRUSTED_PROXIES), so a forged header cannot pick the
+        # client address that sign-in limits count.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,  # open alert streams never end by themselves
     )
     return 0
@@ -235,6 +239,21 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         zones=args.zones,
         seed=args.seed,
         repeat=args.repeat,
+    )
+    return 0
+
+
+def cmd_bench_flood(args: argparse.Namespace, settings: Settings) -> int:
+    from service.bench_flood import run_flood_bench
+
+    run_flood_bench(
+        args.database_url,
+        checks=args.checks,
+        clients=args.clients,
+        workers=args.workers,
+        trust_proxy=args.trust_proxy,
+        rounds=args.rounds,
+        warmup_s=args.warmup,
     )
     return 0
 
@@ -444,6 +463,23 @@ def parser() -> argparse.ArgumentParser:
     bj.add_argument("--repeat", type=int, default=3)
     bj.add_argument("--data", help="folder of the shared data (default ../shared/data)")
     bj.set_defaults(func=cmd_bench)
+    bf = bsub.add_parser(
+        "flood", help="signed-in sighting checks, alone and under an anonymous sign-in flood"
+    )
+    bf.add_argument("--checks", type=int, default=200, help="timed checks per phase")
+    bf.add_argument("--clients", type=int, default=64, help="connections of the flood")
+    bf.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    bf.add_argument("--rounds", type=int, default=4, help="turns of alone and flooded checks")
+    bf.add_argument("--warmup", type=float, default=2.0, help="seconds of flood before timing")
+    bf.add_argument(
+        "--trust-proxy",
+        action="store_true",
+        help="believe X-Forwarded-For from 127.0.0.1: each forged address is a new client",
+    )
+    bf.add_argument(
+        "--database-url", help="a database to seed and use (default: a scratch one, dropped)"
+    )
+    bf.set_defaults(func=cmd_bench_flood)
     w = sub.add_parser(
         "worker", help="keep time: open and close stays at window edges, visits, lost signal"
     )

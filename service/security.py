@@ -80,11 +80,19 @@ def policy(nonce: str, settings: MapSettings) -> str:
     )
 
 
-class SecurityHeaders:
-    """Adds the headers; pages (HTML) get the Content-Security-Policy with their nonce."""
+def secure_cookie(header: bytes) -> bytes:
+    """A ``Set-Cookie`` value marked ``Secure`` (sent back over HTTPS only)."""
+    attributes = [a.strip().lower() for a in header.split(b";")[1:]]
+    return header if b"secure" in attributes else header + b"; Secure"
 
-    def __init__(self, app: ASGIApp, settings: MapSettings) -> None:
-        self.app, self.settings = app, settings
+
+class SecurityHeaders:
+    """Adds the headers; pages (HTML) get the Content-Security-Policy with their nonce.
+    With ``secure_cookies`` (every environment but development, which may run on plain
+    HTTP on a laptop) every cookie set, by any route, is marked ``Secure``."""
+
+    def __init__(self, app: ASGIApp, settings: MapSettings, secure_cookies: bool = False) -> None:
+        self.app, self.settings, self.secure_cookies = app, settings, secure_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,6 +103,11 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                if self.secure_cookies:
+                    headers = [
+                        (name, secure_cookie(value) if name == b"set-cookie" else value)
+                        for name, value in headers
+                    ]
                 kind = dict(headers).get(b"content-type", b"")
                 extra = [
                     (b"x-content-type-options", b"nosniff"),

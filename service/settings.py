@@ -218,7 +218,18 @@ class ApiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ZONES_API_", extra="ignore")
 
-    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body from a signed-in caller; larger is refused (413) "
+        "before it is read",
+    )
+    anonymous_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body from a caller without a valid token or session "
+        "cookie (a sign-in form fits)",
+    )
     max_batch: int = Field(default=10_000, ge=1, le=20_000)
     late_after_seconds: int = Field(
         default=300,
@@ -246,6 +257,43 @@ class ApiSettings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
+class SignInSettings(BaseSettings):
+    """What a sign-in may cost: each checks a password (argon2, tens of milliseconds of CPU),
+    the one expensive thing a caller can ask for without signing in. Counted per process."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_SIGN_IN_", extra="ignore")
+
+    concurrent: int = Field(
+        default=1, ge=1, le=64, description="Sign-ins (password checks) at once per process"
+    )
+    queue: int = Field(
+        default=8,
+        ge=0,
+        le=10_000,
+        description="Sign-ins that may wait for one of those; more are refused at once (429)",
+    )
+    wait_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Longest wait in that queue before a 429"
+    )
+    per_client_per_minute: float = Field(
+        default=30, gt=0, description="Sign-ins per minute from one client address"
+    )
+    per_client_burst: int = Field(
+        default=20, ge=1, description="... of which this many may come at once"
+    )
+    per_account_per_minute: float = Field(
+        default=10, gt=0, description="Sign-ins per minute for one username"
+    )
+    per_account_burst: int = Field(default=20, ge=1)
+    refusal_delay_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description="A refused sign-in is answered this much later (holding no thread), so a "
+        "client that retries at once cannot turn refusals into a flood of their own",
+    )
+
+
 class Settings(BaseSettings):
     """All settings; each group reads its own ``ZONES_<GROUP>_*`` variables."""
 
@@ -263,6 +311,7 @@ class Settings(BaseSettings):
     map: MapSettings = Field(default_factory=MapSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    sign_in: SignInSettings = Field(default_factory=SignInSettings)
 
     @model_validator(mode="after")
     def _signing_secret(self) -> Self:

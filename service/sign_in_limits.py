@@ -48,7 +48,7 @@ def check(session: Session, username: str, client: str, now: datetime | None = N
     """Refuse the attempt when the account or the address has failed too often lately."""
     now = now or datetime.now(UTC)
     f = tables.SignInFailure
-    for column, value, what in ((f.username, _name(username), "account"),
+    for column, value, what in ((f.username, normal_username(username), "account"),
                                 (f.client, client, "address")):  # fmt: skip
         recent = session.scalars(
             select(f.at)
@@ -69,10 +69,13 @@ def check(session: Session, username: str, client: str, now: datetime | None = N
 def record_failure(session: Session, username: str, client: str) -> None:
     """Count a failed sign-in, committed at once: the request itself is about to fail."""
     session.add(
-        tables.SignInFailure(username=_name(username), client=client, at=func.clock_timestamp())
+        tables.SignInFailure(
+            username=normal_username(username), client=client, at=func.clock_timestamp()
+        )
     )
     session.commit()
 
 
-def _name(username: str) -> str:
+def normal_username(username: str) -> str:
+    """An account as counted: case and surrounding spaces do not make another one."""
     return username.strip().lower()[:200]

@@ -25,7 +25,7 @@ BREACH_COLOUR, CLEAR_COLOUR, ALERT_COLOUR = "#d7301f", "#2b8cbe", "#7a0177"
 
 @dataclass(frozen=True)
 class MapPoint:
-    """A position to draw, with a popup and whether it is a breach."""
+    """A position to draw, with a popup (``label``, plain text) and whether it is a breach."""
 
     lon: float
     lat: float
@@ -77,7 +77,8 @@ def add_zones(
 ) -> list[BaseGeometry]:
     """Draw zones (and their buffer, dashed) in one layer, each with a popup naming the zone
     and its version; returns the outermost shapes drawn (buffers where there are any)."""
-    group = folium.FeatureGroup(name=name)
+    # Leaflet shows popups, tooltips and layer-control names as HTML: every text is escaped.
+    group = folium.FeatureGroup(name=html.escape(name))
     grown = add_buffers(group, zones, buffer_m)
     for z in zones:
         popup = (
@@ -104,8 +105,8 @@ def add_points(
     colour: str | None = None,
 ) -> folium.FeatureGroup:
     """Draw positions as circles: red for breaches, blue otherwise; accuracy as a faint disc."""
-    group = folium.FeatureGroup(name=name)
-    target = MarkerCluster(name=name).add_to(group) if cluster else group  # type: ignore[no-untyped-call]
+    group = folium.FeatureGroup(name=html.escape(name))
+    target = MarkerCluster(name=html.escape(name)).add_to(group) if cluster else group  # type: ignore[no-untyped-call]
     for p in points:
         c = colour or (BREACH_COLOUR if p.breach else CLEAR_COLOUR)
         if p.accuracy_m:
@@ -118,7 +119,7 @@ def add_points(
             color=c,
             fill=True,
             fill_opacity=0.9,
-            popup=folium.Popup(p.label, max_width=320),
+            popup=folium.Popup(html.escape(p.label), max_width=320),
         ).add_to(target)
     group.add_to(m)
     return group

@@ -125,7 +125,9 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code)
 
     async def database_refused(request: Request, exc: Exception) -> JSONResponse:

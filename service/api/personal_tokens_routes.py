@@ -10,6 +10,7 @@ from service import personal_tokens
 from service.api.deps import CurrentUser, SessionDep, SettingsDep, SignedIn
 from service.api.schemas import ErrorResponse, Id
 from service.api.token_schemas import NewPersonalToken, PersonalTokenIn, PersonalTokenOut
+from service.auth import signing_key
 from service.db import audit_store
 from zones.errors import Forbidden
 from zones.model import Role
@@ -41,6 +42,7 @@ def create_token(
         body.scope,
         body.expires_in_days,
         settings.auth.personal_token_max_days,
+        signing_key(settings.auth),
     )
     audit_store.record(
         session,

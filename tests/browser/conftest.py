@@ -40,7 +40,13 @@ from sqlalchemy import create_engine
 
 from service import demo
 from service.db.migrate import upgrade
-from service.settings import AssetSource, DatabaseSettings, MapSettings, Settings
+from service.settings import (
+    AssetSource,
+    DatabaseSettings,
+    MapSettings,
+    Settings,
+    SignInSettings,
+)
 from tests.conftest import ROOT, in_ci, scratch_database
 from tests.live import serve
 
@@ -92,6 +98,13 @@ def serve_demo(database_url: str) -> Iterator[str]:
     settings = Settings(
         database=DatabaseSettings(url=database_url),
         map=MapSettings(tiles="none", assets=AssetSource.LOCAL),
+        # Every test signs in again and again, as the same few users, from one address.
+        sign_in=SignInSettings(
+            per_client_per_minute=6000,
+            per_client_burst=1000,
+            per_account_per_minute=6000,
+            per_account_burst=1000,
+        ),
     )
     with serve(settings) as base:
         yield base

@@ -1,6 +1,9 @@
 """Every text field a user can fill, set to a script-injection string, on every page: no
 script runs, and nothing is even refused by the Content-Security-Policy (which would mean
-the text reached the page as markup, not as text)."""
+the text reached the page as markup, not as text). Every popup and tooltip of every map is
+opened and every layer control expanded, since Leaflet renders strings there as HTML; and
+the attack as found (a subject named ``</title><script>...`` whose clause text is
+``<img onerror=...>``) is replayed on its order map, the alert desk and the track page."""
 
 from __future__ import annotations
 
@@ -93,12 +96,78 @@ def planted(base_url: str, api_as: Callable[[tuple[str, str]], httpx.Client]) ->
         params={"confirm_shared": "true"},
     )
     assert edited.status_code == 200, edited.text
+    found = as_found(officer, control, zone.json()["id"], tag)
     return {
         "subject": subject.json(),
         "order": order.json(),
         "zone": zone.json(),
         "alert_id": alert_id,
+    } | found
+
+
+def as_found(
+    officer: httpx.Client, control: httpx.Client, zone_id: int, tag: str
+) -> dict[str, Any]:
+    """The attack as it was found: the name closes ``<title>`` and opens a script; the
+    clause text is an image whose error handler runs; the subject breaches, so the name is
+    on the alert desk and the clause on the track page too."""
+    subject = officer.post(
+        "/subjects",
+        json={"reference": f"XSS2-{tag}", "name": f"{INJECTIONS[0]} #15", "risk_level": "high"},
+    )
+    assert subject.status_code == 201, subject.text
+    sid = subject.json()["id"]
+    order = officer.post(
+        "/orders",
+        json={
+            "subject_id": sid,
+            "reference": f"SHPO/{tag}/{INJECTIONS[1]}",
+            "starts": "2020-01-01",
+            "conditions": [{"text": f"{INJECTIONS[1]} #16", "zone_ids": [zone_id]}],
+        },
+    )
+    assert order.status_code == 201, order.text
+    seen = control.post(
+        "/sightings/check",
+        json={
+            "subject_id": sid,
+            "lon": WHERE[0],
+            "lat": WHERE[1],
+            "time": (datetime.now(UTC) - timedelta(minutes=2)).isoformat(),
+            "accuracy_m": 10,
+            "source": "public",
+        },
+    )
+    assert seen.status_code == 200 and seen.json()["breach"], seen.text
+    return {
+        "found_subject": sid,
+        "found_order": order.json()["id"],
+        "found_alert": seen.json()["alert_id"],
     }
+
+
+# Open every popup and tooltip of every Leaflet map on the page (Leaflet renders a string
+# there as HTML) and expand every layer control (layer names are HTML too): what they hold.
+OPEN_EVERYTHING = """() => {
+  const shown = [];
+  const maps = Object.values(window).filter((v) => window.L && v instanceof L.Map);
+  for (const m of maps) {
+    m.eachLayer((layer) => {
+      for (const [get, open] of [["getPopup", "openPopup"], ["getTooltip", "openTooltip"]]) {
+        const bound = layer[get] && layer[get]();
+        if (!bound) continue;
+        try { layer[open](); } catch (e) { continue; }  // a layer with nowhere to open it
+        const node = bound.getElement && bound.getElement();
+        if (node) shown.push(node.textContent);
+      }
+    });
+  }
+  for (const control of document.querySelectorAll(".leaflet-control-layers")) {
+    control.classList.add("leaflet-control-layers-expanded");
+    shown.push(control.textContent);
+  }
+  return {maps: maps.length, shown};
+}"""
 
 
 def pages(planted: dict[str, Any]) -> list[tuple[str, tuple[str, str]]]:
@@ -117,6 +186,9 @@ def pages(planted: dict[str, Any]) -> list[tuple[str, tuple[str, str]]]:
         ("/check", CONTROL),
         (f"/desk?alert={aid}", SUPERVISOR),
         (f"/subjects/{sid}/track", OFFICER),
+        (f"/orders/{planted['found_order']}", OFFICER),
+        (f"/desk?alert={planted['found_alert']}", SUPERVISOR),
+        (f"/subjects/{planted['found_subject']}/track", OFFICER),
     ]
 
 
@@ -138,14 +210,20 @@ def test_no_planted_text_runs_as_script_anywhere(
             )
             page.wait_for_load_state("networkidle")
         page.wait_for_timeout(300)
-        body = page.locator("body").inner_text()
-        shown = [i for i in range(15) if f"#{i}" in body]
+        opened = page.evaluate(OPEN_EVERYTHING)
+        page.wait_for_timeout(200)
+        body = page.locator("body").inner_text() + " ".join(opened["shown"])
+        shown = [i for i in range(17) if f"#{i}" in body]
         problems = visit.problems()
         xss = page.evaluate("() => window.__xss === undefined ? null : String(window.__xss)")
         if xss is not None or problems:
             ran[path] = {"ran": xss, "problems": problems}
         # Each page but the home page (counts only) shows some of the planted text, as text.
         assert shown or path == "/", f"{path} shows none of the planted text"
+        if path.startswith(f"/orders/{planted['found_order']}"):
+            assert 16 in shown and opened["maps"] == 1, opened  # the clause, as text
+        # Text that closed <title> early would leave the title cut short.
+        assert page.title().endswith(" · Exclusion zones"), (path, page.title())
     assert ran == {}
 
 

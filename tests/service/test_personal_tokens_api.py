@@ -151,10 +151,11 @@ def test_others_tokens_are_for_admins_only(
     assert made["id"] in [t["id"] for t in admin.get("/api/v1/auth/tokens?all=true").json()]
     assert admin.delete(f"/api/v1/auth/tokens/{made['id']}").status_code == 204
     assert pat.get("/api/v1/subjects").status_code == 401
-    entries = admin.get("/api/v1/audit?action=token.revoke").json()
+    entries = admin.get("/api/v1/audit?action=token.revoke").json()["entries"]
     assert entries[0]["username"] == users[Role.ADMIN]
     assert entries[0]["detail"] == {"owner": users[Role.OFFICER], "name": "QGIS"}
-    assert admin.get("/api/v1/audit?action=token.create").json()[0]["object_id"] == str(made["id"])
+    created = admin.get("/api/v1/audit?action=token.create").json()["entries"]
+    assert created[0]["object_id"] == str(made["id"])
 
 
 def test_disabling_the_user_revokes_their_tokens_for_good(

@@ -303,12 +303,15 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.orm import Session
 
     from service import retention
+    from service.audit_mac import AuditKey
+    from service.db import audit_store
     from service.db.migrate import upgrade
 
     engine = _engine(settings)
     try:
         upgrade(engine)
         with Session(engine) as session:
+            audit_store.bind(session, AuditKey.of(settings), client="cli")
             report = retention.run(
                 session,
                 settings.api,
@@ -323,13 +326,15 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
     import json
 
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from service import replay
-    from service.db import tables
+    from service.audit_mac import AuditKey
+    from service.db import audit_store, tables
     from service.db.migrate import upgrade
 
     since, until = _instant(args.since, "--from"), _instant(args.until, "--to")
@@ -350,7 +355,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"error: no subject with reference or id {args.subject!r}", file=sys.stderr)
                 return 2
             report = replay.replay(session, subject_id, since, until, settings.api, as_of=as_of)
-            session.rollback()  # replay changes nothing
+            session.rollback()  # replay changes nothing; reading the positions is audited
+            audit_store.bind(session, AuditKey.of(settings), client="cli")
+            audit_store.record(
+                session, f"cli:{getpass.getuser()}", "subject.replay", "subject", subject_id,
+                detail={"from": since.isoformat(), "to": until.isoformat()},
+            )  # fmt: skip
+            session.commit()
     finally:
         engine.dispose()
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())

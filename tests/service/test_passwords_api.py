@@ -45,6 +45,7 @@ def test_changing_ones_password_ends_the_other_sign_ins(
     assert TestClient(app).post("/api/v1/auth/token", data=login).status_code == 401
     sign_in(app, name, NEW)
     audit = sign_in(app, users[Role.ADMIN]).get("/api/v1/audit?action=user.password").json()
+    audit = audit["entries"]
     assert audit[0]["username"] == name
 
 

@@ -45,6 +45,7 @@ from service.pages.render import APP_STATIC, STATIC, render
 from service.security import SecurityHeaders, nonce_of, with_nonce
 from service.settings import AssetSource, Settings
 from service.text_guard import RefuseNul
+from zones import bounded
 from zones.errors import ZonesError
 
 APP_FILES = Path(__file__).resolve().parent / "static" / "app"
@@ -120,6 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
         if hasattr(app.state, "sessionmaker"):  # tests may hand in their own (no live events)
             yield
             return
+        bounded.warm_up()  # the fork server that checks shapes, started before any request
         engine = make_engine(settings.database)
         app.state.sessionmaker = make_sessionmaker(engine)
         hub = AlertHub(listen_conninfo(engine), stream_routes.renderer(app.state.sessionmaker))

@@ -53,6 +53,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     NotAuthenticated: 401,
     errors.Forbidden: 403,
     BodyTooLarge: 413,
+    errors.Busy: 503,
     errors.ZonesError: 400,
 }
 

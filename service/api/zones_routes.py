@@ -31,7 +31,7 @@ from service.db import audit_store, orders_store, zones_store
 from zones import maps, model
 from zones.crs import metric_area_m2
 from zones.errors import ImportFailed, InvalidCoordinates, InvalidGeometry, ZonesError, ZoneShared
-from zones.geometry import zone_geometry
+from zones.geometry import zone_geometries, zone_geometry
 from zones.importing import read_zones
 
 router = APIRouter(prefix="/zones", tags=["zones"])
@@ -175,18 +175,18 @@ def buffer_shapes(body: BufferIn, user: Viewer) -> BufferOut:
     """Each shape grown by ``buffer_m`` metres, geodesically on WGS 84 (every point of the
     outline lies ``buffer_m`` from the shape, within 0.1 m + 0.01 %), as the judging grows a
     condition's zones: to draw a buffer while it is edited. A shape that is not a valid zone
-    is repaired first, or skipped with the reason; nothing is stored."""
+    is repaired first, or skipped with the reason; nothing is stored. Shapes whose growing
+    would take more than 10 s of computing are refused (422 ``geometry_too_costly``)."""
     kept: list[tuple[int, model.Zone]] = []
     skipped: list[str] = []
-    for i, geometry in enumerate(body.geometries):
-        try:
-            geom, _ = zone_geometry(geometry, repair=True, field=f"geometries[{i}]")
-        except ZonesError as exc:
-            skipped.append(str(exc))
-            continue
-        kept.append((i, model.Zone(None, 0, "", "", geom)))
+    fields = [f"geometries[{i}]" for i in range(len(body.geometries))]
+    for i, drawn in enumerate(zone_geometries(body.geometries, repair=True, fields=fields)):
+        if isinstance(drawn, ZonesError):
+            skipped.append(str(drawn))
+        else:
+            kept.append((i, model.Zone(None, 0, "", "", drawn[0])))
     buffer_m = body.buffer_m
-    grown = maps.buffered([z for _, z in kept], buffer_m)
+    grown = maps.buffered([z for _, z in kept], buffer_m, budget=maps.DRAWING_BUDGET)
     features = [
         PreviewFeature(geometry=dict(mapping(g)), properties={"index": i, "buffer_m": buffer_m})
         for (i, _), g in zip(kept, grown, strict=True)

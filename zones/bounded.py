@@ -44,7 +44,7 @@ class Budget:
     """What one check may spend: CPU seconds, and memory beyond what the child starts with."""
 
     seconds: float = 2.0
-    memory_mb: int = 512
+    memory_mb: int = 256
 
 
 BUDGET = Budget()

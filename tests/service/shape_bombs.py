@@ -1,0 +1,123 @@
+"""Shapes that cost far more to check than their size suggests, and a probe that sends them
+to the API in a process of its own, to measure its peak memory and that of its children.
+
+Run as ``python -m tests.service.shape_bombs DATABASE_URL``: it serves the app in-process
+(over a transaction it rolls back), sends each bomb as an officer, and prints one JSON line:
+each answer's status, error code and seconds, and the peak resident memory of the process
+and of every process it started, in MB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import sys
+import time
+from multiprocessing import forkserver
+from typing import Any
+
+import numpy as np
+
+SQUARE = [[0.12, 52.2], [0.13, 52.2], [0.13, 52.21], [0.12, 52.21], [0.12, 52.2]]
+
+
+def feature(geometry: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": {"name": "B", "category": "x"}}
+
+
+def copies(n: int) -> dict[str, Any]:
+    """The issue's bomb: a MultiPolygon of ``n`` copies of one square (4,000: 320 kB)."""
+    return {"type": "MultiPolygon", "coordinates": [[SQUARE]] * n}
+
+
+def star(n: int = 2001) -> dict[str, Any]:
+    """A star polygon whose every edge crosses about n/2 others: 80 kB, and repairing it
+    takes minutes and gigabytes."""
+    i = (np.arange(n + 1) * (n // 2)) % n
+    angle = 2 * math.pi * i / n
+    ring = np.c_[0.12 + 0.01 * np.cos(angle), 52.2 + 0.01 * np.sin(angle)]
+    return {"type": "Polygon", "coordinates": [ring.tolist()]}
+
+
+def target(n: int = 2500) -> dict[str, Any]:
+    """A valid MultiPolygon of ``n`` nested square rings (each a square with a hole, inside
+    the hole of the last): 700 kB, and GEOS takes 10 s to confirm it is valid."""
+    parts = []
+    for k in range(n):
+        outer, inner = 0.1 * (1 - 2 * k / (2 * n)), 0.1 * (1 - (2 * k + 1) / (2 * n))
+        parts.append([_square(outer), _square(inner)[::-1]])
+    return {"type": "MultiPolygon", "coordinates": parts}
+
+
+def _square(r: float) -> list[list[float]]:
+    return [[0.12 - r, 52.2 - r], [0.12 + r, 52.2 - r], [0.12 + r, 52.2 + r], [0.12 - r, 52.2 + r],
+            [0.12 - r, 52.2 - r]]  # fmt: skip
+
+
+def bombs() -> dict[str, tuple[dict[str, Any], bool]]:
+    """Each bomb by name, with whether to ask for it to be repaired."""
+    return {
+        "4000 copies, repaired": (copies(4_000), True),
+        "50000 copies": (copies(50_000), False),
+        "a star, repaired": (star(), True),
+        "nested rings": (target(), False),
+    }
+
+
+def main(url: str) -> None:
+    # Imported here: the fork server's children import this module again (it is __main__),
+    # and the checks they run need none of this.
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from service.app import create_app
+    from service.auth import add_user
+    from service.settings import MapSettings, Settings
+    from zones.model import Role
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        outer = connection.begin()
+        sessions = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        with sessions() as session:
+            add_user(session, "bomb-officer", "bomb-password-1", Role.OFFICER)
+            session.commit()
+        app = create_app(Settings(map=MapSettings(tiles="none")))
+        app.state.sessionmaker = sessions
+        client = TestClient(app, raise_server_exceptions=False)
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "bomb-officer", "password": "bomb-password-1"}
+        ).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        answers = {}
+        for name, (geometry, repair) in bombs().items():
+            body = json.dumps(feature(geometry))
+            started = time.perf_counter()
+            r = client.post(
+                "/api/v1/zones",
+                params={"repair": str(repair).lower()},
+                content=body,
+                headers={"content-type": "application/json"},
+            )
+            answers[name] = {
+                "status": r.status_code,
+                "code": r.json().get("error", {}).get("code") if r.status_code >= 400 else None,
+                "seconds": time.perf_counter() - started,
+                "kB": len(body) // 1000,
+            }
+        outer.rollback()
+    engine.dispose()
+    forkserver._forkserver._stop()  # reaped here, so its children's peaks count as ours
+    peak = {
+        who: resource.getrusage(which).ru_maxrss / 1024
+        for who, which in (("self", resource.RUSAGE_SELF), ("children", resource.RUSAGE_CHILDREN))
+    }
+    print(json.dumps({"answers": answers, "peak_mb": peak}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -14,6 +14,7 @@ from service.api.schemas import (
     ConditionIn,
     ErrorResponse,
     Id,
+    Line,
     OrderEdit,
     OrderIn,
     OrderOut,
@@ -52,7 +53,7 @@ def list_subjects(
     session: SessionDep,
     user: Viewer,
     q: Annotated[
-        str | None,
+        Line | None,
         Query(
             min_length=1,
             max_length=100,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from service.api.deps import Admin, Handler, SessionDep
-from service.api.schemas import AuditOut, ErrorResponse, UserOut
+from service.api.schemas import AuditOut, ErrorResponse, Line, UserOut
 from service.auth import set_disabled
 from service.db import audit_store, tables
 from zones.model import Role
 
 router = APIRouter(tags=["users and audit"])
+UserName = Annotated[Line, Path(min_length=1, max_length=80)]
 ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
@@ -32,7 +33,7 @@ def list_users(session: SessionDep, user: Handler) -> list[UserOut]:
 
 
 @router.post("/users/{username}/disable", status_code=204, responses=ERRORS)
-def disable_user(username: str, session: SessionDep, user: Admin) -> None:
+def disable_user(username: UserName, session: SessionDep, user: Admin) -> None:
     """Disable a user: their tokens stop working and their open alert streams end at once."""
     set_disabled(session, username, True)
     audit_store.record(session, user.username, "user.disable", "user", username)
@@ -40,7 +41,7 @@ def disable_user(username: str, session: SessionDep, user: Admin) -> None:
 
 
 @router.post("/users/{username}/enable", status_code=204, responses=ERRORS)
-def enable_user(username: str, session: SessionDep, user: Admin) -> None:
+def enable_user(username: UserName, session: SessionDep, user: Admin) -> None:
     """Enable a disabled user again (they sign in anew)."""
     set_disabled(session, username, False)
     audit_store.record(session, user.username, "user.enable", "user", username)
@@ -51,8 +52,8 @@ def enable_user(username: str, session: SessionDep, user: Admin) -> None:
 def audit_log(
     session: SessionDep,
     user: Admin,
-    action: Annotated[str | None, Query(max_length=60)] = None,
-    username: Annotated[str | None, Query(max_length=80)] = None,
+    action: Annotated[Line | None, Query(max_length=60)] = None,
+    username: Annotated[Line | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[AuditOut]:
     """The newest audit entries: who read or changed what, when and why."""

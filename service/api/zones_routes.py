@@ -20,6 +20,7 @@ from service.api.schemas import (
     ErrorResponse,
     FeatureCollection,
     Id,
+    Line,
     OrderOut,
     PreviewFeature,
     ZoneCheck,
@@ -101,12 +102,16 @@ def list_zones(
     session: SessionDep,
     user: Viewer,
     bbox: Annotated[
-        str | None,
-        Query(description="minlon,minlat,maxlon,maxlat", examples=["0.06,52.15,0.19,52.24"]),
+        Line | None,
+        Query(
+            max_length=200,
+            description="minlon,minlat,maxlon,maxlat",
+            examples=["0.06,52.15,0.19,52.24"],
+        ),
     ] = None,
-    category: str | None = None,
+    category: Annotated[Line | None, Query(max_length=60)] = None,
     q: Annotated[
-        str | None, Query(max_length=100, description="Part of a zone's name, any case")
+        Line | None, Query(max_length=100, description="Part of a zone's name, any case")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5_000,
 ) -> FeatureCollection:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import resource
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -169,7 +168,8 @@ def _in_child(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget) -
 
 
 def _cause(exitcode: int | None) -> str:
-    return "time" if exitcode == -signal.SIGXCPU else "memory"
+    over_cpu = getattr(signal, "SIGXCPU", None)  # the CPU limit's signal (POSIX)
+    return "time" if over_cpu is not None and exitcode == -over_cpu else "memory"
 
 
 def _overran(what: str, budget: Budget, cause: str) -> GeometryTooCostly:
@@ -188,6 +188,8 @@ def _overran(what: str, budget: Budget, cause: str) -> GeometryTooCostly:
 
 def _limit_self(seconds: float, memory: int) -> None:
     """Limit this (child) process: CPU seconds, address space beyond its current size."""
+    import resource  # POSIX only; imported where it is needed, in the child
+
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an overrun leaves no core file
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     cpu = max(1, math.ceil(seconds))

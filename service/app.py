@@ -53,6 +53,7 @@ from service.session_cookie import RenewSessionCookie
 from service.settings import AssetSource, Environment, Settings
 from service.sign_in_gate import SignInGate
 from service.text_guard import RefuseNul
+from zones import bounded
 from zones.errors import ZonesError
 
 APP_FILES = Path(__file__).resolve().parent / "static" / "app"
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         if hasattr(app.state, "sessionmaker"):  # tests may hand in their own (no live events)
             yield
             return
+        bounded.warm_up()  # the fork server that checks shapes, started before any request
         engine = make_engine(settings.database)
         app.state.sessionmaker = make_sessionmaker(engine, AuditKey.of(settings))
         hub = AlertHub(listen_conninfo(engine), stream_routes.renderer(app.state.sessionmaker))

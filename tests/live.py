@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from service.app import create_app
 from service.settings import Settings
@@ -21,13 +22,18 @@ def serve(settings: Settings, sock: socket.socket | None = None) -> Iterator[str
 
     ``sock``: a socket already bound, for settings that must name the server's own address.
     """
+    with serve_app(create_app(settings), sock) as base:
+        yield base
+
+
+@contextmanager
+def serve_app(app: FastAPI, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve ``app`` in a thread; yields its base URL, stops it afterwards."""
     if sock is None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race for a "free" one
     host, port = sock.getsockname()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", ws="none", lifespan="on")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
     )

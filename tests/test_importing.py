@@ -465,3 +465,21 @@ def test_a_file_zone_across_180_is_split_and_a_polar_one_skipped(tmp_path: Path)
     assert zone.area_m2 == pytest.approx(1.18e10, rel=0.01)  # 1 x 1 degree at 16.5 S, not the band
     assert "crossing longitude 180" in result.repaired[0]
     assert "polar zones are not supported" in result.skipped[0]
+
+
+def test_a_shape_over_the_size_limits_is_skipped_and_the_rest_kept(tmp_path: Path) -> None:
+    cell = [[0.1, 52.2], [0.101, 52.2], [0.101, 52.201], [0.1, 52.201], [0.1, 52.2]]
+    islands = [[[[x + 0.002 * i, y] for x, y in cell]] for i in range(5_001)]
+    features = [
+        {"type": "Feature", "id": "many", "properties": {"name": "Islands"},
+         "geometry": {"type": "MultiPolygon", "coordinates": islands}},
+        {"type": "Feature", "id": "one", "properties": {"name": "Island"},
+         "geometry": {"type": "Polygon", "coordinates": [cell]}},
+    ]  # fmt: skip
+    path = tmp_path / "islands.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = read_zones(path)
+    assert list(result.zones["name"]) == ["Island"]
+    assert result.skipped == [
+        'islands.geojson#many "Islands": it has 5,001 parts; at most 5,000 are accepted'
+    ]

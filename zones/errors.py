@@ -36,6 +36,24 @@ class InvalidGeometry(ZonesError):
     code = "invalid_geometry"
 
 
+class GeometryTooLarge(InvalidGeometry):
+    """A geometry over a size limit (vertices, parts, holes): refused before any work on it."""
+
+    code = "geometry_too_large"
+
+
+class GeometryTooCostly(InvalidGeometry):
+    """A geometry whose check or repair overran its budget of computing time or memory."""
+
+    code = "geometry_too_costly"
+
+
+class Busy(ZonesError):
+    """Too many costly computations at once: try again shortly."""
+
+    code = "busy"
+
+
 class InvalidCoordinates(ZonesError):
     """Coordinates out of range, not finite, or apparently given latitude first."""
 

@@ -19,17 +19,26 @@ import numpy as np
 import numpy.typing as npt
 
 import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from zones import bounded
 from zones.antimeridian import (
     SPLIT_HINT,
     crosses_antimeridian,
     split_at_antimeridian,
     unwrap_longitudes,
 )
+from zones.bounded import BUDGET, Budget
 from zones.crs import in_great_britain, metric_area_m2
-from zones.errors import InvalidCoordinates, InvalidGeometry, SwappedCoordinates
+from zones.errors import (
+    GeometryTooCostly,
+    GeometryTooLarge,
+    InvalidCoordinates,
+    InvalidGeometry,
+    SwappedCoordinates,
+    ZonesError,
+)
+from zones.limits import LIMITS, GeometryLimits, check_size
 
 ZONE_TYPES = ("Polygon", "MultiPolygon")
 POLYGON, MULTIPOLYGON, COLLECTION = (
@@ -80,8 +89,15 @@ def _position(value: Any, where: str) -> tuple[float, float]:
         or len(value) not in (2, 3, 4)  # [lon, lat], with a height and a measure allowed
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     ):
-        raise InvalidGeometry(f"a position must be [lon, lat] numbers, got {value!r}", field=where)
-    lon, lat = float(value[0]), float(value[1])
+        raise InvalidGeometry(
+            f"a position must be [lon, lat] numbers, got {_shown(value)}", field=where
+        )
+    try:
+        lon, lat = float(value[0]), float(value[1])
+    except OverflowError:  # an integer of hundreds of digits
+        raise InvalidCoordinates(
+            "a coordinate is too large a number to be a longitude or latitude", field=where
+        ) from None
     for name, v, limit in (("longitude", lon, 180.0), ("latitude", lat, 90.0)):
         if not math.isfinite(v) or abs(v) > limit:
             raise InvalidCoordinates(f"{name} {v} is out of range or not finite", field=where)
@@ -92,6 +108,35 @@ def _position(value: Any, where: str) -> tuple[float, float]:
             field=where,
         )
     return lon, lat
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _ring_positions(ring: list[Any], at: str) -> tuple[npt.NDArray[np.float64], bool]:
+    """A ring's [lon, lat] positions as an (n, 2) array, checked, and whether any position
+    had a height or measure. Read at array speed; a problem is named by `_position`."""
+    sizes = {len(p) for p in ring} if {type(p) for p in ring} == {list} else set()
+    if sizes and sizes <= {2, 3, 4} and {type(v) for p in ring for v in p} <= {int, float}:
+        extra = max(sizes) > 2
+        try:
+            xy = np.array([p[:2] for p in ring] if extra else ring, dtype=np.float64)
+        except OverflowError:
+            xy = np.empty((0, 2))
+        if len(xy) == len(ring):
+            lon, lat = xy[:, 0], xy[:, 1]
+            fine = (
+                np.isfinite(xy).all(axis=1)
+                & (np.abs(lon) <= 180.0)
+                & (lat >= ZONE_SOUTH)
+                & (lat <= ZONE_NORTH)
+            )
+            if fine.all():
+                return xy, extra
+    xy = np.array([_position(pos, f"{at}[{i}]") for i, pos in enumerate(ring)], dtype=np.float64)
+    return xy.reshape(-1, 2), any(isinstance(p, list) and len(p) > 2 for p in ring)
 
 
 def _on_one_line(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> bool:
@@ -105,11 +150,13 @@ def _on_one_line(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> 
 
 def _check_rings(
     polygons: Any, where: str, crossing: list[str], *, single: bool = False
-) -> list[list[list[tuple[float, float]]]]:
-    """Each ring's positions, checked; the places of rings crossing 180 go into ``crossing``."""
+) -> tuple[list[list[npt.NDArray[np.float64]]], bool]:
+    """Each ring's positions, checked, and whether any had a height or measure; the places
+    of rings crossing 180 go into ``crossing``."""
     if not isinstance(polygons, list) or not polygons:
         raise InvalidGeometry("expected a non-empty list of polygons", field=where)
     checked = []
+    extra_dimensions = False
     for p, rings in enumerate(polygons):
         if not isinstance(rings, list) or not rings:
             raise InvalidGeometry(
@@ -121,19 +168,20 @@ def _check_rings(
             at = f"{where}[{r}]" if single else f"{where}[{p}][{r}]"
             if not isinstance(ring, list):
                 raise InvalidGeometry("a ring must be a list of positions", field=at)
-            coords = [_position(pos, f"{at}[{i}]") for i, pos in enumerate(ring)]
+            coords, extra = _ring_positions(ring, at)
+            extra_dimensions |= extra
             if len(coords) < 4:
                 raise InvalidGeometry(
                     f"a ring needs at least 4 positions (first repeated last), got {len(coords)}",
                     field=at,
                 )
-            if coords[0] != coords[-1]:
+            if (coords[0] != coords[-1]).any():
                 raise InvalidGeometry(
-                    f"ring is not closed: first position {list(coords[0])} differs from last "
-                    f"{list(coords[-1])}",
+                    f"ring is not closed: first position {coords[0].tolist()} differs from "
+                    f"last {coords[-1].tolist()}",
                     field=at,
                 )
-            lon, lat = np.array(coords).T
+            lon, lat = coords.T
             if crosses_antimeridian(lon):
                 crossing.append(at)
                 lon = unwrap_longitudes(lon)
@@ -144,17 +192,10 @@ def _check_rings(
                 )
             poly.append(coords)
         checked.append(poly)
-    return checked
+    return checked, extra_dimensions
 
 
 _REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)\]")
-
-
-def _has_extra_dimensions(value: Any) -> bool:
-    """True when any position nested in ``value`` has more than two numbers."""
-    if isinstance(value, list) and value and isinstance(value[0], int | float):
-        return len(value) > 2
-    return isinstance(value, list) and any(_has_extra_dimensions(v) for v in value)
 
 
 def reason_location(reason: str) -> tuple[float, float] | None:
@@ -197,7 +238,12 @@ def polygonal_parts(geoms: Geometries) -> Geometries:
 
 
 def zone_geometry(
-    geometry: Mapping[str, Any], *, repair: bool = False, field: str = "geometry"
+    geometry: Mapping[str, Any],
+    *,
+    repair: bool = False,
+    field: str = "geometry",
+    limits: GeometryLimits = LIMITS,
+    budget: Budget = BUDGET,
 ) -> tuple[BaseGeometry, list[str]]:
     """Turn a GeoJSON geometry into a valid zone (Polygon or MultiPolygon, holes allowed).
 
@@ -206,10 +252,15 @@ def zone_geometry(
     geometry
         A GeoJSON geometry object in EPSG:4326, longitude first.
     repair
-        When the shape is invalid (self-intersecting, overlapping parts...), repair it with
-        ``shapely.make_valid`` and explain the change instead of rejecting it.
+        When the shape is invalid (self-intersecting, overlapping parts...), repair it
+        (parts unioned, holes subtracted: see `zones.bounded`) and explain the change
+        instead of rejecting it.
     field
         Where the geometry sits in the request, used to name the place of a problem.
+    limits
+        The most vertices, parts and holes accepted, checked before anything else.
+    budget
+        The CPU time and memory that checking (and repairing) the shape may take.
 
     Returns
     -------
@@ -218,31 +269,97 @@ def zone_geometry(
     Raises
     ------
     InvalidGeometry, InvalidCoordinates, SwappedCoordinates
+        ``GeometryTooLarge`` and ``GeometryTooCostly`` are kinds of ``InvalidGeometry``.
     """
+    [outcome] = zone_geometries(
+        [geometry], repair=repair, fields=[field], limits=limits, budget=budget
+    )
+    if isinstance(outcome, ZonesError):
+        raise outcome
+    return outcome
+
+
+def zone_geometries(
+    geometries: Sequence[Any],
+    *,
+    repair: bool = False,
+    fields: Sequence[str],
+    limits: GeometryLimits = LIMITS,
+    budget: Budget = BUDGET,
+) -> list[tuple[BaseGeometry, list[str]] | ZonesError]:
+    """`zone_geometry` for several shapes at once, checked together within one ``budget``:
+    each shape's zone and notes, or the error that refuses it.
+
+    Raises
+    ------
+    GeometryTooLarge
+        The shapes together hold more vertices than one geometry may (``limits.vertices``).
+    GeometryTooCostly, Busy
+        Checking them together overran ``budget``.
+    """
+    drawn: list[tuple[BaseGeometry, list[str]] | ZonesError] = []
+    total = 0
+    for geometry, field in zip(geometries, fields, strict=True):
+        try:
+            geom, notes, vertices = _drawn(geometry, repair, field, limits)
+        except ZonesError as exc:
+            drawn.append(exc)
+            continue
+        drawn.append((geom, notes))
+        total += vertices
+    if total > limits.vertices:
+        raise GeometryTooLarge(
+            f"the shapes have {total:,} vertices in all; at most {limits.vertices:,} are "
+            "accepted at once (limit: vertices)",
+            field=fields[0].split("[")[0] if len(fields) > 1 else fields[0],
+        )
+    todo = [i for i, d in enumerate(drawn) if not isinstance(d, ZonesError)]
+    try:
+        checks = bounded.check(
+            [drawn[i][0] for i in todo],  # type: ignore[index]
+            repair=repair,
+            budget=budget,
+        )
+    except GeometryTooCostly as exc:
+        where = fields[todo[0]] if len(todo) == 1 else fields[0].split("[")[0]
+        raise GeometryTooCostly(exc.message, field=where) from None
+    for i, checked in zip(todo, checks, strict=True):
+        geom, notes = drawn[i]  # type: ignore[misc]
+        try:
+            drawn[i] = _valid(geom, notes, checked, repair, fields[i])
+        except ZonesError as exc:
+            drawn[i] = exc
+    return drawn
+
+
+def _drawn(
+    geometry: Any, repair: bool, field: str, limits: GeometryLimits
+) -> tuple[BaseGeometry, list[str], int]:
+    """The shape a GeoJSON geometry draws, its notes so far, and its vertex count; not yet
+    checked for validity."""
     if not isinstance(geometry, Mapping):
         raise InvalidGeometry("expected a GeoJSON geometry object", field=field)
     gtype = geometry.get("type")
     if gtype not in ZONE_TYPES:
         raise InvalidGeometry(
-            f"zone geometry must be a Polygon or MultiPolygon, got {gtype!r}", field=f"{field}.type"
+            f"zone geometry must be a Polygon or MultiPolygon, got {_shown(gtype)}",
+            field=f"{field}.type",
         )
     coords = geometry.get("coordinates")
+    vertices = check_size(gtype, coords, field=field, limits=limits)
     where = f"{field}.coordinates"
     crossing: list[str] = []
-    checked = (
+    checked, extra_dimensions = (
         _check_rings([coords], where, crossing, single=True)
         if gtype == "Polygon"
         else _check_rings(coords, where, crossing)
     )
     # Built from the checked 2D positions: zones are areas on the ground, and a height or a
     # measure (as GPS and KML exports carry) means nothing to them.
-    geom = shape(
-        {"type": "Polygon", "coordinates": checked[0]}
-        if gtype == "Polygon"
-        else {"type": "MultiPolygon", "coordinates": checked}
-    )
+    polygons = [shapely.Polygon(rings[0], rings[1:]) for rings in checked]
+    geom: BaseGeometry = polygons[0] if gtype == "Polygon" else shapely.MultiPolygon(polygons)
     notes: list[str] = []
-    if _has_extra_dimensions(coords):
+    if extra_dimensions:
         notes.append("third and fourth coordinates (height, measure) were dropped: zones are 2D")
     if crossing:
         if not repair:
@@ -264,9 +381,16 @@ def zone_geometry(
             "other way round): GeoJSON puts longitude first",
             field=where,
         )
-    if geom.is_valid:
+    return geom, notes, vertices
+
+
+def _valid(
+    geom: BaseGeometry, notes: list[str], checked: bounded.Checked, repair: bool, field: str
+) -> tuple[BaseGeometry, list[str]]:
+    """The zone once checked: as drawn, repaired with a note, or refused with the reason."""
+    if checked.valid:
         return geom, notes
-    reason = shapely.is_valid_reason(geom)
+    reason = checked.reason or "invalid"
     problem = explain_reason(reason)
     if not repair:
         raise InvalidGeometry(
@@ -274,7 +398,8 @@ def zone_geometry(
             field=field,
             location=reason_location(reason),
         )
-    fixed = polygonal_parts(np.array([shapely.make_valid(geom)], dtype=object))[0]
+    made = checked.repaired
+    fixed = None if made is None else polygonal_parts(np.array([made], dtype=object))[0]
     if fixed is None or fixed.is_empty:
         raise InvalidGeometry(f"{problem}; nothing polygonal is left after repair", field=field)
     before, after = metric_area_m2([geom])[0], metric_area_m2([fixed])[0]

@@ -25,7 +25,9 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError, ProjError
 
+from zones import bounded
 from zones.antimeridian import split_at_antimeridian
+from zones.bounded import Budget
 from zones.categories import (
     CATEGORY_FIELDS,
     DEFAULT_CATEGORIES,
@@ -34,7 +36,7 @@ from zones.categories import (
     first_value,
 )
 from zones.crs import WGS84, metric_area_m2
-from zones.errors import ImportFailed, InvalidGeometry
+from zones.errors import GeometryTooCostly, ImportFailed, InvalidGeometry
 from zones.geometry import (
     COLLECTION,
     ZONE_NORTH,
@@ -43,6 +45,7 @@ from zones.geometry import (
     looks_swapped,
     polygonal_parts,
 )
+from zones.limits import oversized
 
 # GDAL driver -> the format's everyday name; anything else GDAL opens is refused.
 FORMATS: Mapping[str, str] = MappingProxyType(
@@ -126,7 +129,9 @@ def read_zones(
     ImportFailed
         When the file is missing, empty, unreadable or of another format, has several layers
         and no ``layer`` was chosen, declares no CRS and no ``source_crs`` was given, names a
-        field it lacks, or holds no usable polygon.
+        field it lacks, or holds no usable polygon, or when checking and repairing its
+        shapes overruns their budget (see `zones.bounded`). A shape over the size limits
+        of `zones.limits` is skipped.
     """
     file = Path(path)
     label = file.name
@@ -171,7 +176,10 @@ def read_zones(
     name = given_name.fillna(category + " " + source_id)
 
     who = np.where(given_name.notna(), source + ' "' + given_name.fillna("") + '"', source)
-    geoms, skip, problem = _clean(np.asarray(frame.geometry.array, dtype=object))
+    try:
+        geoms, skip, problem = _clean(np.asarray(frame.geometry.array, dtype=object))
+    except GeometryTooCostly as exc:
+        raise ImportFailed(f"{label}: {exc.message}") from None
     keep = pd.isna(skip)
     area = np.full(len(geoms), np.nan)
     area[keep] = metric_area_m2(geoms[keep])
@@ -270,6 +278,9 @@ def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:
         skip[i] = _not_a_zone(geoms[i])
 
     ok = ~none
+    for i, too_big in zip(np.flatnonzero(ok), oversized(polygons[ok]), strict=True):
+        if too_big is not None:
+            skip[i], ok[i] = too_big, False
     bounds = np.full((n, 4), np.nan)
     bounds[ok] = shapely.bounds(polygons[ok])
     with np.errstate(invalid="ignore"):
@@ -302,11 +313,17 @@ def _clean(geoms: Geometries) -> tuple[Geometries, Geometries, Geometries]:
         except InvalidGeometry as exc:
             skip[i], ok[i] = exc.message, False
 
-    # validity is judged in EPSG:4326, where the zone is stored, after reprojection
-    bad = np.flatnonzero(ok & ~shapely.is_valid(polygons))
+    # validity is judged in EPSG:4326, where the zone is stored, after reprojection; what a
+    # file holds is untrusted, so within a budget that grows with its size (zones.bounded)
+    todo = np.flatnonzero(ok)
+    vertices = int(shapely.get_num_coordinates(polygons[todo]).sum())
+    budget = Budget(seconds=2.0 + vertices / 100_000, memory_mb=512 + vertices // 2_000)
+    checks = bounded.check(list(polygons[todo]), repair=True, budget=budget)
+    bad = np.array([i for i, c in zip(todo, checks, strict=True) if not c.valid], dtype=int)
     if bad.size:
-        reasons = shapely.is_valid_reason(polygons[bad])
-        fixed = polygonal_parts(shapely.make_valid(polygons[bad]))
+        by_index = dict(zip(todo, checks, strict=True))
+        reasons = [by_index[i].reason or "invalid" for i in bad]
+        fixed = polygonal_parts(np.array([by_index[i].repaired for i in bad], dtype=object))
         gone = shapely.is_missing(fixed) | shapely.is_empty(fixed)
         polygons[bad] = fixed
         for i, reason, lost in zip(bad, reasons, gone, strict=True):

@@ -17,6 +17,7 @@ from service.api.schemas import (
     EvidenceOut,
     Id,
     Instant,
+    Line,
 )
 from service.api.zones_routes import parse_bbox
 from service.auth import user_exists
@@ -40,7 +41,7 @@ def list_alerts(
     user: AlertReader,
     subject_id: Id | None = None,
     subject: Annotated[
-        str | None,
+        Line | None,
         Query(min_length=1, max_length=100, description="Part of a subject's reference or name"),
     ] = None,
     status: Annotated[
@@ -54,7 +55,9 @@ def list_alerts(
     order_type: model.OrderType | None = None,
     since: Annotated[Instant | None, Query(alias="from")] = None,
     until: Annotated[Instant | None, Query(alias="to")] = None,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    bbox: Annotated[
+        Line | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     stage: Annotated[
         list[model.Stage] | None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from service.api.deps import AuditReader, SessionDep
 from service.api.errors import InvalidAuditQuery
-from service.api.schemas import AuditOut, AuditPage, ErrorResponse, Instant
+from service.api.schemas import AuditOut, AuditPage, ErrorResponse, Instant, Line
 from service.db import audit_store
 
 router = APIRouter(tags=["users and audit"])
@@ -23,15 +23,15 @@ ERRORS: dict[int | str, dict[str, object]] = {
 def audit_log(
     session: SessionDep,
     user: AuditReader,
-    username: Annotated[str | None, Query(max_length=80, description="Who did it")] = None,
+    username: Annotated[Line | None, Query(max_length=80, description="Who did it")] = None,
     action: Annotated[
-        str | None, Query(max_length=60, description="What was done, e.g. subject.track")
+        Line | None, Query(max_length=60, description="What was done, e.g. subject.track")
     ] = None,
     object_type: Annotated[
-        str | None, Query(max_length=40, description="The kind of record, e.g. subject")
+        Line | None, Query(max_length=40, description="The kind of record, e.g. subject")
     ] = None,
     object_id: Annotated[
-        str | None, Query(max_length=80, description="The record's id (with object_type)")
+        Line | None, Query(max_length=80, description="The record's id (with object_type)")
     ] = None,
     since: Annotated[
         Instant | None, Query(alias="from", description="Entries at or after this instant")
@@ -41,7 +41,11 @@ def audit_log(
     ] = None,
     cursor: Annotated[
         str | None,
-        Query(pattern=r"^[1-9][0-9]{0,17}$", description="`next_cursor` of the page before"),
+        Query(
+            max_length=18,
+            pattern=r"^[1-9][0-9]{0,17}$",
+            description="`next_cursor` of the page before",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> AuditPage:

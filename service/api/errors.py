@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import NotAuthenticated, UnknownUser
 from service.oidc import ProviderUnavailable
@@ -25,6 +26,7 @@ from service.sign_in_limits import TooManyAttempts
 from zones import errors
 
 log = logging.getLogger(__name__)
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 
 class BodyTooLarge(errors.ZonesError):
@@ -64,6 +66,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.Forbidden: 403,
     BodyTooLarge: 413,
     ProviderUnavailable: 502,
+    errors.Busy: 503,
     errors.ZonesError: 400,
 }
 
@@ -141,16 +144,60 @@ def install(app: FastAPI) -> None:
             status_code=422,
         )
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        ref = uuid.uuid4().hex[:12]
-        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
-        return JSONResponse(
-            body("internal_error", f"internal error; the server log has the detail (ref {ref})"),
-            status_code=500,
-        )
-
     app.add_exception_handler(errors.ZonesError, zones_error)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+    async def clashed(request: Request, exc: Exception) -> JSONResponse:
+        # Two requests inserting the same unique thing at once (a device identifier, say):
+        # both looked, found nothing, and the second insert meets the unique index.
+        assert isinstance(exc, IntegrityError)
+        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise exc
+        log.warning("unique clash on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            body("conflict", "another request stored the same thing at the same time: try again"),
+            status_code=409,
+        )
+
     app.add_exception_handler(DataError, database_refused)
-    app.add_exception_handler(Exception, unexpected)
+    app.add_exception_handler(IntegrityError, clashed)
+    app.add_middleware(LastResort)  # the first added: innermost, inside the other middleware
+
+
+class LastResort:
+    """Any other error: logged with a reference, answered 500 with that reference only.
+
+    Unlike an ``Exception`` handler (which Starlette calls, then raises the error again to
+    the server), the error stops here, so uvicorn keeps the connection open: it closes one
+    whose app raised, and the client's next request on it was reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:  # part of an answer is out: only ending the connection can say so
+                raise
+            ref = uuid.uuid4().hex[:12]
+            log.exception("unhandled error %s on %s %s", ref, scope["method"], scope["path"])
+            answer = JSONResponse(
+                body(
+                    "internal_error", f"internal error; the server log has the detail (ref {ref})"
+                ),
+                status_code=500,
+            )
+            await answer(scope, receive, send)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field, model_validator
 
 from service.api.deps import Access, HoldManager, SessionDep
-from service.api.schemas import ErrorResponse, Id, Wire
+from service.api.schemas import ErrorResponse, Id, Text, Wire
 from service.db import holds_store
 from zones.errors import NotFound
 
@@ -25,7 +25,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorResponse},
 }
 Reason = Annotated[
-    str,
+    Text,
     Field(min_length=3, max_length=2000, description="Why: a case, an appeal, a request"),
 ]
 

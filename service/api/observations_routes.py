@@ -30,6 +30,7 @@ from service.api.schemas import (
     FixResult,
     GridRefOut,
     JudgedAgainst,
+    Line,
     LocalInstant,
     PositionOut,
     SightingIn,
@@ -227,7 +228,7 @@ def check_sighting(
 
 @router.get("/gridref", response_model=GridRefOut, responses=ERRORS)
 def grid_reference(
-    ref: Annotated[str, Query(min_length=1, max_length=40, examples=["TL 451 583"])],
+    ref: Annotated[Line, Query(min_length=1, max_length=40, examples=["TL 451 583"])],
     user: Utility,
 ) -> GridRefOut:
     """An Ordnance Survey grid reference as a position: the centre of its square, with half
@@ -249,7 +250,7 @@ def grid_reference(
 def local_time_options(
     local_time: LocalInstant,
     user: Utility,
-    time_zone_name: Annotated[str, Query(alias="time_zone", max_length=64)] = "Europe/London",
+    time_zone_name: Annotated[Line, Query(alias="time_zone", max_length=64)] = "Europe/London",
 ) -> TimeOptions:
     """The instants a local civil time names: one, two (the hour repeated when the clocks go
     back) or none (the hour skipped when they go forward), so a form can ask which."""

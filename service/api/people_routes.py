@@ -14,6 +14,7 @@ from service.api.schemas import (
     ConditionIn,
     ErrorResponse,
     Id,
+    Line,
     MoveIn,
     OrderEdit,
     OrderIn,
@@ -59,7 +60,7 @@ def list_subjects(
     session: SessionDep,
     user: SubjectReader,
     q: Annotated[
-        str | None,
+        Line | None,
         Query(
             min_length=1,
             max_length=100,

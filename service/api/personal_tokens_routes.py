@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from service import personal_tokens
 from service.api.deps import CurrentUser, SessionDep, SettingsDep, SignedIn
-from service.api.schemas import ErrorResponse, Id
+from service.api.schemas import ErrorResponse, Id, Line
 from service.api.token_schemas import NewPersonalToken, PersonalTokenIn, PersonalTokenOut
 from service.auth import signing_key
 from service.db import audit_store
@@ -61,7 +61,9 @@ def create_token(
 def list_tokens(
     session: SessionDep,
     user: CurrentUser,
-    username: Annotated[str | None, Query(max_length=80, description="Admins: this user's")] = None,
+    username: Annotated[
+        Line | None, Query(max_length=80, description="Admins: this user's")
+    ] = None,
     everyone: Annotated[bool, Query(alias="all", description="Admins: everyone's")] = False,
 ) -> list[PersonalTokenOut]:
     """One's personal access tokens (never the tokens themselves), newest first; admins may

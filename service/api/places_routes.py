@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from service import barred
 from service.api import out
 from service.api.deps import PlaceSearcher, SessionDep
-from service.api.schemas import BarredAnswer, BarredSubject, ErrorResponse, Instant
+from service.api.schemas import BarredAnswer, BarredSubject, ErrorResponse, Instant, Line
 from service.db import audit_store
 from zones.geometry import check_position
 
@@ -29,7 +29,7 @@ def barred_from_place(
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
     reason: Annotated[
-        str,
+        Line,
         Query(min_length=3, max_length=500, description="Why: an incident or log reference"),
     ],
     time: Instant | None = None,

@@ -6,6 +6,7 @@ a client believes it set but the server dropped is worse than an error.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -41,6 +42,46 @@ def _plausible(value: datetime) -> datetime:
 
 Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]  # with a UTC offset
 LocalInstant = Annotated[NaiveDatetime, AfterValidator(_plausible)]  # local civil time
+
+
+# Text from clients holds no control characters: free text (``Text``: clauses, notes,
+# reasons) may hold tabs and line breaks, one-line fields (``Line``: names, references)
+# none. C1 controls and unpaired surrogates (which PostgreSQL cannot store) are refused too.
+# Checked by the field's own type, so a refusal names the field and OpenAPI shows the
+# pattern; NUL is refused even earlier, for every request (service.text_guard).
+_LINE_BAD = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+LINE_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+
+
+def _refusing(bad: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        found = bad.search(value)
+        if found is not None:
+            raise ValueError(
+                f"{what} may not hold control character U+{ord(found.group()):04X} "
+                f"(at position {found.start()})"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Line = Annotated[
+    str,
+    _refusing(_LINE_BAD, "one line of text"),
+    Field(json_schema_extra={"pattern": LINE_PATTERN}),
+]
+Text = Annotated[
+    str,
+    _refusing(_TEXT_BAD, "text"),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
+]
+# How much one order may hold: "all parks" of a city is about 1,000 zones.
+MAX_CONDITIONS = 200
+MAX_ZONES_PER_CONDITION = 2_000
+MAX_ZONES_PER_ORDER = 10_000
 
 
 class Wire(BaseModel):
@@ -101,10 +142,10 @@ class Drawing(Wire):
 
 
 class ZoneProperties(Wire):
-    name: str = Field(min_length=1, max_length=300)
-    category: str = Field(min_length=1, max_length=60, examples=["park", "school", "drawn"])
-    source: str | None = Field(default=None, max_length=2000)
-    reason: str | None = Field(
+    name: Line = Field(min_length=1, max_length=300)
+    category: Line = Field(min_length=1, max_length=60, examples=["park", "school", "drawn"])
+    source: Line | None = Field(default=None, max_length=2000)
+    reason: Text | None = Field(
         default=None,
         max_length=2000,
         description="Why this version is made: required when editing a zone",
@@ -124,8 +165,12 @@ class ZoneFeatureIn(Wire):
     type: Literal["Feature"]
     geometry: dict[str, Any] = Field(json_schema_extra=GEOMETRY_DOC)
     properties: ZoneProperties
-    id: int | str | None = Field(default=None, description="Ignored: the server names zones")
-    bbox: list[float] | None = Field(default=None, description="Ignored: computed on output")
+    id: int | Annotated[Line, Field(max_length=200)] | None = Field(
+        default=None, description="Ignored: the server names zones"
+    )
+    bbox: list[float] | None = Field(
+        default=None, max_length=6, description="Ignored: computed on output"
+    )
 
 
 class ZoneFeatureOut(BaseModel):
@@ -185,17 +230,17 @@ class BufferOut(BaseModel):
 
 
 class SubjectIn(Wire):
-    reference: str = Field(min_length=1, max_length=64, examples=["CAM-0001"])
-    name: str = Field(min_length=1, max_length=200)
-    risk_level: str | None = Field(default=None, max_length=20)
-    officer: str | None = Field(default=None, max_length=200)
-    unit: str | None = Field(
+    reference: Line = Field(min_length=1, max_length=64, examples=["CAM-0001"])
+    name: Line = Field(min_length=1, max_length=200)
+    risk_level: Line | None = Field(default=None, max_length=20)
+    officer: Line | None = Field(default=None, max_length=200)
+    unit: Line | None = Field(
         default=None,
         max_length=60,
         description="The code of the unit managing the subject (see GET /units); may be left "
         "out when creating if you belong to one unit only, and when editing to keep it",
     )
-    photo_ref: str | None = Field(
+    photo_ref: Line | None = Field(
         default=None, max_length=200, description="A custody image reference, never the image"
     )
     travel_mode: model.TravelMode = Field(
@@ -208,12 +253,18 @@ class SubjectIn(Wire):
 class SubjectOut(SubjectIn):
     model_config = ConfigDict(extra="ignore")
     id: int
+    # as stored: what was accepted before a rule was tightened must still be shown
+    reference: str
+    name: str
+    risk_level: str | None = None
+    officer: str | None = None
     unit: str = Field(description="The code of the unit managing the subject")
+    photo_ref: str | None = None
 
 
 class MoveIn(Wire):
-    unit: str = Field(min_length=1, max_length=60, description="The code of the new unit")
-    reason: str = Field(min_length=1, max_length=2000, description="Why the subject moves")
+    unit: Line = Field(min_length=1, max_length=60, description="The code of the new unit")
+    reason: Text = Field(min_length=1, max_length=2000, description="Why the subject moves")
 
 
 class SubjectListed(SubjectOut):
@@ -224,10 +275,10 @@ class SubjectListed(SubjectOut):
 
 
 class ConditionIn(Wire):
-    text: str = Field(min_length=1, max_length=4000, description="The clause, verbatim")
+    text: Text = Field(min_length=1, max_length=20_000, description="The clause, verbatim")
     zone_ids: list[Id] = Field(
         default_factory=list,
-        max_length=5000,
+        max_length=MAX_ZONES_PER_CONDITION,
         description="The zones the clause bars; may be empty while its area is being drawn "
         "(the clause is then judged against nothing, and pages say so)",
     )
@@ -285,12 +336,12 @@ class ConditionOut(BaseModel):
 
 class OrderIn(Wire):
     subject_id: Id
-    reference: str = Field(min_length=1, max_length=100)
+    reference: Line = Field(min_length=1, max_length=100)
     type: model.OrderType = model.OrderType.SHPO
-    court: str | None = Field(default=None, max_length=200)
+    court: Line | None = Field(default=None, max_length=200)
     starts: date
     ends: date | None = None
-    conditions: list[ConditionIn] = Field(min_length=1, max_length=100)
+    conditions: list[ConditionIn] = Field(min_length=1, max_length=MAX_CONDITIONS)
 
     @model_validator(mode="after")
     def _dates(self) -> OrderIn:
@@ -298,11 +349,21 @@ class OrderIn(Wire):
             raise ValueError(f"ends ({self.ends}) is before starts ({self.starts})")
         return self
 
+    @model_validator(mode="after")
+    def _zones(self) -> OrderIn:
+        named = sum(len(c.zone_ids) for c in self.conditions)
+        if named > MAX_ZONES_PER_ORDER:
+            raise ValueError(
+                f"the conditions name {named:,} zones in all; at most {MAX_ZONES_PER_ORDER:,} "
+                "per order (each clause's zones are judged at every check)"
+            )
+        return self
+
 
 class OrderEdit(OrderIn):
     """A new version of an order: what it says now, and why it changed."""
 
-    reason: str = Field(min_length=3, max_length=2000, description="Why the order changed")
+    reason: Text = Field(min_length=3, max_length=2000, description="Why the order changed")
     status: model.OrderStatus = model.OrderStatus.ACTIVE
     effective_from: Instant | None = Field(
         default=None,
@@ -347,7 +408,7 @@ class SightingIn(Wire):
     subject_id: Id
     lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude, EPSG:4326")
     lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude, EPSG:4326")
-    grid_ref: str | None = Field(
+    grid_ref: Line | None = Field(
         default=None,
         max_length=40,
         description="Ordnance Survey grid reference instead of lon/lat, e.g. 'TL 451 583'; "
@@ -364,9 +425,9 @@ class SightingIn(Wire):
         default=None, description="End of a window ('about 3 pm'): time is its start"
     )
     local_time_to: LocalInstant | None = None
-    time_zone: str = Field(default="Europe/London", max_length=64)
+    time_zone: Line = Field(default="Europe/London", max_length=64)
     source: model.SightingSource = Field(description="Who saw the subject")
-    source_detail: str | None = Field(default=None, max_length=1000)
+    source_detail: Text | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
     def _one_of_each(self) -> SightingIn:
@@ -390,7 +451,7 @@ class FixIn(Wire):
     time: Instant = Field(description="When it happened, ISO-8601 with a UTC offset")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     subject_id: Id | None = None
-    device_id: str | None = Field(default=None, min_length=1, max_length=100)
+    device_id: Line | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _who(self) -> FixIn:
@@ -446,7 +507,7 @@ class PositionOut(BaseModel):
     lon: float
     lat: float
     accuracy_m: float | None
-    grid_ref: str | None = Field(description="10-figure OS grid reference, in Great Britain")
+    grid_ref: Line | None = Field(description="10-figure OS grid reference, in Great Britain")
     given_as: Literal["lonlat", "grid_ref"]
 
 
@@ -503,7 +564,7 @@ class BatchResult(BaseModel):
 
 
 class DeviceIn(Wire):
-    identifier: str = Field(min_length=1, max_length=100)
+    identifier: Line = Field(min_length=1, max_length=100)
     subject_id: Id | None = Field(description="Who wears it from now on; null: nobody")
     assigned_from: Instant | None = Field(
         default=None,
@@ -514,6 +575,7 @@ class DeviceIn(Wire):
 
 class DeviceOut(DeviceIn):
     id: int
+    identifier: str
 
 
 class AlertOut(BaseModel):
@@ -599,8 +661,8 @@ class EvidenceOut(BaseModel):
 
 class AlertActionIn(Wire):
     action: model.AlertActionKind
-    note: str | None = Field(default=None, max_length=4000)
-    assignee: str | None = Field(default=None, max_length=80)
+    note: Text | None = Field(default=None, max_length=4000)
+    assignee: Line | None = Field(default=None, max_length=80)
     disposition: model.Disposition | None = None
 
 
@@ -669,7 +731,7 @@ class UnitIn(Wire):
     code: str = Field(
         min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9._-]*$", examples=["cambs-ppu"]
     )
-    name: str = Field(min_length=1, max_length=200, examples=["Cambridgeshire PPU (south)"])
+    name: Line = Field(min_length=1, max_length=200, examples=["Cambridgeshire PPU (south)"])
 
 
 class UnitOut(BaseModel):
@@ -680,7 +742,9 @@ class UnitOut(BaseModel):
 
 
 class MembershipIn(Wire):
-    units: list[str] = Field(max_length=100, description="Unit codes: the user's units, all")
+    units: list[Annotated[Line, Field(max_length=60)]] = Field(
+        max_length=100, description="Unit codes: the user's units, all"
+    )
 
 
 class AuditOut(BaseModel):

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.api.schemas import Wire
+from service.api.schemas import Line, Wire
 from service.auth import PrincipalKind, TokenScope
 from service.passwords import MAX_LENGTH
 from zones import model
 
 
 class RefreshIn(Wire):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    refresh_token: Annotated[Line, StringConstraints(min_length=1, max_length=2000)]
 
 
 class SessionOut(BaseModel):
@@ -30,14 +30,14 @@ class SessionOut(BaseModel):
 
 
 class PasswordChange(Wire):
-    current_password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
-    new_password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)] = Field(
+    current_password: Annotated[Line, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
+    new_password: Annotated[Line, StringConstraints(min_length=1, max_length=MAX_LENGTH)] = Field(
         description="At least 12 characters, not a common password, not the username"
     )
 
 
 class PersonalTokenIn(Wire):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=100)] = Field(
         description="What the token is for, e.g. 'QGIS on the analysis laptop'"
     )
     scope: TokenScope = Field(

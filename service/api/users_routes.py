@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from service.api.deps import SessionDep, UserLister, UserManager
-from service.api.schemas import ErrorResponse, MembershipIn, UnitIn, UnitOut, UserOut
+from service.api.schemas import ErrorResponse, Line, MembershipIn, UnitIn, UnitOut, UserOut
 from service.auth import set_disabled
 from service.db import audit_store, tables, units_store
 from zones.model import Role
 
 router = APIRouter(tags=["users and audit"])
+UserName = Annotated[Line, Path(min_length=1, max_length=80)]
 ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
@@ -53,7 +54,7 @@ def add_unit(body: UnitIn, session: SessionDep, user: UserManager) -> UnitOut:
 
 @router.put("/users/{username}/units", response_model=UserOut, responses=ERRORS)
 def set_units(
-    username: Annotated[str, Path(max_length=80)],
+    username: UserName,
     body: MembershipIn,
     session: SessionDep,
     user: UserManager,
@@ -68,7 +69,7 @@ def set_units(
 
 
 @router.post("/users/{username}/disable", status_code=204, responses=ERRORS)
-def disable_user(username: str, session: SessionDep, user: UserManager) -> None:
+def disable_user(username: UserName, session: SessionDep, user: UserManager) -> None:
     """Disable a user: their tokens stop working and their open alert streams end at once."""
     set_disabled(session, username, True)
     audit_store.record(session, user.username, "user.disable", "user", username)
@@ -76,7 +77,7 @@ def disable_user(username: str, session: SessionDep, user: UserManager) -> None:
 
 
 @router.post("/users/{username}/enable", status_code=204, responses=ERRORS)
-def enable_user(username: str, session: SessionDep, user: UserManager) -> None:
+def enable_user(username: UserName, session: SessionDep, user: UserManager) -> None:
     """Enable a disabled user again (they sign in anew)."""
     set_disabled(session, username, False)
     audit_store.record(session, user.username, "user.enable", "user", username)

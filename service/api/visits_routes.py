@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 from sqlalchemy import select
 
 from service.api.deps import SessionDep, SettingsDep, SubjectReader, SubjectWriter, Utility
-from service.api.schemas import ErrorResponse, Id, Instant, Wire
+from service.api.schemas import ErrorResponse, Id, Instant, Line, Text, Wire
 from service.db import audit_store, context_store, orders_store, tables, zones_store
 from service.stays_sync import resync
 from zones.errors import Conflict, InvalidSchedule, NotFound, ZonesError
@@ -39,10 +39,10 @@ class VisitIn(Wire):
     zone_id: Id
     starts: Instant
     ends: Instant
-    authorised_by: str = Field(
+    authorised_by: Line = Field(
         min_length=2, max_length=200, description="Who authorised it, e.g. 'DS 123 Smith'"
     )
-    reason: str = Field(min_length=3, max_length=2000, description="Why it was authorised")
+    reason: Text = Field(min_length=3, max_length=2000, description="Why it was authorised")
 
     @model_validator(mode="after")
     def _window(self) -> VisitIn:
@@ -55,6 +55,8 @@ class VisitIn(Wire):
 
 class VisitOut(VisitIn):
     id: int
+    authorised_by: str  # as stored
+    reason: str
     subject_id: int
     zone_name: str
     recorded_by: str
@@ -64,7 +66,7 @@ class VisitOut(VisitIn):
 
 
 class WithdrawIn(Wire):
-    reason: str = Field(min_length=3, max_length=2000, description="Why it is withdrawn")
+    reason: Text = Field(min_length=3, max_length=2000, description="Why it is withdrawn")
 
 
 class ExceptionOut(Wire):
@@ -74,7 +76,7 @@ class ExceptionOut(Wire):
 
 
 class CalendarIn(Wire):
-    icalendar: str = Field(
+    icalendar: Text = Field(
         min_length=1,
         max_length=2_000_000,
         description="The text of an iCalendar (.ics) file, e.g. the UK government's bank "

@@ -27,6 +27,7 @@ from service.api.schemas import (
     ErrorResponse,
     FeatureCollection,
     Id,
+    Line,
     OrderOut,
     PreviewFeature,
     ZoneCheck,
@@ -45,7 +46,7 @@ from zones.errors import (
     ZonesError,
     ZoneShared,
 )
-from zones.geometry import zone_geometry
+from zones.geometry import zone_geometries, zone_geometry
 from zones.importing import read_zones
 
 router = APIRouter(prefix="/zones", tags=["zones"])
@@ -115,12 +116,16 @@ def list_zones(
     session: SessionDep,
     user: ZoneReader,
     bbox: Annotated[
-        str | None,
-        Query(description="minlon,minlat,maxlon,maxlat", examples=["0.06,52.15,0.19,52.24"]),
+        Line | None,
+        Query(
+            max_length=200,
+            description="minlon,minlat,maxlon,maxlat",
+            examples=["0.06,52.15,0.19,52.24"],
+        ),
     ] = None,
-    category: str | None = None,
+    category: Annotated[Line | None, Query(max_length=60)] = None,
     q: Annotated[
-        str | None, Query(max_length=100, description="Part of a zone's name, any case")
+        Line | None, Query(max_length=100, description="Part of a zone's name, any case")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5_000,
 ) -> FeatureCollection:
@@ -189,18 +194,18 @@ def buffer_shapes(body: BufferIn, user: ZoneReader) -> BufferOut:
     """Each shape grown by ``buffer_m`` metres, geodesically on WGS 84 (every point of the
     outline lies ``buffer_m`` from the shape, within 0.1 m + 0.01 %), as the judging grows a
     condition's zones: to draw a buffer while it is edited. A shape that is not a valid zone
-    is repaired first, or skipped with the reason; nothing is stored."""
+    is repaired first, or skipped with the reason; nothing is stored. Shapes whose growing
+    would take more than 10 s of computing are refused (422 ``geometry_too_costly``)."""
     kept: list[tuple[int, model.Zone]] = []
     skipped: list[str] = []
-    for i, geometry in enumerate(body.geometries):
-        try:
-            geom, _ = zone_geometry(geometry, repair=True, field=f"geometries[{i}]")
-        except ZonesError as exc:
-            skipped.append(str(exc))
-            continue
-        kept.append((i, model.Zone(None, 0, "", "", geom)))
+    fields = [f"geometries[{i}]" for i in range(len(body.geometries))]
+    for i, drawn in enumerate(zone_geometries(body.geometries, repair=True, fields=fields)):
+        if isinstance(drawn, ZonesError):
+            skipped.append(str(drawn))
+        else:
+            kept.append((i, model.Zone(None, 0, "", "", drawn[0])))
     buffer_m = body.buffer_m
-    grown = maps.buffered([z for _, z in kept], buffer_m)
+    grown = maps.buffered([z for _, z in kept], buffer_m, budget=maps.DRAWING_BUDGET)
     features = [
         PreviewFeature(geometry=dict(mapping(g)), properties={"index": i, "buffer_m": buffer_m})
         for (i, _), g in zip(kept, grown, strict=True)

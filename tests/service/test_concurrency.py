@@ -10,6 +10,7 @@ import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from threading import Barrier
 from typing import Any
 
 import httpx2 as httpx
@@ -101,3 +102,28 @@ def test_one_walk_split_over_four_concurrent_requests_is_three_stays(api: httpx.
         a for a in api.get("/alerts", params={"subject_id": 2}).json() if a["id"] not in before
     ]
     assert sorted(a["observation_count"] for a in stays) == [100, 100, 100]
+
+
+def test_one_new_device_registered_by_many_at_once_is_no_server_error(api: httpx.Client) -> None:
+    """Each request finds no such device and inserts it: all but one meet the unique index,
+    a conflict the client may retry, not a 500."""
+    form = {"username": "officer", "password": "officer-demo-pw"}
+    token = api.post("/auth/token", data=form).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    statuses: list[int] = []
+    for attempt in range(3):  # a few rounds: each one a fresh identifier, eight at once
+        gate = Barrier(8)
+
+        def register(identifier: str = f"RACE-{attempt}", gate: Barrier = gate) -> None:
+            gate.wait()
+            r = api.post("/devices", json={"identifier": identifier, "subject_id": 2},
+                         headers=headers)  # fmt: skip
+            statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=register) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert set(statuses) <= {201, 409}, statuses
+    assert statuses.count(201) >= 3

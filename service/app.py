@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import (
     alerts_routes,
     auth_routes,
+    docs_routes,
+    documented,
     errors,
     observations_routes,
     people_routes,
@@ -42,8 +43,8 @@ from service.pages import (
 )
 from service.pages.access import LoginRequired
 from service.pages.render import APP_STATIC, STATIC, render
-from service.security import SecurityHeaders, nonce_of, with_nonce
-from service.settings import AssetSource, Settings
+from service.security import SecurityHeaders
+from service.settings import Settings
 from service.text_guard import RefuseNul
 from zones.errors import ZonesError
 
@@ -60,7 +61,6 @@ PAGES = (
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
-SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
 
 
 class BodyLimit:
@@ -139,7 +139,8 @@ def create_app(settings: Settings) -> FastAPI:
             "judged against them; breach alerts. Log in at `POST /api/v1/auth/token`."
         ),
         lifespan=lifespan,
-        docs_url=None,  # served below, with Swagger UI's files from this service
+        docs_url=None,  # both served by docs_routes, as ZONES_API_DOCS allows
+        openapi_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -161,6 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(docs_routes.router(settings))
     for page in PAGES:
         app.include_router(page.router)
 
@@ -174,7 +176,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def page_or_api_error(request: Request, exc: Exception) -> Response:
         """The API answers errors in JSON; a page answers with a page."""
         assert isinstance(exc, ZonesError)
-        if request.url.path.startswith(API_PREFIX) or request.url.path.startswith(STATIC):
+        path = request.url.path
+        if path.startswith((API_PREFIX, STATIC)) or path == docs_routes.OPENAPI_URL:
             answer = api_errors(request, exc)
             return await answer if not isinstance(answer, Response) else answer
         status = errors.status_of(exc)
@@ -184,21 +187,6 @@ def create_app(settings: Settings) -> FastAPI:
         )  # fmt: skip
 
     app.add_exception_handler(ZonesError, page_or_api_error)
-
-    @app.get("/docs", include_in_schema=False)
-    def docs(request: Request) -> HTMLResponse:
-        local = settings.map.assets is AssetSource.LOCAL
-        base = f"{STATIC}/npm/swagger-ui-dist" if local else SWAGGER_CDN
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Exclusion zones API",
-            swagger_js_url=f"{base}/swagger-ui-bundle.js",
-            swagger_css_url=f"{base}/swagger-ui.css",
-            swagger_favicon_url=f"{base}/favicon-32x32.png",
-        )
-        # Its one inline script (Swagger UI's set-up) is ours: it gets the page's nonce.
-        html = with_nonce(bytes(page.body).decode(), nonce_of(request.scope))
-        return HTMLResponse(html)
 
     for name, folder in vendor_roots(settings.map.node_modules).items():
         if folder.is_dir():
@@ -210,6 +198,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RefuseNul)
     app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings.map)
+    documented.document_errors(app, API_PREFIX)
     return app
 
 

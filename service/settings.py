@@ -28,6 +28,12 @@ class AssetSource(enum.StrEnum):
     CDN = "cdn"  # folium's public CDN links
 
 
+class DocsAccess(enum.StrEnum):
+    PUBLIC = "public"  # anyone may read /docs and /openapi.json
+    SIGNED_IN = "signed_in"  # only signed-in users (bearer token or page session)
+    OFF = "off"  # neither is served (404)
+
+
 class DatabaseSettings(BaseSettings):
     """Where the data lives. Without ``ZONES_DATABASE_URL`` a private cluster is used."""
 
@@ -95,6 +101,11 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZONES_API_", extra="ignore")
 
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    docs: DocsAccess | None = Field(
+        default=None,
+        description="Who may read /docs and /openapi.json: public, signed_in or off "
+        "(default: public in development, signed_in in production)",
+    )
     max_batch: int = Field(default=10_000, ge=1, le=20_000)
     late_after_seconds: int = Field(
         default=300,
@@ -134,6 +145,15 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @property
+    def docs_access(self) -> DocsAccess:
+        """Who may read the API's documentation, as set or as the environment implies."""
+        if self.api.docs is not None:
+            return self.api.docs
+        if self.environment is Environment.DEVELOPMENT:
+            return DocsAccess.PUBLIC
+        return DocsAccess.SIGNED_IN
 
     @model_validator(mode="after")
     def _signing_secret(self) -> Self:

@@ -26,7 +26,7 @@ from service.api.schemas import (
 from service.api.zones_routes import Repair, draft, require_reason
 from service.db import audit_store, orders_store
 from zones import model
-from zones.errors import ZonesError
+from zones.errors import InvalidOrder
 from zones.schedule import Schedule
 from zones.stays import Rules
 
@@ -138,7 +138,9 @@ def _order(body: OrderIn | OrderEdit) -> model.Order:
 def create_order(body: OrderIn, session: SessionDep, user: Editor) -> OrderOut:
     """Record a court order and its conditions, each naming the zones it excludes."""
     if any(c.clause_id is not None for c in body.conditions):
-        raise ZonesError("a new order has no clauses yet: leave clause_id out", field="conditions")
+        raise InvalidOrder(
+            "a new order has no clauses yet: leave clause_id out", field="conditions"
+        )
     stored = orders_store.create_order(session, _order(body), user=user.username)
     audit_store.record(session, user.username, "order.create", "order", stored.id)
     session.commit()

@@ -14,13 +14,16 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NaiveDatetime,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.config import JsonDict
 
+from service.api.json_kinds import LOCAL_INSTANT_PATTERN, iso_day, iso_instant, not_a_number
 from zones import model
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: anything else names nothing
@@ -39,14 +42,39 @@ def _plausible(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]  # with a UTC offset
-LocalInstant = Annotated[NaiveDatetime, AfterValidator(_plausible)]  # local civil time
+# ISO 8601 text with a UTC offset
+Instant = Annotated[AwareDatetime, BeforeValidator(iso_instant), AfterValidator(_plausible)]
+# Local civil time: ISO 8601 text without an offset (not the schema's "date-time", which has one)
+LocalInstant = Annotated[
+    NaiveDatetime,
+    BeforeValidator(iso_instant),
+    AfterValidator(_plausible),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_INSTANT_PATTERN,
+            "description": "Local civil time, without a UTC offset",
+            "examples": ["2026-11-28T14:03:00"],
+        }
+    ),
+]
+Day = Annotated[date, BeforeValidator(iso_day)]  # ISO 8601 text
 
 
 class Wire(BaseModel):
-    """Strict numbers (NaN and infinity refused) and no unknown fields."""
+    """Strict numbers (JSON numbers only; NaN and infinity refused) and no unknown fields."""
 
     model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if key in data and not_a_number(data[key], field.annotation):
+                    raise ValueError(f"{key}: a number is expected here, not true, false or text")
+        return data
 
 
 class ErrorBody(Wire):
@@ -273,8 +301,8 @@ class OrderIn(Wire):
     reference: str = Field(min_length=1, max_length=100)
     type: model.OrderType = model.OrderType.SHPO
     court: str | None = Field(default=None, max_length=200)
-    starts: date
-    ends: date | None = None
+    starts: Day
+    ends: Day | None = None
     conditions: list[ConditionIn] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -485,6 +513,13 @@ class BatchResult(BaseModel):
     accepted: int
     rejected: int
     results: list[FixResult]
+
+
+class BatchRejected(BatchResult):
+    """No fix of the batch was stored (422): the error, as every error is answered, and each
+    fix's own reason in ``results``."""
+
+    error: ErrorBody
 
 
 class DeviceIn(Wire):

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -346,15 +347,22 @@ def civil_day(instants: Sequence[datetime]) -> list[date]:
 
 
 def assign_device(session: Session, identifier: str, subject_id: int | None) -> tables.Device:
-    """Register a device, or move it to another subject."""
+    """Register a device, or move it to another subject.
+
+    One statement (an upsert), so two requests registering the same new identifier at once
+    both succeed, the later one winning, instead of one meeting the unique index (a 500).
+    """
     if subject_id is not None:
         get_subject(session, subject_id)
-    row = session.scalar(select(tables.Device).where(tables.Device.identifier == identifier))
-    if row is None:
-        row = tables.Device(identifier=identifier)
-        session.add(row)
-    row.subject_id = subject_id
-    session.flush()
+    upsert = (
+        insert(tables.Device)
+        .values(identifier=identifier, subject_id=subject_id)
+        .on_conflict_do_update(index_elements=["identifier"], set_={"subject_id": subject_id})
+        .returning(tables.Device.id)
+    )
+    device_id = session.execute(upsert).scalar_one()
+    row = session.get(tables.Device, device_id, populate_existing=True)
+    assert row is not None
     return row
 
 

@@ -101,3 +101,27 @@ def test_one_walk_split_over_four_concurrent_requests_is_three_stays(api: httpx.
         a for a in api.get("/alerts", params={"subject_id": 2}).json() if a["id"] not in before
     ]
     assert sorted(a["observation_count"] for a in stays) == [100, 100, 100]
+
+
+def test_the_same_new_device_registered_eight_times_at_once_is_one_device(
+    api: httpx.Client,
+) -> None:
+    with httpx.Client(base_url=api.base_url, timeout=60) as officer:
+        form = {"username": "officer", "password": "officer-demo-pw"}
+        token = officer.post("/auth/token", data=form).json()["access_token"]
+        officer.headers["Authorization"] = f"Bearer {token}"
+        answers: list[httpx.Response] = []
+        barrier = threading.Barrier(8)
+
+        def register(subject_id: int) -> None:
+            barrier.wait()  # all at once: each finds no such device yet
+            body = {"identifier": "TAG-RACE", "subject_id": subject_id}
+            answers.append(officer.post("/devices", json=body))
+
+        threads = [threading.Thread(target=register, args=(1 + i % 2,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1

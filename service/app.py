@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from service.api import (
     alerts_routes,
     audit_routes,
     auth_routes,
+    docs_routes,
+    documented,
     errors,
     holds_routes,
     observations_routes,
@@ -48,9 +49,9 @@ from service.pages import (
 )
 from service.pages.access import LoginRequired
 from service.pages.render import APP_STATIC, STATIC, render
-from service.security import SecurityHeaders, nonce_of, with_nonce
+from service.security import SecurityHeaders
 from service.session_cookie import RenewSessionCookie
-from service.settings import AssetSource, Environment, Settings
+from service.settings import Environment, Settings
 from service.sign_in_gate import SignInGate
 from service.text_guard import RefuseNul
 from zones import bounded
@@ -70,7 +71,6 @@ PAGES = (
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
-SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
 
 
 class VendorFiles(StaticFiles):
@@ -110,7 +110,8 @@ def create_app(settings: Settings) -> FastAPI:
             "judged against them; breach alerts. Log in at `POST /api/v1/auth/token`."
         ),
         lifespan=lifespan,
-        docs_url=None,  # served below, with Swagger UI's files from this service
+        docs_url=None,  # both served by docs_routes, as ZONES_API_DOCS allows
+        openapi_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -136,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(docs_routes.router(settings))
     for page in PAGES:
         app.include_router(page.router)
 
@@ -149,7 +151,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def page_or_api_error(request: Request, exc: Exception) -> Response:
         """The API answers errors in JSON; a page answers with a page."""
         assert isinstance(exc, ZonesError)
-        if request.url.path.startswith(API_PREFIX) or request.url.path.startswith(STATIC):
+        path = request.url.path
+        if path.startswith((API_PREFIX, STATIC)) or path == docs_routes.OPENAPI_URL:
             answer = api_errors(request, exc)
             return await answer if not isinstance(answer, Response) else answer
         status = errors.status_of(exc)
@@ -159,21 +162,6 @@ def create_app(settings: Settings) -> FastAPI:
         )  # fmt: skip
 
     app.add_exception_handler(ZonesError, page_or_api_error)
-
-    @app.get("/docs", include_in_schema=False)
-    def docs(request: Request) -> HTMLResponse:
-        local = settings.map.assets is AssetSource.LOCAL
-        base = f"{STATIC}/npm/swagger-ui-dist" if local else SWAGGER_CDN
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Exclusion zones API",
-            swagger_js_url=f"{base}/swagger-ui-bundle.js",
-            swagger_css_url=f"{base}/swagger-ui.css",
-            swagger_favicon_url=f"{base}/favicon-32x32.png",
-        )
-        # Its one inline script (Swagger UI's set-up) is ours: it gets the page's nonce.
-        html = with_nonce(bytes(page.body).decode(), nonce_of(request.scope))
-        return HTMLResponse(html)
 
     for name, folder in vendor_roots(settings.map.node_modules).items():
         if folder.is_dir():
@@ -198,6 +186,7 @@ def create_app(settings: Settings) -> FastAPI:
         settings=settings.map,
         secure_cookies=settings.environment is not Environment.DEVELOPMENT,
     )
+    documented.document_errors(app, API_PREFIX)
     return app
 
 

@@ -30,6 +30,12 @@ class AssetSource(enum.StrEnum):
     CDN = "cdn"  # folium's public CDN links
 
 
+class DocsAccess(enum.StrEnum):
+    PUBLIC = "public"  # anyone may read /docs and /openapi.json
+    SIGNED_IN = "signed_in"  # only signed-in users (bearer token or page session)
+    OFF = "off"  # neither is served (404)
+
+
 class DatabaseSettings(BaseSettings):
     """Where the data lives. Without ``ZONES_DATABASE_URL`` a private cluster is used."""
 
@@ -230,6 +236,11 @@ class ApiSettings(BaseSettings):
         description="Largest request body from a caller without a valid token or session "
         "cookie (a sign-in form fits)",
     )
+    docs: DocsAccess | None = Field(
+        default=None,
+        description="Who may read /docs and /openapi.json: public, signed_in or off "
+        "(default: public in development, signed_in in production)",
+    )
     max_batch: int = Field(default=10_000, ge=1, le=20_000)
     late_after_seconds: int = Field(
         default=300,
@@ -312,6 +323,15 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     sign_in: SignInSettings = Field(default_factory=SignInSettings)
+
+    @property
+    def docs_access(self) -> DocsAccess:
+        """Who may read the API's documentation, as set or as the environment implies."""
+        if self.api.docs is not None:
+            return self.api.docs
+        if self.environment is Environment.DEVELOPMENT:
+            return DocsAccess.PUBLIC
+        return DocsAccess.SIGNED_IN
 
     @model_validator(mode="after")
     def _signing_secret(self) -> Self:

@@ -72,6 +72,12 @@ class InvalidObservation(ZonesError):
     code = "invalid_observation"
 
 
+class InvalidOrder(ZonesError):
+    """An order or condition that cannot be accepted as given."""
+
+    code = "invalid_order"
+
+
 class NotFound(ZonesError):
     """Base for references to things that do not exist."""
 

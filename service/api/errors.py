@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import NotAuthenticated, UnknownUser
@@ -45,6 +46,20 @@ class InvalidAuditQuery(errors.ZonesError):
     code = "invalid_audit_query"
 
 
+class UnsupportedMediaType(errors.ZonesError):
+    code = "unsupported_media_type"
+
+
+# Starlette's own errors, before any route runs: a body that is not JSON, a method the path
+# does not take.
+HTTP_CODES = {
+    400: "malformed_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+
+
 STATUS: dict[type[errors.ZonesError], int] = {
     errors.NotFound: 404,
     errors.InvalidGeometry: 422,
@@ -52,6 +67,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.InvalidSchedule: 422,
     errors.InvalidCoordinates: 422,
     errors.InvalidObservation: 422,
+    errors.InvalidOrder: 422,
     errors.ImportFailed: 422,
     EmptyBatch: 422,
     BatchTooLarge: 413,
@@ -59,9 +75,10 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.Conflict: 409,
     errors.InvalidAlertAction: 409,
     errors.UnknownParameter: 400,
-    UnknownUser: 422,
+    UnknownUser: 404,
     WeakPassword: 422,
     InvalidToken: 422,
+    UnsupportedMediaType: 415,
     NotAuthenticated: 401,
     errors.Forbidden: 403,
     BodyTooLarge: 413,
@@ -69,6 +86,18 @@ STATUS: dict[type[errors.ZonesError], int] = {
     errors.Busy: 503,
     errors.ZonesError: 400,
 }
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route takes at this request's path (several routes may share one)."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def status_of(exc: errors.ZonesError) -> int:
@@ -128,10 +157,11 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
-            exc.status_code, "http_error"
-        )
-        return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not of one route (HTTP's Allow)
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse(body(code, str(exc.detail)), exc.status_code, headers=headers)
 
     async def database_refused(request: Request, exc: Exception) -> JSONResponse:
         # A value the wire schemas let through but PostgreSQL cannot hold: still the

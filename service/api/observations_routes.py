@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from service import monitoring
@@ -21,6 +22,7 @@ from service.api.deps import (
 )
 from service.api.errors import BatchTooLarge, EmptyBatch, describe_validation, error_body
 from service.api.schemas import (
+    BatchRejected,
     BatchResult,
     DeviceIn,
     DeviceOut,
@@ -57,6 +59,7 @@ from zones.localtime import describe_local, resolve_local, time_zone
 router = APIRouter(tags=["observations"])
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse},
+    409: {"model": ErrorResponse},
     413: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
 }
@@ -276,12 +279,22 @@ def local_time_options(
     )
 
 
-@router.post("/observations", response_model=BatchResult, responses=ERRORS)
+@router.post(
+    "/observations",
+    response_model=BatchResult,
+    responses={
+        **ERRORS,
+        422: {
+            "model": BatchRejected | ErrorResponse,
+            "description": "No fix was stored (each fix's reason in results), or the batch "
+            "itself cannot be read",
+        },
+    },
+)
 def post_observations(
     session: SessionDep,
     settings: SettingsDep,
     user: FeedWriter,
-    response: Response,
     fixes: Annotated[
         list[dict[str, Any]],
         Body(
@@ -300,10 +313,11 @@ def post_observations(
             ],
         ),
     ],
-) -> BatchResult:
+) -> BatchResult | JSONResponse:
     """Store and judge a batch of fixes; a bad fix is rejected alone, with its index and reason.
 
-    Answers 200 when at least one fix was stored (or was already stored), 422 when none was.
+    Answers 200 when at least one fix was stored (or was already stored), 422 when none was:
+    then ``error`` says so, and ``results`` still gives each fix's reason.
     """
     if not fixes:
         raise EmptyBatch("the batch is empty: send a JSON array of one or more fixes", field="body")
@@ -351,7 +365,19 @@ def post_observations(
         )
     accepted = sum(r.status != "rejected" for r in results)
     if accepted == 0:
-        response.status_code = 422
+        first = next((r.error for r in results if r.error is not None), None)
+        why = f"; the first reason: {first.message}" if first is not None else ""
+        rejected = BatchRejected(
+            accepted=0,
+            rejected=len(results),
+            results=results,
+            error=ErrorBody(
+                code="batch_rejected",
+                message=f"no fix was stored{why}",
+                field=first.field if first is not None else None,
+            ),
+        )
+        return JSONResponse(rejected.model_dump(mode="json"), status_code=422)
     return BatchResult(accepted=accepted, rejected=len(results) - accepted, results=results)
 
 

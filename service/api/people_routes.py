@@ -28,7 +28,7 @@ from service.api.schemas import (
 from service.api.zones_routes import Repair, draft, require_reason
 from service.db import audit_store, orders_store, units_store
 from zones import model
-from zones.errors import Forbidden, ZonesError
+from zones.errors import Forbidden, InvalidOrder, ZonesError
 from zones.schedule import Schedule
 from zones.stays import Rules
 
@@ -179,7 +179,9 @@ def _order(body: OrderIn | OrderEdit) -> model.Order:
 def create_order(body: OrderIn, session: SessionDep, user: SubjectWriter) -> OrderOut:
     """Record a court order and its conditions, each naming the zones it excludes."""
     if any(c.clause_id is not None for c in body.conditions):
-        raise ZonesError("a new order has no clauses yet: leave clause_id out", field="conditions")
+        raise InvalidOrder(
+            "a new order has no clauses yet: leave clause_id out", field="conditions"
+        )
     user.check(session, "subject_id", body.subject_id)
     stored = orders_store.create_order(session, _order(body), user=user.username)
     audit_store.record(session, user.username, "order.create", "order", stored.id)

@@ -15,13 +15,17 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NaiveDatetime,
+    StrictInt,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.config import JsonDict
 
+from service.api.json_kinds import LOCAL_INSTANT_PATTERN, iso_day, iso_instant, not_a_number
 from zones import model
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: anything else names nothing
@@ -40,8 +44,24 @@ def _plausible(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]  # with a UTC offset
-LocalInstant = Annotated[NaiveDatetime, AfterValidator(_plausible)]  # local civil time
+# ISO 8601 text with a UTC offset
+Instant = Annotated[AwareDatetime, BeforeValidator(iso_instant), AfterValidator(_plausible)]
+# Local civil time: ISO 8601 text without an offset (not the schema's "date-time", which has one)
+LocalInstant = Annotated[
+    NaiveDatetime,
+    BeforeValidator(iso_instant),
+    AfterValidator(_plausible),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 40,
+            "pattern": LOCAL_INSTANT_PATTERN,
+            "description": "Local civil time, without a UTC offset",
+            "examples": ["2026-11-28T14:03:00"],
+        }
+    ),
+]
+Day = Annotated[date, BeforeValidator(iso_day)]  # ISO 8601 text
 
 
 # Text from clients holds no control characters: free text (``Text``: clauses, notes,
@@ -85,9 +105,19 @@ MAX_ZONES_PER_ORDER = 10_000
 
 
 class Wire(BaseModel):
-    """Strict numbers (NaN and infinity refused) and no unknown fields."""
+    """Strict numbers (JSON numbers only; NaN and infinity refused) and no unknown fields."""
 
     model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if key in data and not_a_number(data[key], field.annotation):
+                    raise ValueError(f"{key}: a number is expected here, not true, false or text")
+        return data
 
 
 class ErrorBody(Wire):
@@ -165,7 +195,7 @@ class ZoneFeatureIn(Wire):
     type: Literal["Feature"]
     geometry: dict[str, Any] = Field(json_schema_extra=GEOMETRY_DOC)
     properties: ZoneProperties
-    id: int | Annotated[Line, Field(max_length=200)] | None = Field(
+    id: StrictInt | Annotated[Line, Field(max_length=200)] | None = Field(
         default=None, description="Ignored: the server names zones"
     )
     bbox: list[float] | None = Field(
@@ -339,8 +369,8 @@ class OrderIn(Wire):
     reference: Line = Field(min_length=1, max_length=100)
     type: model.OrderType = model.OrderType.SHPO
     court: Line | None = Field(default=None, max_length=200)
-    starts: date
-    ends: date | None = None
+    starts: Day
+    ends: Day | None = None
     conditions: list[ConditionIn] = Field(min_length=1, max_length=MAX_CONDITIONS)
 
     @model_validator(mode="after")
@@ -561,6 +591,13 @@ class BatchResult(BaseModel):
     accepted: int
     rejected: int
     results: list[FixResult]
+
+
+class BatchRejected(BatchResult):
+    """No fix of the batch was stored (422): the error, as every error is answered, and each
+    fix's own reason in ``results``."""
+
+    error: ErrorBody
 
 
 class DeviceIn(Wire):

@@ -17,6 +17,7 @@ router = APIRouter(tags=["users and audit"])
 UserName = Annotated[Line, Path(min_length=1, max_length=80)]
 ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorResponse},
+    409: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
 }
 

@@ -16,10 +16,11 @@ from pydantic import Field, ValidationError, model_validator
 from sqlalchemy import select
 
 from service.api.deps import SessionDep, SettingsDep, SubjectReader, SubjectWriter, Utility
+from service.api.errors import UnsupportedMediaType
 from service.api.schemas import ErrorResponse, Id, Instant, Line, Text, Wire
 from service.db import audit_store, context_store, orders_store, tables, zones_store
 from service.stays_sync import resync
-from zones.errors import Conflict, InvalidSchedule, NotFound, ZonesError
+from zones.errors import Conflict, InvalidSchedule, NotFound
 from zones.icalendar import exceptions_from_icalendar
 
 router = APIRouter(tags=["schedules and visits"])
@@ -161,7 +162,21 @@ def withdraw_visit(
     return _out(row, zone.name)
 
 
-@router.post("/schedules/exceptions", response_model=list[ExceptionOut], responses=ERRORS)
+CALENDAR_BODY = {
+    "required": True,
+    "content": {
+        "text/calendar": {"schema": {"type": "string", "description": "An .ics file"}},
+        "application/json": {"schema": CalendarIn.model_json_schema()},
+    },
+}
+
+
+@router.post(
+    "/schedules/exceptions",
+    response_model=list[ExceptionOut],
+    responses={**ERRORS, 415: {"model": ErrorResponse, "description": "Not a calendar"}},
+    openapi_extra={"requestBody": CALENDAR_BODY},
+)
 async def read_calendar(request: Request, user: Utility) -> list[ExceptionOut]:
     """Read dated exceptions from an iCalendar file, to put in a condition's schedule.
 
@@ -180,7 +195,7 @@ async def read_calendar(request: Request, user: Utility) -> list[ExceptionOut]:
     elif kind in ("text/calendar", "text/plain", "application/octet-stream"):
         data = raw
     else:
-        raise ZonesError(
+        raise UnsupportedMediaType(
             f"send the calendar as text/calendar or as JSON, not {kind or 'no content type'}",
             field="body",
         )

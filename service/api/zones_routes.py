@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, UploadFile
 from shapely.geometry import mapping
 
 from service.api import errors, out
+from service.api import paths as _paths  # noqa: F401 (registers the "id" path convertor)
 from service.api.deps import (
     SessionDep,
     SubjectReader,
@@ -213,7 +214,7 @@ def buffer_shapes(body: BufferIn, user: ZoneReader) -> BufferOut:
     return BufferOut(features=features, skipped=skipped)
 
 
-@router.get("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
+@router.get("/{zone_id:id}", response_model=ZoneFeatureOut, responses=ERRORS)
 def get_zone(
     zone_id: Id, session: SessionDep, user: ZoneReader, version: Id | None = None
 ) -> ZoneFeatureOut:
@@ -221,13 +222,13 @@ def get_zone(
     return out.zone(zones_store.get(session, zone_id, version))
 
 
-@router.get("/{zone_id}/versions", response_model=FeatureCollection, responses=ERRORS)
+@router.get("/{zone_id:id}/versions", response_model=FeatureCollection, responses=ERRORS)
 def zone_versions(zone_id: Id, session: SessionDep, user: ZoneReader) -> FeatureCollection:
     """Every version of a zone, oldest first, each with who made it, when and why."""
     return FeatureCollection(features=[out.zone(z) for z in zones_store.versions(session, zone_id)])
 
 
-@router.get("/{zone_id}/orders", response_model=list[OrderOut], responses=ERRORS)
+@router.get("/{zone_id:id}/orders", response_model=list[OrderOut], responses=ERRORS)
 def zone_orders(zone_id: Id, session: SessionDep, user: SubjectReader) -> list[OrderOut]:
     """The orders (current versions) whose conditions name this zone."""
     zones_store.get(session, zone_id)
@@ -245,7 +246,7 @@ def require_reason(body: ZoneFeatureIn) -> str:
     return reason
 
 
-@router.put("/{zone_id}", response_model=ZoneFeatureOut, responses=ERRORS)
+@router.put("/{zone_id:id}", response_model=ZoneFeatureOut, responses=ERRORS)
 def edit_zone(
     zone_id: Id,
     body: ZoneFeatureIn,

@@ -66,8 +66,9 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
     paths = app.openapi()["paths"]
     by_key: dict[tuple[str, str], Any] = {}
     for route in effective_routes(app.routes):
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)  # {zone_id:id} is {zone_id}
         for method in route.methods:
-            by_key[(method, route.path)] = route
+            by_key[(method, path)] = route
     for path, operations in paths.items():
         for method in operations:
             yield method.upper(), path, by_key[(method.upper(), path)]

@@ -41,7 +41,7 @@ def test_a_disabled_user_is_refused_at_once_and_cannot_log_in(
     assert officer.get("/api/v1/subjects").status_code == 401  # ended for good: log in anew
     officer = client_as(Role.OFFICER)
     assert officer.post("/api/v1/users/nobody/disable").status_code == 403  # officers may not
-    assert admin.post("/api/v1/users/nobody/disable").status_code == 422
+    assert admin.post("/api/v1/users/nobody/disable").status_code == 404  # names no one
 
 
 def test_a_changed_role_counts_from_the_next_request(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -14,6 +17,8 @@ from service.localdb import LocalCluster
 from service.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
 SHARED_DATA = Path(os.environ.get("ZONES_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
@@ -68,3 +73,11 @@ def scratch_database(suffix: str) -> Iterator[str]:
             connection.execute(drop)
     finally:
         admin.dispose()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright (sync API) keeps
+    an event loop running in the main thread for the whole session, and ``asyncio.run``
+    refuses to start inside one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

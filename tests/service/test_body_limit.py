@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.app import create_app
 from service.settings import ApiSettings, MapSettings, Settings
+from tests.conftest import run_async
 from tests.service.conftest import PASSWORD
 from tests.service.test_pages import log_in
 from zones.model import Role
@@ -144,7 +145,7 @@ def stream_without_length(app: ASGIApp, content_type: bytes) -> tuple[int, int]:
         "query_string": b"", "headers": [(b"content-type", content_type)],
         "client": ("192.0.2.9", 5000), "server": ("testserver", 80),
     }  # fmt: skip
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    run_async(asyncio.wait_for(app(scope, receive, send), 30))
     return answer[0], taken
 
 

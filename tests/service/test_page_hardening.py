@@ -22,7 +22,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # The page routes that take a form, and what refusing a forged one looks like for each.
 PAGE_FORMS = {"/login", "/logout"}
 # The one API change that takes no session: signing in (it makes one).
-NO_SESSION = {("POST", "/api/v1/auth/token")}
+# Routes a session cookie plays no part in: signing in, and a refresh, which the refresh
+# token in its body proves (a browser never holds one).
+NO_SESSION = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh")}
 
 
 def unsafe_routes(app: FastAPI) -> list[tuple[str, str]]:

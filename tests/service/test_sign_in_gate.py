@@ -21,6 +21,7 @@ from service.app import create_app
 from service.db import tables
 from service.settings import AuthSettings, MapSettings, Settings, SignInSettings
 from service.sign_in_gate import Buckets, SignInGate, Slots
+from tests.conftest import run_async
 from tests.service.conftest import PASSWORD
 from zones.model import Role
 
@@ -137,7 +138,7 @@ async def _slots_story() -> list[str]:
 
 
 def test_slots_admit_a_few_queue_a_few_and_refuse_the_rest() -> None:
-    assert asyncio.run(_slots_story()) == [
+    assert run_async(_slots_story()) == [
         "third: False",
         "second: True",
         "fourth: False",
@@ -195,7 +196,7 @@ async def _flood_a_gate(n: int) -> tuple[list[int], int, list[str]]:
 
 
 def test_a_flood_of_sign_ins_gets_one_turn_two_places_in_the_queue_and_429s() -> None:
-    statuses, most, order = asyncio.run(_flood_a_gate(10))
+    statuses, most, order = run_async(_flood_a_gate(10))
     assert sorted(statuses) == [401] * 3 + [429] * 7
     assert most == 1  # never two password checks at once
     assert order == ["username=user0&password=x", "username=user1&password=x",

@@ -96,6 +96,7 @@ def test_an_officer_records_a_subject_and_an_order_and_rewords_a_clause(
 
     # Found again by typing part of the name, in any case.
     page.get_by_role("link", name="Subjects and orders").click()
+    expect(page.locator("#subject-count")).to_contain_text("recorded")  # the list has loaded
     search = page.get_by_role("searchbox", name="Find a subject")
     search.click()
     page.keyboard.type(f"quagga-{tag}")

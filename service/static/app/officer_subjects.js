@@ -52,7 +52,9 @@
       : `${shown.length} subject${shown.length === 1 ? "" : "s"} ${what}.`);
   }
 
-  input.value = new URLSearchParams(location.search).get("q") || "";
+  // What was typed before this script ran is kept; only a search in the address replaces it.
+  const asked = new URLSearchParams(location.search).get("q");
+  if (asked !== null && !input.value) input.value = asked;
   input.addEventListener("input", O.debounce(search, 200));
   search();
 })();

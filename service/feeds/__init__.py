@@ -1,0 +1,1 @@
+"""Device feeds at the edge: credentials, protocols' routes, and the intake they share."""

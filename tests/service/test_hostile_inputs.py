@@ -214,6 +214,9 @@ def samples(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("PUT", "/api/v1/users/{username}/units"): {"units": ["test-unit"]},
         ("POST", "/api/v1/holds"): {"subject_id": w["subject_id"], "reason": "an appeal"},
         ("POST", "/api/v1/holds/{hold_id}/release"): {"reason": "the appeal was heard"},
+        ("POST", "/api/v1/device-credentials"): {"device": "TAG-W", "username": "walker"},
+        ("POST", "/api/v1/gateways"): {"name": "Traccar", "devices": ["TAG-W"]},
+        ("PUT", "/api/v1/gateways/{gateway_id}/devices"): {"devices": ["TAG-W"]},
     }
 
 

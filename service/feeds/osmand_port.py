@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn import Config, Server
 
 from service.api import errors
 
@@ -32,3 +33,18 @@ class OsmAndPort:
             return
         path = f"{self.path}/{rest}" if rest else self.path
         await self.app({**scope, "path": path, "raw_path": path.encode()}, receive, send)
+
+
+def serve(config: Config, osmand_port: int) -> None:
+    """Serve the app on ``config``'s port and on ``osmand_port`` (one app, two sockets; in
+    every worker process when there are several)."""
+    from uvicorn.supervisors import Multiprocess
+
+    main_socket = config.bind_socket()
+    config.port, main_port = osmand_port, config.port
+    sockets = [main_socket, config.bind_socket()]
+    config.port = main_port
+    if config.workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        Server(config).run(sockets=sockets)

@@ -145,6 +145,14 @@ def test_the_traccar_clients_json_with_the_secret_in_the_url_is_stored_once(
         assert r.status_code == 200, r.text
     [obs] = stored(session, "TAG-1")
     assert obs.speed_mps == 18.67 and obs.battery_pct == pytest.approx(79)
+    # The app's push token, as github:traccar/traccar-client lib/push_service.dart posts
+    # it: a form with no position, for a device that must still be the gateway's.
+    token = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = client.post(url, content="id=TAG-1&notificationToken=abc", headers=token)
+    assert r.status_code == 200 and r.content == b""
+    r = client.post(url, content="id=TAG-2&notificationToken=abc", headers=token)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unknown_device"
+    assert len(stored(session, "TAG-1")) == 1
 
 
 BAD_HEADERS = [

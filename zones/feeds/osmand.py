@@ -11,7 +11,6 @@ JSON (``{"device_id", "location": {"timestamp", "coords": {... "speed" in m/s}, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,13 +73,7 @@ def read_query(params: Iterable[tuple[str, str]], *, received_at: datetime) -> M
 
 def read_json(payload: bytes | str | Mapping[str, object]) -> Message:
     """One message from the JSON shape (the Traccar Client app's)."""
-    if isinstance(payload, bytes | str):
-        try:
-            payload = json.loads(payload)
-        except (ValueError, RecursionError):
-            raise InvalidObservation("the body is not JSON", field="body") from None
-    if not isinstance(payload, Mapping):
-        raise InvalidObservation("the body is a JSON object", field="body")
+    payload = values.json_object(payload, "the body")
     device = values.identifier(payload.get("device_id"), "device_id")
     location = payload.get("location")
     if not isinstance(location, Mapping):

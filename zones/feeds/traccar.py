@@ -8,7 +8,6 @@ position carries several). Through it a Traccar server feeds us every protocol i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from zones.errors import InvalidObservation
@@ -52,13 +51,7 @@ def read_forwarded(payload: bytes | str | Mapping[str, object]) -> FeedFix:
         Not JSON, no ``position`` or ``device``, no ``device.uniqueId``, or a position
         without a usable ``latitude``, ``longitude`` or ``fixTime``.
     """
-    if isinstance(payload, bytes | str):
-        try:
-            payload = json.loads(payload)
-        except (ValueError, RecursionError):
-            raise InvalidObservation("the forwarded position is not JSON", field="body") from None
-    if not isinstance(payload, Mapping):
-        raise InvalidObservation("a forwarded position is a JSON object", field="body")
+    payload = values.json_object(payload, "a forwarded position")
     position, device = payload.get("position"), payload.get("device")
     if not isinstance(position, Mapping):
         raise InvalidObservation("the JSON has no position object", field="position")

@@ -3,7 +3,9 @@ with the field it came in."""
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from zones.errors import InvalidObservation
@@ -87,3 +89,15 @@ def identifier(value: object, field: str, longest: int = 100) -> str:
             f"the device id is not 1 to {longest} printable characters", field=field
         )
     return text
+
+
+def json_object(payload: bytes | str | Mapping[str, object], what: str) -> Mapping[str, object]:
+    """A body that must be one JSON object (``what`` names it in the refusal)."""
+    if isinstance(payload, bytes | str):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, RecursionError):
+            raise InvalidObservation(f"{what} is not JSON", field="body") from None
+    if not isinstance(payload, Mapping):
+        raise InvalidObservation(f"{what} must be a JSON object", field="body")
+    return payload

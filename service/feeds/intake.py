@@ -95,14 +95,21 @@ def accept(
         seen.update(dict.fromkeys(keys, i))
         fresh.append((i, obs))
 
-    stored = _stored_by_client_id(session, [o for _, o in fresh])
+    wearers = _wearers(session, [o for _, o in fresh])
+    by_client = _stored_by_client_id(session, [o for _, o in fresh])
+    by_time = _stored_by_time(session, [(w, o) for w, (_, o) in zip(wearers, fresh, strict=True)])
     todo: list[tuple[int, model.Observation]] = []
-    for i, obs in fresh:
-        if (known := stored.get((obs.device_id, obs.client_id))) is not None:
+    todo_wearers: list[int | None] = []
+    for (i, obs), wearer in zip(fresh, wearers, strict=True):
+        known = by_client.get(
+            (obs.device_id, obs.client_id), by_time.get((obs.device_id, obs.time))
+        )
+        if known is not None:
             results[i] = monitoring.Recorded(index=i, observation_id=known, duplicate=True)
         else:
             todo.append((i, obs))
-    observations = _flag_jumps(session, [o for _, o in todo], settings.jump_speed_mps)
+            todo_wearers.append(wearer)
+    observations = _flag_jumps(session, [o for _, o in todo], todo_wearers, settings.jump_speed_mps)
     recorded = monitoring.record(session, observations, settings, reporter=reporter, now=now)
     for (i, _), rec in zip(todo, recorded, strict=True):
         rec.index = i
@@ -135,21 +142,47 @@ def _stored_by_client_id(
     return {(d, c): obs_id for d, c, obs_id in rows}
 
 
-def _flag_jumps(
-    session: Session, observations: list[model.Observation], limit_mps: float
-) -> list[model.Observation]:
-    """The observations, those implying an impossible speed from the wearer's previous fix
-    (stored or earlier in the batch) flagged ``jump``. Fixes marked invalid neither jump
-    nor serve as the previous fix; a device nobody wore is left for recording to refuse."""
+def _wearers(session: Session, observations: Sequence[model.Observation]) -> list[int | None]:
+    """Who wore each observation's device at its time (None: nobody, or no such device;
+    recording refuses those)."""
     worn = devices_store.assignments(
         session, sorted({o.device_id for o in observations if o.device_id})
     )
+    return [
+        wearer_at(worn[o.device_id], o.time) if o.device_id in worn else None for o in observations
+    ]
+
+
+def _stored_by_time(
+    session: Session, worn: Sequence[tuple[int | None, model.Observation]]
+) -> dict[tuple[str | None, datetime], int]:
+    """Stored fixes from the same device at the same instant: a resend, even one whose
+    position was rounded differently (looked up through the subject's time index)."""
+    keys = {(w, o.time) for w, o in worn if w is not None}
+    if not keys:
+        return {}
+    o = tables.Observation
+    rows = session.execute(
+        select(o.device_id, o.observed_at, func.min(o.id))
+        .where(tuple_(o.subject_id, o.observed_at).in_(sorted(keys)), o.device_id.is_not(None))
+        .group_by(o.device_id, o.observed_at)
+    )
+    return {(d, t): obs_id for d, t, obs_id in rows}
+
+
+def _flag_jumps(
+    session: Session,
+    observations: list[model.Observation],
+    wearers: list[int | None],
+    limit_mps: float,
+) -> list[model.Observation]:
+    """The observations, those implying an impossible speed from the wearer's previous fix
+    (stored or earlier in the batch) flagged ``jump``. Fixes marked invalid neither jump
+    nor serve as the previous fix."""
     by_subject: dict[int, list[int]] = defaultdict(list)
-    for k, obs in enumerate(observations):
-        if obs.valid and obs.device_id in worn:
-            subject = wearer_at(worn[obs.device_id], obs.time)
-            if subject is not None:
-                by_subject[subject].append(k)
+    for k, (obs, subject) in enumerate(zip(observations, wearers, strict=True)):
+        if obs.valid and subject is not None:
+            by_subject[subject].append(k)
     flagged = list(observations)
     for subject, ks in by_subject.items():
         ks.sort(key=lambda k: observations[k].time)

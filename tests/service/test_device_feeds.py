@@ -231,6 +231,15 @@ def test_traccar_units_a_retried_forward_stored_once_and_invalid_fixes_not_judge
         ).status_code
         == 200
     )
+    # The same device and instant without an id, its position rounded otherwise: a resend
+    del body["position"]["id"]
+    body["position"] |= {"fixTime": ago(4).isoformat(), "latitude": 52.20531}
+    assert (
+        client.post(
+            "/api/v1/feeds/traccar", json=body, headers=bearer(gateway["secret"])
+        ).status_code
+        == 200
+    )
     [obs] = stored(session, "TAG-1")
     assert obs.client_id == "5243" and obs.protocol == "traccar"
     assert obs.speed_mps == pytest.approx(10 * KNOT) and obs.battery_pct == 14

@@ -36,6 +36,8 @@ from service.audit_mac import AuditKey
 from service.body_limit import BodyLimit
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
+from service.feeds import manage_routes, protocol_routes
+from service.feeds.osmand_port import OsmAndPort
 from service.oidc.client import OidcClient
 from service.pages import (
     auth_views,
@@ -134,9 +136,13 @@ def create_app(settings: Settings) -> FastAPI:
         audit_routes,
         visits_routes,
         holds_routes,
+        manage_routes,
     ):
         api.include_router(module.router)
     app.include_router(api)
+    # The trackers' protocols carry parameters of their own (OsmAnd's ``hdop``, ``rpm``...),
+    # kept as the protocol defines them: no refusal of unknown query parameters here.
+    app.include_router(protocol_routes.router, prefix=API_PREFIX)
     app.include_router(docs_routes.router(settings))
     for page in PAGES:
         app.include_router(page.router)
@@ -173,6 +179,8 @@ def create_app(settings: Settings) -> FastAPI:
     # body), then the door to signing in, then the NUL check; innermost, the renewed
     # session cookie a dependency noted.
     app.add_middleware(RenewSessionCookie, settings=settings.auth)
+    if settings.api.osmand_port is not None:
+        app.add_middleware(OsmAndPort, port=settings.api.osmand_port, path=protocol_routes.OSMAND)
     app.add_middleware(RefuseNul)
     app.add_middleware(
         SignInGate,

@@ -1,5 +1,5 @@
 """The ``zones`` command: serve, migrate, demo, import, user, unit, bench, worker, replay,
-retention, audit, db."""
+retention, audit, device, gateway, db."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from service.feeds import cli as feeds_cli
 from service.settings import Settings
 from zones.errors import ZonesError
 from zones.model import Role
@@ -45,28 +46,42 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     import uvicorn
+
+    from service.feeds import osmand_port
 
     cmd_migrate(args, settings)
     print(
         f"serving on http://{args.host}:{args.port} with {args.workers} process(es) "
         "(API docs at /docs)"
     )
+    osmand = args.osmand_port or settings.api.osmand_port
+    if osmand is not None:
+        print(f"and the OsmAnd protocol on http://{args.host}:{osmand}/<secret>")
+        os.environ["ZONES_API_OSMAND_PORT"] = str(osmand)  # for each worker's app
     # Each worker process builds the app from the environment (settings are not passed
     # across processes); the private cluster is already started, so they share it.
-    uvicorn.run(
+    app, options = (
         "service.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        # uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own; the app decides
-        # whom to believe (ZONES_AUTH_TRUSTED_PROXIES), so a forged header cannot pick the
-        # client address that sign-in limits count.
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,  # open alert streams never end by themselves
+        dict(
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            # uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own; the app decides
+            # whom to believe (ZONES_AUTH_TRUSTED_PROXIES), so a forged header cannot pick the
+            # client address that sign-in limits count.
+            proxy_headers=False,
+            timeout_graceful_shutdown=5,  # open alert streams never end by themselves
+        ),
     )
+    if osmand is None:
+        uvicorn.run(app, **options)  # type: ignore[arg-type]
+    else:
+        osmand_port.serve(uvicorn.Config(app, **options), osmand)  # type: ignore[arg-type]
     return 0
 
 
@@ -416,6 +431,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    s.add_argument(
+        "--osmand-port",
+        type=int,
+        help="also serve the OsmAnd protocol on this port, as Traccar does on 5055 "
+        "(default: ZONES_API_OSMAND_PORT, or none)",
+    )
     s.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=cmd_migrate)
     u = sub.add_parser("user", help="manage users")
@@ -524,6 +545,7 @@ def parser() -> argparse.ArgumentParser:
     )
     av.add_argument("--no-seal", action="store_true", help="check only; seal nothing first")
     av.set_defaults(func=cmd_audit_verify)
+    feeds_cli.add_commands(sub)
     db = sub.add_parser("db", help="the private PostGIS cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)

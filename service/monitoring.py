@@ -188,6 +188,14 @@ def _record_subject(
             "observed_to": o.window[1] if o.window else None,
             "late": now - o.span[1] > late_after,
             "dedup_key": k,
+            "speed_mps": o.speed_mps,
+            "bearing_deg": o.bearing_deg,
+            "altitude_m": o.altitude_m,
+            "battery_pct": o.battery_pct,
+            "valid": o.valid,
+            "protocol": o.protocol,
+            "client_id": o.client_id,
+            "flags": list(o.flags) or None,
         }
         for o, k in zip(obs, keys, strict=True)
     ]
@@ -235,7 +243,8 @@ def _judge_and_sync(
     verdicts, and bring the subject's stays in line with every fix now stored."""
     assert subject.id is not None
     subject_id = subject.id
-    fresh = [p for p, i in enumerate(indices) if not results[i].duplicate]
+    # A fix its device marked invalid is stored (flagged) but never judged.
+    fresh = [p for p, i in enumerate(indices) if not results[i].duplicate and obs[p].valid]
     if fresh:
         times = [obs[p].time for p in fresh]
         until = max(now, *times)

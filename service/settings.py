@@ -264,6 +264,20 @@ class ApiSettings(BaseSettings):
         description="How old the last known fix may be and still open a stay when a "
         "schedule window opens or an authorised visit ends.",
     )
+    jump_speed_mps: float = Field(
+        default=100.0,
+        gt=0,
+        description="A device fix implying a speed beyond this from the subject's previous "
+        "fix (less both accuracies) is flagged 'jump': judged, and the flag shown with any "
+        "alert it opens. 100 m/s (360 km/h) is beyond any journey on land.",
+    )
+    osmand_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Also serve the OsmAnd protocol on this port, at / and /<secret>, as "
+        "Traccar serves it on 5055 (zones serve --osmand-port)",
+    )
     # Here because the worker's jobs take these settings, retention among them.
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 

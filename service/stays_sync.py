@@ -87,7 +87,9 @@ def fixes_between(session: Session, subject_id: int, lo: datetime, hi: datetime)
             func.ST_Y(o.geom),
             o.late,
         )
-        .where(o.subject_id == subject_id, o.observed_at >= lo, o.observed_at <= hi)
+        .where(
+            o.subject_id == subject_id, o.observed_at >= lo, o.observed_at <= hi, o.valid
+        )  # a fix its device marked invalid is no evidence of where the subject was
         .order_by(o.observed_at, o.id)
     ).all()
     return [

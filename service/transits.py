@@ -58,6 +58,7 @@ def update(
             o.subject_id == context.subject_id,
             o.observed_at >= (before or lo),
             o.observed_at <= (after or hi),
+            o.valid,  # a fix its device marked invalid places the subject nowhere
         )
         .order_by(o.observed_at, o.id)
     ).all()

@@ -241,6 +241,15 @@ class Observation:
     source_detail: str | None = None
     # A report like "about 3 pm": the window it happened in (``time`` is its middle).
     window: tuple[datetime, datetime] | None = None
+    # What a tracker said about a fix (see zones.feeds.fix.FeedFix), kept with it.
+    speed_mps: float | None = None
+    bearing_deg: float | None = None
+    altitude_m: float | None = None
+    battery_pct: float | None = None
+    valid: bool = True  # False: the device had no satellite fix; stored, never judged
+    protocol: str | None = None
+    client_id: str | None = None
+    flags: tuple[str, ...] = ()  # zones.feeds.filters: "invalid", "jump"
 
     @property
     def span(self) -> tuple[datetime, datetime]:

@@ -30,6 +30,8 @@ class Action(enum.StrEnum):
     POSITIONS_READ = "positions.read"
     SIGHTING_CHECK = "sighting.check"
     FEED_WRITE = "feed.write"
+    DEVICE_CREDENTIALS = "device.credentials"
+    GATEWAY_MANAGE = "gateway.manage"
     ALERT_READ = "alert.read"
     ALERT_HANDLE = "alert.handle"
     PLACE_SEARCH = "place.search"
@@ -54,6 +56,10 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.POSITIONS_READ: "read positions: tracks, replays, transits, alert evidence",
     Action.SIGHTING_CHECK: "check a sighting against a subject's orders",
     Action.FEED_WRITE: "submit batches of fixes",
+    Action.DEVICE_CREDENTIALS: "issue, list and revoke a device's own credential (for devices "
+    "worn by the unit's subjects, or by nobody)",
+    Action.GATEWAY_MANAGE: "issue and revoke gateway credentials (a Traccar server, the Traccar "
+    "Client), set their devices, and see every credential's refused fixes",
     Action.ALERT_READ: "read alerts, their history and the live alert stream",
     Action.ALERT_HANDLE: "acknowledge, assign, close and dispose of alerts",
     Action.PLACE_SEARCH: "search by place: who is barred from here",
@@ -79,6 +85,8 @@ TABLE: dict[Action, dict[Role, Reach]] = {
     Action.POSITIONS_READ: {OF: U, CR: F, SU: U},
     Action.SIGHTING_CHECK: {OF: U, CR: F, SU: U},
     Action.FEED_WRITE: {OF: U, CR: F},
+    Action.DEVICE_CREDENTIALS: {OF: U, AD: F},
+    Action.GATEWAY_MANAGE: {AD: F},
     Action.ALERT_READ: {OF: U, CR: F, SU: U},
     Action.ALERT_HANDLE: {CR: F, SU: U},
     Action.PLACE_SEARCH: {CR: F, SU: U},

@@ -127,6 +127,7 @@ def alert_evidence(alert_id: Id, session: SessionDep, user: PositionsReader) -> 
             distance_m=round(e.distance_m, 2),
             evidence=model.Evidence(e.evidence),
             disc_fraction_inside=e.disc_fraction_inside,
+            flags=e.flags or [],
         )
         for e in items
     ]

@@ -694,6 +694,11 @@ class EvidenceOut(BaseModel):
     distance_m: float
     evidence: model.Evidence
     disc_fraction_inside: float | None
+    flags: list[str] = Field(
+        default_factory=list,
+        description="What the feed's filters noticed: 'jump' (an implied speed beyond the "
+        "limit from the previous fix: weigh this fix with care)",
+    )
 
 
 class AlertActionIn(Wire):

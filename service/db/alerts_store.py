@@ -170,6 +170,7 @@ class Evidence:
     clause_text: str
     zone_id: int
     zone_name: str
+    flags: list[str] | None = None  # zones.feeds.filters: "jump" travels with the alert
 
 
 def evidence(session: Session, alert_id: int) -> tuple[model.Alert, list[Evidence]]:
@@ -183,7 +184,7 @@ def evidence(session: Session, alert_id: int) -> tuple[model.Alert, list[Evidenc
             o.id, o.kind, o.observed_at, o.received_at, o.late, func.ST_X(o.geom),
             func.ST_Y(o.geom), o.accuracy_m, o.reporter, o.source, o.source_detail, o.device_id,
             v.zone_version, v.status, v.distance_m, v.evidence, v.disc_fraction_inside,
-            ov.reference, ov.type, c.text, v.zone_id, zv.name,
+            ov.reference, ov.type, c.text, v.zone_id, zv.name, o.flags,
         )
         .join(v, v.observation_id == o.id)
         .join(c, c.id == v.condition_id)

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geoalchemy2 import Geometry
@@ -288,9 +288,24 @@ class Observation(Base):
     observed_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the tracker said about the fix (migration 0010); see zones.feeds.fix.FeedFix.
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    bearing_deg: Mapped[float | None] = mapped_column(Float)
+    altitude_m: Mapped[float | None] = mapped_column(Float)
+    battery_pct: Mapped[float | None] = mapped_column(Float)
+    valid: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    protocol: Mapped[str | None] = mapped_column(String(20))
+    client_id: Mapped[str | None] = mapped_column(String(100))
+    flags: Mapped[list[str] | None] = mapped_column(ARRAY(Text))  # zones.feeds.filters
     __table_args__ = (
         Index("ix_observations_subject_time", "subject_id", "observed_at"),
         Index("ix_observations_geom", "geom", postgresql_using="gist"),
+        Index(
+            "ix_observations_client_id",
+            "device_id",
+            "client_id",
+            postgresql_where="client_id IS NOT NULL",
+        ),
     )
 
 
@@ -545,3 +560,36 @@ class WorkerJob(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     last_run: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class FeedCredential(Base):
+    """A secret that may submit fixes for its devices: one (``device``) or many
+    (``gateway``). Stored as its SHA-256; fixes for other devices are refused and counted."""
+
+    __tablename__ = "feed_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(100))  # for HTTP Basic
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refused_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    last_refused_device: Mapped[str | None] = mapped_column(String(100))
+    last_refused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("kind IN ('device', 'gateway')", name="kind"),)
+
+
+class FeedCredentialDevice(Base):
+    """A device a feed credential may submit fixes for."""
+
+    __tablename__ = "feed_credential_devices"
+
+    credential_id: Mapped[int] = mapped_column(
+        ForeignKey("feed_credentials.id", ondelete="CASCADE"), primary_key=True
+    )
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)

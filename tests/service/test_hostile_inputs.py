@@ -120,7 +120,14 @@ def world(client_as: Callable[[Role], TestClient], users: dict[Role, str]) -> di
         "/api/v1/holds", json={"subject_id": subject["id"], "reason": "an appeal is pending"}
     )
     assert hold.status_code == 201, hold.text
+    tag = {"identifier": "TAG-W", "subject_id": subject["id"]}
+    assert officer.post("/api/v1/devices", json=tag).status_code == 201
+    gateway = client_as(Role.ADMIN).post(
+        "/api/v1/gateways", json={"name": "Walk Traccar", "devices": ["TAG-W"]}
+    )
+    assert gateway.status_code == 201, gateway.text
     return {
+        "gateway_id": gateway.json()["id"],
         "hold_id": hold.json()["id"],
         "zone_id": zone["id"],
         "subject_id": subject["id"],
@@ -214,6 +221,9 @@ def samples(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("PUT", "/api/v1/users/{username}/units"): {"units": ["test-unit"]},
         ("POST", "/api/v1/holds"): {"subject_id": w["subject_id"], "reason": "an appeal"},
         ("POST", "/api/v1/holds/{hold_id}/release"): {"reason": "the appeal was heard"},
+        ("POST", "/api/v1/device-credentials"): {"device": "TAG-W", "username": "walker"},
+        ("POST", "/api/v1/gateways"): {"name": "Traccar", "devices": ["TAG-W"]},
+        ("PUT", "/api/v1/gateways/{gateway_id}/devices"): {"devices": ["TAG-W"]},
     }
 
 

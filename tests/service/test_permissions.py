@@ -30,6 +30,10 @@ from zones.permissions import TABLE, Action, Reach, grant
 # servers in tests/browser/test_live_alerts.py).
 OWN_ACCOUNT = "/api/v1/auth/"
 OPEN_ROUTES = {("GET", "/api/v1/alerts/stream")}
+# Routes of trackers' own protocols (OsmAnd, Traccar forwarding, OwnTracks): authenticated
+# by a device's or gateway's credential, never a user's; tested with those credentials in
+# tests/service/test_device_feeds.py (refused without one, each limited to its devices).
+DEVICE_FEEDS = "/api/v1/feeds/"
 # Parameters naming a personal record: of the user's own unit, or of the other unit.
 PERSONAL = ("subject_id", "order_id", "alert_id", "visit_id")
 PARK = (0.1500, 52.1000)  # both subjects are barred from the same park
@@ -120,13 +124,24 @@ def world(
                   "authorised_by": "DS 1 Example", "reason": "a funeral"},
         )  # fmt: skip
         assert visit.status_code == 201, visit.text
+        device = {"identifier": f"TAG-{side}", "subject_id": subject.json()["id"]}
+        assert officer.post("/api/v1/devices", json=device).status_code == 201
+        credential = officer.post("/api/v1/device-credentials", json={"device": f"TAG-{side}"})
+        assert credential.status_code == 201, credential.text
         made[side] = {
+            "credential_id": credential.json()["id"],
             "subject_id": subject.json()["id"],
             "order_id": order.json()["id"],
             "alert_id": check.json()["alert_id"],
             "visit_id": visit.json()["id"],
             "zone_id": zone["id"],
         }
+    gateway = client_as(Role.ADMIN).post(
+        "/api/v1/gateways", json={"name": "Traccar", "devices": ["TAG-home", "TAG-other"]}
+    )
+    assert gateway.status_code == 201, gateway.text
+    for side in made.values():
+        side["gateway_id"] = gateway.json()["id"]
     return made
 
 
@@ -173,7 +188,7 @@ def test_every_route_declares_its_permission(app: FastAPI) -> None:
         for method, path, route in api_routes(app)
         if action_of(route) is None
         and (method, path) not in OPEN_ROUTES
-        and not path.startswith(OWN_ACCOUNT)
+        and not path.startswith((OWN_ACCOUNT, DEVICE_FEEDS))
     ]
     assert undeclared == []
 

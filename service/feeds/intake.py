@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from service import monitoring
+from service import device_alerts, monitoring
 from service.settings import ApiSettings
 from zones import model
 from zones.errors import InvalidObservation, UnknownDevice, ZonesError
@@ -65,4 +65,5 @@ def accept(
     ):
         rec.index = i
         results[i] = rec
+    device_alerts.raise_alarms(session, fixes, results, now)  # tamper, power cut, ...
     return results

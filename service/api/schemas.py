@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NaiveDatetime,
+    StrictBool,
     StrictInt,
     WithJsonSchema,
     model_validator,
@@ -345,7 +346,7 @@ class ConditionIn(Wire):
         description="When editing an order: the clause this is a new wording of (omit for a "
         "new clause)",
     )
-    tag_required: bool = Field(
+    tag_required: StrictBool = Field(
         default=False,
         description="The clause requires a working tag: no fix received from the subject's "
         "devices for silence_minutes opens a communication-loss alert",

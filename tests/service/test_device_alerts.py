@@ -219,3 +219,36 @@ def test_device_alerts_are_handled_listed_counted_and_streamed_like_stays(
     assert rendered and all(unit == "test-unit" for _, _, unit in rendered)
     body = json.loads(rendered[0][1])
     assert body["alert"]["kind"] == "communication_loss"
+
+
+def test_the_clause_shape_is_checked_and_dropping_the_tag_ends_the_loss(
+    officer: TestClient, control: TestClient, session: Session, settings: Settings
+) -> None:
+    subject = officer.post("/api/v1/subjects", json={"reference": "S-DROP", "name": "Tag Drop"})
+    sid = subject.json()["id"]
+    base = {"subject_id": sid, "reference": "SHPO/S-DROP", "starts": "2020-01-01"}
+    for bad, field in (
+        ({"tag_required": "yes"}, "conditions[0].tag_required"),
+        ({"tag_required": True, "silence_minutes": 0}, "conditions[0].silence_minutes"),
+    ):
+        r = officer.post("/api/v1/orders", json={**base, "conditions": [{"text": "T", **bad}]})
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["field"] == field
+    clause = {"text": "To wear a tag.", "tag_required": True, "silence_minutes": 60}
+    order = officer.post("/api/v1/orders", json={**base, "conditions": [clause]})
+    assert order.status_code == 201, order.text
+    tick(session, settings, T0, T0)
+    [loss] = alerts(control, sid)
+    assert loss["detail"]["silence_minutes"] == 60
+    clause_id = order.json()["conditions"][0]["clause_id"]
+    edit = {**base, "reason": "The court lifted the tag requirement.",
+            "conditions": [{"text": "To wear a tag.", "clause_id": clause_id}]}  # fmt: skip
+    r = officer.put(f"/api/v1/orders/{order.json()['id']}", json=edit)
+    assert r.status_code == 200, r.text
+    later = datetime.now(UTC) + timedelta(minutes=1)  # the new version holds from its edit
+    tick(session, settings, T0, later)
+    [ended] = alerts(control, sid)
+    assert ended["status"] == "closed" and ended["closed_by"] == "requirement_ended"
+    assert "no clause in force required a tag" in ended["explanation"]
+    tick(session, settings, later, later + timedelta(days=1))
+    assert len(alerts(control, sid)) == 1

@@ -583,7 +583,7 @@
       alert.device_id ? fact("Device", alert.device_id) : null,
       fact("Assigned to", alert.assigned_to || "nobody yet"),
       fact("Disposition", alert.disposition ? DISPOSITION[alert.disposition] : "not resolved"));
-    Z.fill($("detail-stay"), isDevice(alert) ? deviceFacts(alert) : [
+    Z.fill($("detail-stay"), ...(isDevice(alert) ? deviceFacts(alert) : [
       fact("First seen", Z.localTime(alert.first_at)),
       fact("Last seen", Z.localTime(alert.last_at)),
       alert.status === "open"
@@ -592,7 +592,7 @@
       fact("Observations", `${alert.observation_count}` +
         (alert.late ? " (some arrived late)" : "")),
       fact("Deepest", alert.deepest_m < 0 ? `${Z.metres(alert.deepest_m)} inside the zone`
-        : `${Z.metres(alert.deepest_m)} from the zone, within its buffer`)]);
+        : `${Z.metres(alert.deepest_m)} from the zone, within its buffer`)]));
     renderActions(alert);
   }
 

@@ -374,7 +374,7 @@ window.OfficerSchedule = (function () {
         hint ? Z.el("p", { class: "muted small", id: id(`${name}-hint`) }, hint) : null,
         self.spots[name]);
     }
-    const summary = Z.el("summary", {}, "Warning ring, stay rules and tag", label(""));
+    const summary = Z.el("summary", {}, "Warning ring and stay rules; working tag", label(""));
     self.tag = Z.el("input", { type: "checkbox", id: id("tag_required") });
     self.tag.checked = Boolean(condition && condition.tag_required);
     self.node = Z.el("details", { class: "rules-box", open: !isDefault(condition) }, summary,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,12 @@ from zones.feeds.fix import FeedFix
 from zones.model import AlertKind, AlertStatus, Handling
 
 LOSS = AlertKind.COMMUNICATION_LOSS.value
+# How far back (by their own times) the per-tick look for recent fixes goes, beyond the
+# longest silence: a subject heard from within it is not silent; one that is not is looked
+# at fully (a back-fill of old fixes received just now is contact too).
+RECENT_SLACK = timedelta(hours=1)
+# How long after a loss ends fixes from its gap are still counted as its back-fill.
+BACKFILL_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,29 @@ def last_fix(session: Session, subject_id: int, now: datetime) -> LastFix | None
         .limit(1)
     ).first()  # fmt: skip
     return None if row is None else LastFix(*row)
+
+
+def heard_recently(
+    session: Session, needs: dict[int, Requirement], now: datetime
+) -> dict[int, datetime]:
+    """The last receipt of a fix observed lately, for each subject in ``needs`` that has one:
+    one indexed pass over the recent fixes of them all (by subject and time), not a scan of
+    every track at every tick."""
+    if not needs:
+        return {}
+    ob = tables.Observation
+    since = now - max(n.silence for n in needs.values()) - RECENT_SLACK
+    rows = session.execute(
+        select(ob.subject_id, func.max(ob.received_at))
+        .where(
+            ob.subject_id.in_(list(needs)),
+            ob.device_id.is_not(None),
+            ob.observed_at >= since,
+            ob.received_at <= now,
+        )
+        .group_by(ob.subject_id)
+    )
+    return {sid: at for sid, at in rows}
 
 
 def _lock(session: Session, subject_id: int) -> None:
@@ -252,8 +281,10 @@ def keep_silences(session: Session, since: datetime, now: datetime, settings: Ap
     a = tables.Alert
     needs = requirements(session, now)
     open_loss = set(session.scalars(select(a.subject_id).where(a.kind == LOSS, a.status == "open")))
+    heard = heard_recently(session, needs, now)
+    quiet = {s for s, n in needs.items() if s not in heard or heard[s] + n.silence <= now}
     changed = 0
-    for subject_id in sorted(set(needs) | open_loss):  # the same lock order as recording
+    for subject_id in sorted(quiet | open_loss):  # the same lock order as recording
         _lock(session, subject_id)
         row = _open_row(session, subject_id, LOSS)
         if row is not None:
@@ -270,14 +301,19 @@ def keep_silences(session: Session, since: datetime, now: datetime, settings: Ap
         session.commit()
     # Fixes received since the last run that fall in the gap of a loss: its back-fill.
     ob = tables.Observation
+    gap_from = func.coalesce(
+        cast(a.detail["last_observed_at"].astext, DateTime(timezone=True)), a.first_at
+    )
     touched = session.scalars(
         select(a)
-        .where(a.kind == LOSS)
+        .where(a.kind == LOSS, func.coalesce(a.closed_at, now) > now - BACKFILL_WINDOW)
         .where(
             select(ob.id)
             .where(
                 ob.subject_id == a.subject_id,
                 ob.device_id.is_not(None),
+                ob.observed_at > gap_from,
+                ob.observed_at <= func.coalesce(a.closed_at, now),
                 ob.received_at > since,
                 ob.received_at <= now,
                 ob.received_at > a.first_at,

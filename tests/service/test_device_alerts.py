@@ -139,9 +139,16 @@ def test_no_loss_without_the_clause_or_outside_the_order_and_none_for_no_device(
     midnight = datetime(2026, 11, 2, tzinfo=UTC)  # the order's first day begins
     tick(session, settings, midnight, midnight + timedelta(minutes=29))
     assert alerts(control, untagged) == []
+    # Old fixes received late are contact too: the silence runs from their receipt.
+    late = subject_with_order(officer, "S-LATEFIX", tag_required=True)
+    wear(session, "TAG-L", late)
+    send(session, settings, T0 - timedelta(minutes=14), fix("TAG-L", T0 - timedelta(hours=3)))
     tick(session, settings, midnight, T0)
-    for sid in (plain, ended, coming):
+    for sid in (plain, ended, coming, late):
         assert alerts(control, sid) == []
+    tick(session, settings, T0, T0 + timedelta(minutes=1))
+    [heard_late] = alerts(control, late)
+    assert datetime.fromisoformat(heard_late["first_at"]) == T0 - timedelta(minutes=14)
     # A subject no device was ever assigned to is silent from when the clause applied.
     [loss] = alerts(control, untagged)
     assert datetime.fromisoformat(loss["first_at"]) == midnight

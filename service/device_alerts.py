@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, cast, func, select
@@ -55,31 +55,63 @@ class LastFix:
     lat: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Version:
+    """An order version as deciding when it is in force reads it (plain rows: thousands)."""
+
+    id: int
+    order_id: int
+    subject_id: int
+    version: int
+    effective_from: datetime | None
+    status: str
+    starts: date
+    ends: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    id: int
+    clause_id: int
+    position: int
+    silence_minutes: int
+
+
 def requirements(session: Session, now: datetime) -> dict[int, Requirement]:
     """Each subject a clause in force at ``now`` requires to wear a tag: the clause with the
     shortest silence, and since when a tag has been required without a break."""
     o, ov, c = tables.Order, tables.OrderVersion, tables.Condition
     tagged = select(c.order_id).where(c.tag_required).distinct().scalar_subquery()
-    rows = session.execute(
-        select(o, ov).join(ov, ov.order_id == o.id).where(o.id.in_(tagged))
-        .order_by(ov.order_id, ov.version)
-    ).all()  # fmt: skip
-    if not rows:
+    versions = [
+        _Version(*r)
+        for r in session.execute(
+            select(
+                ov.id, ov.order_id, o.subject_id, ov.version, ov.effective_from, ov.status,
+                ov.starts, ov.ends,
+            )
+            .join(o, o.id == ov.order_id)
+            .where(ov.order_id.in_(tagged))
+            .order_by(ov.order_id, ov.version)
+        )
+    ]  # fmt: skip
+    if not versions:
         return {}
-    clauses: dict[int, list[tables.Condition]] = defaultdict(list)
-    for cond in session.scalars(
-        select(c).where(c.tag_required, c.order_version_id.in_([v.id for _, v in rows]))
+    clauses: dict[int, list[_Clause]] = defaultdict(list)
+    for r in session.execute(
+        select(c.order_version_id, c.id, c.clause_id, c.position, c.silence_minutes).where(
+            c.tag_required, c.order_id.in_(tagged)
+        )
     ):
-        clauses[cond.order_version_id].append(cond)
-    by_order: dict[int, list[tuple[tables.Order, tables.OrderVersion]]] = defaultdict(list)
-    for order_row, version in rows:
-        by_order[order_row.id].append((order_row, version))
+        clauses[r[0]].append(_Clause(*r[1:]))
+    by_order: dict[int, list[tuple[int, _Version]]] = defaultdict(list)
+    for v in versions:
+        by_order[v.order_id].append((v.order_id, v))
     found: dict[int, Requirement] = {}
-    for versions in by_order.values():
-        spans = context_store.in_force(versions, context_store.BEGINNING, now)
+    for pairs in by_order.values():
+        spans = context_store.in_force(pairs, context_store.BEGINNING, now)
         if not spans or not (spans[-1][3] is None or spans[-1][3] > now):
             continue  # not in force now
-        order_row, version, since, _ = spans[-1]
+        _, version, since, _ = spans[-1]
         if not clauses[version.id]:
             continue
         # Earlier versions that required a tag up to this one carry the requirement back.
@@ -89,15 +121,15 @@ def requirements(session: Session, now: datetime) -> dict[int, Requirement]:
             since = start
         clause = min(clauses[version.id], key=lambda x: (x.silence_minutes, x.position))
         need = Requirement(
-            order_row.id,
+            version.order_id,
             clause.id,
             clause.clause_id,
             timedelta(minutes=clause.silence_minutes),
             since,
         )
-        held = found.get(order_row.subject_id)
+        held = found.get(version.subject_id)
         if held is None or (need.silence, need.since) < (held.silence, held.since):
-            found[order_row.subject_id] = need
+            found[version.subject_id] = need
     return found
 
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -83,12 +84,31 @@ def day_start(day: date) -> datetime:
 InForce = tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]
 
 
+class Dated(Protocol):
+    """What deciding when an order version is in force reads of it."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def effective_from(self) -> datetime | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts(self) -> date: ...
+    @property
+    def ends(self) -> date | None: ...
+
+
+K = TypeVar("K")  # what a version is paired with (its order row, or its id)
+D = TypeVar("D", bound=Dated)
+
+
 def in_force(
-    versions: Sequence[tuple[tables.Order, tables.OrderVersion]], lo: datetime, hi: datetime
-) -> list[InForce]:
+    versions: Sequence[tuple[K, D]], lo: datetime, hi: datetime
+) -> list[tuple[K, D, datetime, datetime | None]]:
     """The versions of one order (in version order) in force at some instant in ``[lo, hi]``,
     each with the span it is in force: its valid time, bound by the order's own dates."""
-    out: list[InForce] = []
+    out: list[tuple[K, D, datetime, datetime | None]] = []
     spans = _spans([(v.version, v.effective_from) for _, v in versions])
     by_number = {v.version: (o_row, v) for o_row, v in versions}
     for number, start, end in spans:

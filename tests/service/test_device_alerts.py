@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service import device_alerts, worker
 from service.api import stream_routes
-from service.db import alerts_store, devices_store, tables
+from service.db import alerts_store, devices_store, tables, units_store
 from service.feeds import intake
 from service.settings import Settings
 from zones import model
@@ -226,6 +226,13 @@ def test_device_alerts_are_handled_listed_counted_and_streamed_like_stays(
     assert rendered and all(unit == "test-unit" for _, _, unit in rendered)
     body = json.loads(rendered[0][1])
     assert body["alert"]["kind"] == "communication_loss"
+    # They follow the subject's unit: moved to another, the officer no longer sees them.
+    units_store.move_subject(session, sid, "other-unit")
+    session.commit()
+    assert officer.get(f"/api/v1/alerts/{loss['id']}").status_code == 404
+    listed = officer.get("/api/v1/alerts", params={"handling": "resolved"}).json()
+    assert loss["id"] not in [a["id"] for a in listed]
+    assert control.get(f"/api/v1/alerts/{loss['id']}").status_code == 200  # the whole force
 
 
 def test_the_clause_shape_is_checked_and_dropping_the_tag_ends_the_loss(

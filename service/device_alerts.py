@@ -373,14 +373,37 @@ def raise_alarms(
 ) -> list[int]:
     """Open or extend an alert for each alarm the recorded fixes carry (one open alert per
     subject and kind, extended by repeats), in the caller's transaction; the fixes are its
-    evidence. A resent fix extends nothing. Returns the alerts opened or extended."""
+    evidence, and each fix's result lists it in ``alert_ids``. A resent fix extends nothing
+    but names the alerts its first copy raised. Returns the alerts opened or extended."""
     wanted: dict[int, list[AlertKind]] = {}
+    resent: set[int] = set()
     for fix, rec in zip(fixes, results, strict=True):
         kinds = device_alerts.alarm_kinds(fix.alarms)
-        if kinds and rec.observation_id is not None and not rec.duplicate:
-            wanted[rec.observation_id] = kinds
-    if not wanted:
-        return []
+        if kinds and rec.observation_id is not None:
+            if rec.duplicate:
+                resent.add(rec.observation_id)
+            else:
+                wanted[rec.observation_id] = kinds
+    raised: dict[int, set[int]] = defaultdict(set)  # observation -> its alarm alerts
+    touched = _raise(session, wanted, raised, now) if wanted else []
+    ao = tables.AlertObservation
+    if resent:
+        for obs_id, alert_id in session.execute(
+            select(ao.observation_id, ao.alert_id).where(ao.observation_id.in_(resent))
+        ):
+            raised[obs_id].add(alert_id)
+    for rec in results:
+        if rec.observation_id in raised:
+            rec.alert_ids = sorted({*rec.alert_ids, *raised[rec.observation_id]})
+    return touched
+
+
+def _raise(
+    session: Session,
+    wanted: dict[int, list[AlertKind]],
+    raised: dict[int, set[int]],
+    now: datetime,
+) -> list[int]:
     ob = tables.Observation
     rows = session.execute(
         select(
@@ -413,6 +436,8 @@ def raise_alarms(
         row.observation_count += len(fixes_of)
         row.late = row.late or any(f.late for f in fixes_of)
         _link(session, row.id, [f.id for f in fixes_of])
+        for f in fixes_of:
+            raised[f.id].add(row.id)
         touched.append(row.id)
     session.flush()
     return touched

@@ -167,9 +167,12 @@ def test_an_alarm_opens_one_alert_that_repeats_extend_with_their_fixes_as_eviden
     first = send(session, settings, T0, fix("TAG-T", T0, "tamper"))
     send(session, settings, T0 + timedelta(minutes=2), fix("TAG-T", T0 + timedelta(minutes=1),
          "tamper", "low_battery", lon=0.1219))  # fmt: skip
-    send(session, settings, T0 + timedelta(minutes=3), fix("TAG-T", T0, "tamper"))  # a resend
+    again = send(session, settings, T0 + timedelta(minutes=3), fix("TAG-T", T0, "tamper"))
     send(session, settings, T0 + timedelta(minutes=3), fix("TAG-T", T0 + timedelta(minutes=3)))
     battery, tamper = sorted(alerts(control, sid), key=lambda a: a["kind"])
+    # Each fix's answer names the alert it raised; a resent one names it too, extending nothing.
+    assert first[0].alert_ids == again[0].alert_ids == [tamper["id"]]
+    assert again[0].duplicate
     assert tamper["kind"] == "tamper" and tamper["title"] == "Tamper alarm"
     assert tamper["observation_count"] == 2 and tamper["status"] == "open"
     assert tamper["order_id"] is None and tamper["zone_id"] is None

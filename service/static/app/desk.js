@@ -620,8 +620,11 @@
     ];
   }
 
-  function verdictText(e) {
-    if (!e.status) return "a fix from the device (not judged against a zone)";
+  function verdictText(e, alert) {
+    if (!e.status) {
+      return alert && alert.kind === "communication_loss"
+        ? "the last fix received before the silence" : "the fix that carried the alarm";
+    }
     const where = e.status === "inside" ? `inside, ${Z.metres(e.distance_m)} from the edge`
       : e.status === "buffer" ? `within the buffer, ${Z.metres(e.distance_m)} from the zone`
       : `outside, ${Z.metres(e.distance_m)} away`;
@@ -651,7 +654,7 @@
         e.accuracy_m !== null ? `accuracy ±${Z.metres(e.accuracy_m)}` : "accuracy not given",
         e.reporter ? ` · reported by ${e.reporter}` : "",
         ` · received ${Z.localClock(e.received_at)}`),
-      el("span", { class: "ev-verdict" }, verdictText(e)))));
+      el("span", { class: "ev-verdict" }, verdictText(e, alert)))));
     for (const [i, e] of items.entries()) {
       if (e.accuracy_m) {
         evidenceLayer.addLayer(L.circle([e.lat, e.lon], {
@@ -667,7 +670,7 @@
         e.observed_local || Z.localTime(e.observed_at), el("br"),
         evidenceSource(e), el("br"),
         e.accuracy_m !== null ? `accuracy ±${Z.metres(e.accuracy_m)}` : "accuracy not given",
-        el("br"), verdictText(e)));
+        el("br"), verdictText(e, alert)));
       point.bindTooltip(el("span", {}, `${i + 1}: ${Z.localClock(e.observed_at)}`),
         { direction: "top", className: "evidence-label" });
       evidenceLayer.addLayer(point);

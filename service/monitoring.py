@@ -253,7 +253,7 @@ def _judge_and_sync(
         # the weeks it lands in, not everything since.
         span = stays_sync.open_span(session, subject_id, min(times), max(times), until, settings)
         judged = judging.judge(span.context, [obs[p] for p in fresh])
-        tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in span.stored}
+        tracks: set[stays_sync.Track] = {stays_sync.track_of_row(r) for r in span.stored}
         rows: list[dict[str, object]] = []
         for p, verdicts in zip(fresh, judged, strict=True):
             res = results[indices[p]]

@@ -257,6 +257,7 @@ def _stored(
             select(a)
             .where(
                 a.subject_id == subject_id,
+                a.kind == model.AlertKind.ZONE.value,
                 a.merged_into.is_(None),
                 a.first_at >= since,
                 a.first_at <= until,
@@ -300,10 +301,11 @@ def _view(key: StayKey, s: Stay, verdicts: dict[int, list[model.Verdict]]) -> St
 
 
 def _stored_view(r: tables.Alert) -> StayView:
+    clause_id, zone_id, severity = stays_sync.track_of_row(r)
     return StayView(
-        clause_id=r.clause_id,
-        zone_id=r.zone_id,
-        severity=r.severity,
+        clause_id=clause_id,
+        zone_id=zone_id,
+        severity=severity,
         first_at=r.first_at,
         last_at=r.last_at,
         closed_at=r.closed_at,

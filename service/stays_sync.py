@@ -50,6 +50,12 @@ class Fix:
     late: bool
 
 
+def track_of_row(row: tables.Alert) -> Track:
+    """The track of a stored stay (a zone alert: its clause and zone are always set)."""
+    assert row.clause_id is not None and row.zone_id is not None
+    return (row.clause_id, row.zone_id, row.severity)
+
+
 def stored_stays_around(
     session: Session, subject_id: int, lo: datetime, hi: datetime, now: datetime
 ) -> tuple[list[tables.Alert], datetime, datetime]:
@@ -63,6 +69,7 @@ def stored_stays_around(
             session.scalars(
                 select(a)
                 .where(a.subject_id == subject_id, a.merged_into.is_(None))
+                .where(a.kind == model.AlertKind.ZONE.value)  # device alerts are no stays
                 .where(a.first_at <= hi, func.coalesce(a.closed_at, now) >= lo)
                 .order_by(a.first_at, a.id)
                 .with_for_update()
@@ -156,7 +163,7 @@ def sync(
     by_fix = {f.id: f for f in fixes}
     by_track: dict[Track, list[tables.Alert]] = defaultdict(list)
     for row in stored:
-        by_track[(row.clause_id, row.zone_id, row.severity)].append(row)
+        by_track[track_of_row(row)].append(row)
     owned = _owned_fixes(session, [r.id for r in stored])
     counted: dict[int, list[int]] = defaultdict(list)
     # Match every derived stay to a stored row, or make a row for it: all new rows are
@@ -455,7 +462,7 @@ def rederive(
     fixes = fixes_between(session, subject_id, span.lo - r, min(span.hi + r, now))
     verdicts, verdict_ids = stored_verdicts(session, [f.id for f in fixes])
     if tracks is None:
-        tracks = {(row.clause_id, row.zone_id, row.severity) for row in span.stored}
+        tracks = {track_of_row(row) for row in span.stored}
         tracks |= {t for vs in verdicts.values() for v in vs if (t := judging.track_of(v))}
     if not tracks:
         return {}

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from service import retention
+from service import device_alerts, retention
 from service.audit_mac import AuditKey
 from service.db import audit_chain, audit_store, tables
 from service.settings import ApiSettings
@@ -60,6 +60,7 @@ def due_subjects(
     for subject_id, last in session.execute(
         select(a.subject_id, func.min(a.last_at))
         .where(a.status == "open", a.merged_into.is_(None), a.last_at < now - gap)
+        .where(a.kind == "zone")  # device alerts are kept by their own job
         .group_by(a.subject_id)
     ):
         note(subject_id, last)
@@ -115,6 +116,7 @@ def apply_retention(session: Session, since: datetime, now: datetime, settings: 
 
 JOBS: list[Job] = [
     Job("stays_on_time", keep_stays_on_time),
+    Job("device_silences", device_alerts.keep_silences),
     # Sealing links what was written before this tick; the retention run's own entry is
     # sealed at the next.
     Job("audit_seal", audit_chain.seal_job),

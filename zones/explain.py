@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from zones import device_alerts
 from zones.localtime import DEFAULT_TZ, describe_local
 from zones.model import (
     Alert,
+    AlertKind,
     AlertStatus,
     Evidence,
     Names,
@@ -135,9 +137,20 @@ CLOSED = {
 }
 
 
+def alert_title(a: Alert) -> str:
+    """What an alert is about, as a headline: the zone's name, or the device alert's kind."""
+    if a.kind is not AlertKind.ZONE:
+        return device_alerts.title(a)
+    return a.names.zone_name if a.names is not None else f"zone {a.zone_id}"
+
+
 def alert(a: Alert, tz: str = DEFAULT_TZ) -> str:
     """One alert (a stay) as a paragraph: who, where, which clause, when, how deep, how sure,
     under which schedule window and rules, and what was known when it was judged."""
+    if a.kind is not AlertKind.ZONE:
+        return device_alerts.explain(a, tz)
+    assert a.zone_id is not None and a.zone_version is not None and a.deepest_m is not None
+    assert a.condition_id is not None and a.evidence is not None
     who = (
         f"{a.subject_reference} ({a.subject_name})"
         if a.subject_reference

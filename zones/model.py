@@ -75,6 +75,22 @@ class AlertStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class AlertKind(enum.StrEnum):
+    """What raised an alert: a stay in a zone, or the subject's device."""
+
+    ZONE = "zone"
+    COMMUNICATION_LOSS = "communication_loss"  # no fix received for the clause's silence
+    TAMPER = "tamper"  # the tracker's alarms, as Traccar and others forward them
+    STRAP_CUT = "strap_cut"
+    POWER_CUT = "power_cut"
+    LOW_BATTERY = "low_battery"
+
+
+ALARM_KINDS = frozenset(
+    {AlertKind.TAMPER, AlertKind.STRAP_CUT, AlertKind.POWER_CUT, AlertKind.LOW_BATTERY}
+)
+
+
 class Severity(enum.StrEnum):
     """A stay in the prohibited area (zone plus buffer), or in the warning ring beyond it."""
 
@@ -188,6 +204,8 @@ class Condition:
     schedule: Schedule | None = None  # None: it applies at all times
     warning_m: float = 0.0
     rules: Rules = field(default_factory=Rules)
+    tag_required: bool = False  # the subject must wear a working tag while it holds
+    silence_minutes: int = 15  # this long with no fix received is a loss of communication
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,24 +351,25 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One breach episode of a subject in one zone version of one condition, and its handling."""
+    """One breach episode of a subject in one zone version of one condition, or one device
+    alert (``kind``: a loss of communication, a tracker's alarm), and its handling."""
 
     id: int
     subject_id: int
-    order_id: int
-    condition_id: int
-    zone_id: int
-    zone_version: int
+    order_id: int | None  # None: a device alarm, under no order
+    condition_id: int | None
+    zone_id: int | None  # None: a device alert
+    zone_version: int | None
     status: AlertStatus
-    evidence: Evidence
+    evidence: Evidence | None  # None: a device alert (no accuracy disc was judged)
     first_at: datetime
     last_at: datetime
     closed_at: datetime | None
     observation_count: int
     late: bool
-    deepest_m: float  # the most negative distance to the zone's boundary seen in the stay
-    lon: float  # where the stay was first seen
-    lat: float
+    deepest_m: float | None  # the most negative distance to the zone's boundary in the stay
+    lon: float | None  # where the stay was first seen (a device alert: the last known
+    lat: float | None  # position, None when the subject was never located)
     handling: Handling = Handling.UNHANDLED
     assigned_to: str | None = None
     disposition: Disposition | None = None
@@ -370,6 +389,9 @@ class Alert:
     merged_into: int | None = None  # a late fix joined it to this alert
     judged_at: datetime | None = None  # when it was last judged: what was known then
     warning_m: float = 0.0
+    kind: AlertKind = AlertKind.ZONE
+    device_id: str | None = None  # the device whose alarm or silence it is
+    detail: dict[str, Any] | None = None  # a silence and its back-fill, as recorded
 
     @property
     def stage(self) -> Stage:

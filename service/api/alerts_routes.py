@@ -69,11 +69,18 @@ def list_alerts(
     severity: Annotated[
         model.Severity | None, Query(description="breach or warning (default: both)")
     ] = None,
+    kind: Annotated[
+        list[model.AlertKind] | None,
+        Query(
+            description="zone, communication_loss, tamper, strap_cut, power_cut, low_battery; "
+            "repeat for several (default: every kind)"
+        ),
+    ] = None,
 ) -> list[AlertOut]:
     """Alerts, newest first, filtered by subject (id, or part of a reference or name), stay,
-    handling, disposition, order type, time range (overlap) and bbox; each names its
-    subject, order, clause and zone. Pending, authorised and merged stays are listed only
-    when asked for with ``stage``."""
+    handling, disposition, order type, time range (overlap), bbox and kind; each names its
+    subject, order, clause and zone (a device alert has no zone; an alarm no order).
+    Pending, authorised and merged stays are listed only when asked for with ``stage``."""
     f = alerts_store.AlertFilter(
         subject_id=subject_id,
         subject=subject,
@@ -88,6 +95,7 @@ def list_alerts(
         stages=tuple(stage) if stage else (model.Stage.ALERT,),
         severity=severity,
         units=user.units,
+        kinds=tuple(kind or ()),
     )
     return [out.alert(a) for a in alerts_store.search(session, f)]
 
@@ -118,14 +126,14 @@ def alert_evidence(alert_id: Id, session: SessionDep, user: PositionsReader) -> 
             subject_reference=alert.subject_reference,
             subject_name=alert.subject_name,
             order_reference=e.order_reference,
-            order_type=model.OrderType(e.order_type),
+            order_type=model.OrderType(e.order_type) if e.order_type else None,
             clause_text=e.clause_text,
             zone_id=e.zone_id,
             zone_name=e.zone_name,
             zone_version=e.zone_version,
-            status=model.Status(e.status),
-            distance_m=round(e.distance_m, 2),
-            evidence=model.Evidence(e.evidence),
+            status=model.Status(e.status) if e.status else None,
+            distance_m=None if e.distance_m is None else round(e.distance_m, 2),
+            evidence=model.Evidence(e.evidence) if e.evidence else None,
             disc_fraction_inside=e.disc_fraction_inside,
             flags=e.flags or [],
         )

@@ -66,6 +66,8 @@ def order(o: model.Order) -> OrderOut:
                 confirm_seconds=int(c.rules.confirm_seconds),
                 clear_fixes=c.rules.clear_fixes,
                 clear_seconds=int(c.rules.clear_seconds),
+                tag_required=c.tag_required,
+                silence_minutes=c.silence_minutes,
             )
             for i, c in enumerate(o.conditions, start=1)
         ],
@@ -130,6 +132,10 @@ def alert(a: model.Alert) -> AlertOut:
     n = a.names
     return AlertOut(
         id=a.id,
+        kind=a.kind,
+        title=explain.alert_title(a),
+        device_id=a.device_id,
+        detail=a.detail,
         subject_id=a.subject_id,
         subject_reference=a.subject_reference,
         subject_name=a.subject_name,
@@ -140,7 +146,7 @@ def alert(a: model.Alert) -> AlertOut:
         clause_number=n.clause_number if n else None,
         clause_text=n.clause_text if n else None,
         zone_id=a.zone_id,
-        zone_name=n.zone_name if n else None,
+        zone_name=n.zone_name if n and a.zone_id is not None else None,
         zone_version=a.zone_version,
         buffer_m=a.buffer_m,
         status=a.status,
@@ -154,7 +160,7 @@ def alert(a: model.Alert) -> AlertOut:
         closed_at=a.closed_at,
         observation_count=a.observation_count,
         late=a.late,
-        deepest_m=round(a.deepest_m, 2),
+        deepest_m=None if a.deepest_m is None else round(a.deepest_m, 2),
         lon=a.lon,
         lat=a.lat,
         explanation=explain.alert(a),

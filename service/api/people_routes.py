@@ -157,6 +157,8 @@ def _condition(c: ConditionIn, i: int) -> model.Condition:
         schedule=schedule,
         warning_m=c.warning_m,
         rules=rules,
+        tag_required=c.tag_required,
+        silence_minutes=c.silence_minutes,
     )
 
 

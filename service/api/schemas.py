@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NaiveDatetime,
+    StrictBool,
     StrictInt,
     WithJsonSchema,
     model_validator,
@@ -345,6 +346,14 @@ class ConditionIn(Wire):
         description="When editing an order: the clause this is a new wording of (omit for a "
         "new clause)",
     )
+    tag_required: StrictBool = Field(
+        default=False,
+        description="The clause requires a working tag: no fix received from the subject's "
+        "devices for silence_minutes opens a communication-loss alert",
+    )
+    silence_minutes: int = Field(
+        default=15, ge=1, le=10_080, description="How long a silence is a loss (minutes)"
+    )
 
 
 class ConditionOut(BaseModel):
@@ -362,6 +371,8 @@ class ConditionOut(BaseModel):
     confirm_seconds: int
     clear_fixes: int
     clear_seconds: int
+    tag_required: bool
+    silence_minutes: int
 
 
 class OrderIn(Wire):
@@ -616,36 +627,49 @@ class DeviceOut(DeviceIn):
 
 
 class AlertOut(BaseModel):
-    """A stay in one zone of one clause (``status``) and the force's handling of it."""
+    """A stay in one zone of one clause (``status``), or a device alert (``kind``: a loss of
+    communication under a clause requiring a tag, or a tracker's alarm), and the force's
+    handling of it. A device alert has no zone; an alarm has no order or clause."""
 
     id: int
+    kind: model.AlertKind = Field(
+        description="zone (a stay in a zone), communication_loss, tamper, strap_cut, "
+        "power_cut or low_battery"
+    )
+    title: str = Field(description="What the alert is about, as people name it")
     subject_id: int
     subject_reference: str | None
     subject_name: str | None
-    order_id: int
+    order_id: int | None
     order_reference: str | None
     order_type: model.OrderType | None
-    condition_id: int
+    condition_id: int | None
     clause_number: int | None
     clause_text: str | None
-    zone_id: int
+    zone_id: int | None
     zone_name: str | None
-    zone_version: int
+    zone_version: int | None
+    device_id: str | None = Field(description="The device whose alarm or silence it is")
+    detail: dict[str, Any] | None = Field(
+        description="A communication loss: silence_minutes, due_at, last_received_at, "
+        "last_observed_at, no_device, and backfill {count, first_observed_at, "
+        "last_observed_at} once fixes from the gap arrive"
+    )
     buffer_m: float
     status: model.AlertStatus = Field(description="The stay: open while the subject is inside")
     handling: model.Handling = Field(description="What the force has done about it")
     assigned_to: str | None
     disposition: model.Disposition | None
     handled_at: datetime | None
-    evidence: model.Evidence
+    evidence: model.Evidence | None
     first_at: datetime
     last_at: datetime
     closed_at: datetime | None
     observation_count: int
     late: bool
-    deepest_m: float
-    lon: float
-    lat: float
+    deepest_m: float | None
+    lon: float | None = Field(description="Where first seen; a device alert: last known")
+    lat: float | None
     explanation: str
     severity: model.Severity = Field(
         description="breach: in the zone or its buffer; warning: in the warning ring beyond"
@@ -656,9 +680,10 @@ class AlertOut(BaseModel):
     )
     confirmed_at: datetime | None
     visit_id: int | None
-    opened_by: str = Field(description="fix, window_opened or visit_ended")
+    opened_by: str = Field(description="fix, window_opened, visit_ended, silence or alarm")
     closed_by: str | None = Field(
-        description="exit, signal_lost, window_closed, visit_started or visit_ended"
+        description="exit, signal_lost, window_closed, visit_started, visit_ended, "
+        "fixes_returned, requirement_ended or alarm_quiet"
     )
     schedule_window: str | None = Field(description="The schedule window the stay began in")
     rules: dict[str, float] | None = Field(description="The rules the stay was judged by")
@@ -687,12 +712,12 @@ class EvidenceOut(BaseModel):
     order_reference: str | None
     order_type: model.OrderType | None
     clause_text: str | None
-    zone_id: int
+    zone_id: int | None = Field(description="None for a device alert's fix (not judged)")
     zone_name: str | None
-    zone_version: int
-    status: model.Status
-    distance_m: float
-    evidence: model.Evidence
+    zone_version: int | None
+    status: model.Status | None
+    distance_m: float | None
+    evidence: model.Evidence | None
     disc_fraction_inside: float | None
     flags: list[str] = Field(
         default_factory=list,

@@ -3,7 +3,7 @@ of an alert and the numbered events that tell open pages about changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ class AlertFilter:
     stages: tuple[model.Stage, ...] = (model.Stage.ALERT,)  # empty: every stay
     severity: model.Severity | None = None
     units: frozenset[str] | None = None  # of the subjects of these units only; None: all
+    kinds: tuple[model.AlertKind, ...] = ()  # empty: every kind
 
 
 def visible() -> Any:
@@ -56,14 +57,15 @@ def _named() -> Select[
     tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str
 ]:
     """Alerts with their position and the names of what they were judged against, as judged:
-    the clause wording and order version of the condition, the zone version's name."""
+    the clause wording and order version of the condition, the zone version's name. A device
+    alert has no zone (and an alarm no condition): outer joins keep it."""
     a, c, v, zv = tables.Alert, tables.Condition, tables.OrderVersion, tables.ZoneVersion
     return (
         select(a, func.ST_X(a.geom), func.ST_Y(a.geom), tables.Subject, v, c, zv.name)
         .join(tables.Subject, tables.Subject.id == a.subject_id)
-        .join(c, c.id == a.condition_id)
-        .join(v, v.id == c.order_version_id)
-        .join(zv, (zv.zone_id == a.zone_id) & (zv.version == a.zone_version))
+        .outerjoin(c, c.id == a.condition_id)
+        .outerjoin(v, v.id == c.order_version_id)
+        .outerjoin(zv, (zv.zone_id == a.zone_id) & (zv.version == a.zone_version))
     )
 
 
@@ -79,6 +81,8 @@ def _filtered(
         q = q.where(or_(*(_stage(s) for s in f.stages)))
     if f.severity is not None:
         q = q.where(a.severity == f.severity.value)
+    if f.kinds:
+        q = q.where(a.kind.in_([k.value for k in f.kinds]))
     if f.subject_id is not None:
         q = q.where(a.subject_id == f.subject_id)
     if f.units is not None:
@@ -146,7 +150,8 @@ def get_many(session: Session, alert_ids: list[int]) -> list[model.Alert]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One observation counted towards an alert, with the verdict it got."""
+    """One observation counted towards an alert, with the verdict it got (none for a device
+    alert's fix: it was not judged against a zone)."""
 
     observation_id: int
     kind: str
@@ -160,16 +165,16 @@ class Evidence:
     source: str | None
     source_detail: str | None
     device_id: str | None
-    zone_version: int
-    status: str
-    distance_m: float
-    evidence: str
-    disc_fraction_inside: float | None
-    order_reference: str
-    order_type: str
-    clause_text: str
-    zone_id: int
-    zone_name: str
+    zone_version: int | None = None
+    status: str | None = None
+    distance_m: float | None = None
+    evidence: str | None = None
+    disc_fraction_inside: float | None = None
+    order_reference: str | None = None
+    order_type: str | None = None
+    clause_text: str | None = None
+    zone_id: int | None = None
+    zone_name: str | None = None
     flags: list[str] | None = None  # zones.feeds.filters: "jump" travels with the alert
 
 
@@ -177,6 +182,8 @@ def evidence(session: Session, alert_id: int) -> tuple[model.Alert, list[Evidenc
     """An alert and the observations behind it, by when they happened, each with its verdict
     named as judged (the clause wording and zone version of that verdict)."""
     alert = get(session, alert_id)
+    if alert.kind is not model.AlertKind.ZONE:
+        return alert, _device_evidence(session, alert)
     o, v, c = tables.Observation, tables.Verdict, tables.Condition
     ov, zv = tables.OrderVersion, tables.ZoneVersion
     q = (
@@ -194,6 +201,33 @@ def evidence(session: Session, alert_id: int) -> tuple[model.Alert, list[Evidenc
         .order_by(o.observed_at, o.id)
     )  # fmt: skip
     return alert, [Evidence(*row) for row in session.execute(q)]
+
+
+def _device_evidence(session: Session, alert: model.Alert) -> list[Evidence]:
+    """The fixes behind a device alert: those that carried the alarm, or the last one
+    received before a silence."""
+    o, ao = tables.Observation, tables.AlertObservation
+    names = alert.names
+    q = (
+        select(
+            o.id, o.kind, o.observed_at, o.received_at, o.late, func.ST_X(o.geom),
+            func.ST_Y(o.geom), o.accuracy_m, o.reporter, o.source, o.source_detail, o.device_id,
+            o.flags,
+        )
+        .join(ao, ao.observation_id == o.id)
+        .where(ao.alert_id == alert.id)
+        .order_by(o.observed_at, o.id)
+    )  # fmt: skip
+    return [
+        replace(
+            Evidence(*row[:-1]),  # no verdict: not judged against a zone
+            flags=row[-1],
+            order_reference=names.order_reference if names else None,
+            order_type=names.order_type.value if names else None,
+            clause_text=names.clause_text if names else None,
+        )
+        for row in session.execute(q)
+    ]
 
 
 def history(session: Session, alert_id: int) -> list[model.AlertAction]:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -80,6 +81,51 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=CIVIL_TIME).astimezone(UTC)
 
 
+InForce = tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]
+
+
+class Dated(Protocol):
+    """What deciding when an order version is in force reads of it."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def effective_from(self) -> datetime | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts(self) -> date: ...
+    @property
+    def ends(self) -> date | None: ...
+
+
+K = TypeVar("K")  # what a version is paired with (its order row, or its id)
+D = TypeVar("D", bound=Dated)
+
+
+def in_force(
+    versions: Sequence[tuple[K, D]], lo: datetime, hi: datetime
+) -> list[tuple[K, D, datetime, datetime | None]]:
+    """The versions of one order (in version order) in force at some instant in ``[lo, hi]``,
+    each with the span it is in force: its valid time, bound by the order's own dates."""
+    out: list[tuple[K, D, datetime, datetime | None]] = []
+    spans = _spans([(v.version, v.effective_from) for _, v in versions])
+    by_number = {v.version: (o_row, v) for o_row, v in versions}
+    for number, start, end in spans:
+        o_row, v = by_number[number]
+        if v.status != model.OrderStatus.ACTIVE.value:
+            continue
+        # The order's own dates, civil days in Great Britain, bound when it is in force.
+        start = max(start, day_start(v.starts))
+        if v.ends is not None:
+            ends = day_start(v.ends + timedelta(days=1))
+            end = ends if end is None else min(end, ends)
+        if (end is not None and end <= start) or start > hi or (end is not None and end <= lo):
+            continue
+        out.append((o_row, v, start, end))
+    return out
+
+
 def periods(
     session: Session,
     subject_id: int,
@@ -97,22 +143,7 @@ def periods(
     by_order: dict[int, list[tuple[tables.Order, tables.OrderVersion]]] = defaultdict(list)
     for found in rows:
         by_order[found[0].id].append((found[0], found[1]))
-    wanted: list[tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]] = []
-    for versions in by_order.values():
-        spans = _spans([(v.version, v.effective_from) for _, v in versions])
-        by_number = {v.version: (o_row, v) for o_row, v in versions}
-        for number, start, end in spans:
-            o_row, v = by_number[number]
-            if v.status != model.OrderStatus.ACTIVE.value:
-                continue
-            # The order's own dates, civil days in Great Britain, bound when it is in force.
-            start = max(start, day_start(v.starts))
-            if v.ends is not None:
-                ends = day_start(v.ends + timedelta(days=1))
-                end = ends if end is None else min(end, ends)
-            if (end is not None and end <= start) or start > hi or (end is not None and end <= lo):
-                continue
-            wanted.append((o_row, v, start, end))
+    wanted = [w for versions in by_order.values() for w in in_force(versions, lo, hi)]
     if not wanted:
         return []
     orders = _orders(session, wanted)
@@ -152,10 +183,7 @@ def periods(
     return out
 
 
-def _orders(
-    session: Session,
-    wanted: list[tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]],
-) -> dict[int, model.Order]:
+def _orders(session: Session, wanted: list[InForce]) -> dict[int, model.Order]:
     from service.db.orders_store import with_conditions
 
     unique = {v.id: (r, v) for r, v, _, _ in wanted}

@@ -55,14 +55,15 @@ def names(version: tables.OrderVersion, condition: tables.Condition, zone_name: 
 
 def alert(
     row: tables.Alert,
-    lon: float,
-    lat: float,
+    lon: float | None,
+    lat: float | None,
     subject: tables.Subject | None = None,
     version: tables.OrderVersion | None = None,
     condition: tables.Condition | None = None,
     zone_name: str | None = None,
 ) -> model.Alert:
-    """An alert; with the joined rows it also carries the names of what it was judged against."""
+    """An alert; with the joined rows it also carries the names of what it was judged against
+    (a device alert names no zone, and an alarm no order or clause either)."""
     label = (
         names(version, condition, zone_name or "")
         if version is not None and condition is not None
@@ -76,15 +77,15 @@ def alert(
         zone_id=row.zone_id,
         zone_version=row.zone_version,
         status=model.AlertStatus(row.status),
-        evidence=model.Evidence(row.evidence),
+        evidence=model.Evidence(row.evidence) if row.evidence else None,
         first_at=row.first_at,
         last_at=row.last_at,
         closed_at=row.closed_at,
         observation_count=row.observation_count,
         late=row.late,
         deepest_m=row.deepest_m,
-        lon=float(lon),
-        lat=float(lat),
+        lon=None if lon is None else float(lon),
+        lat=None if lat is None else float(lat),
         handling=model.Handling(row.handling),
         assigned_to=row.assigned_to,
         disposition=model.Disposition(row.disposition) if row.disposition else None,
@@ -104,6 +105,9 @@ def alert(
         merged_into=row.merged_into,
         judged_at=row.judged_at,
         warning_m=condition.warning_m if condition is not None else 0.0,
+        kind=model.AlertKind(row.kind),
+        device_id=row.device_id,
+        detail=row.detail,
     )
 
 
@@ -151,6 +155,8 @@ def condition(row: tables.Condition, zone_ids: tuple[int, ...]) -> model.Conditi
             clear_fixes=row.clear_fixes,
             clear_seconds=row.clear_seconds,
         ),
+        tag_required=row.tag_required,
+        silence_minutes=row.silence_minutes,
     )
 
 

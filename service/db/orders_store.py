@@ -166,6 +166,7 @@ def _end_dropped_stays(session: Session, order_id: int, kept: set[tuple[int | No
     for alert in session.scalars(
         select(tables.Alert)
         .where(tables.Alert.order_id == order_id, tables.Alert.status == "open")
+        .where(tables.Alert.kind == model.AlertKind.ZONE.value)  # the worker ends silences
         .with_for_update()
     ):
         if (alert.clause_id, alert.zone_id) not in kept:
@@ -218,6 +219,8 @@ def _add_version(
             confirm_seconds=int(cond.rules.confirm_seconds),
             clear_fixes=cond.rules.clear_fixes,
             clear_seconds=int(cond.rules.clear_seconds),
+            tag_required=cond.tag_required,
+            silence_minutes=cond.silence_minutes,
         )
         session.add(crow)
         session.flush()

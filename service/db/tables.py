@@ -257,7 +257,14 @@ class Condition(Base):
     confirm_seconds: Mapped[int] = mapped_column(Integer, default=0)
     clear_fixes: Mapped[int] = mapped_column(Integer, default=1)
     clear_seconds: Mapped[int] = mapped_column(Integer, default=0)
-    __table_args__ = (CheckConstraint("buffer_m >= 0", name="buffer"),)
+    # The clause requires a working tag: this long without a fix received from the
+    # subject's devices is a loss of communication (migration 0011).
+    tag_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    silence_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    __table_args__ = (
+        CheckConstraint("buffer_m >= 0", name="buffer"),
+        CheckConstraint("silence_minutes BETWEEN 1 AND 10080", name="ck_conditions_silence"),
+    )
 
 
 class ConditionZone(Base):
@@ -345,26 +352,30 @@ class DeviceAssignment(Base):
 
 
 class Alert(Base):
-    """One breach episode of one subject in one zone of one condition."""
+    """One breach episode of one subject in one zone of one condition (``kind`` zone), or
+    one device alert: a loss of communication, or a tracker's alarm (no zone; an alarm has
+    no order or condition either)."""
 
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
-    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"))
-    clause_id: Mapped[int] = mapped_column(Integer)
-    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
-    zone_version: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    condition_id: Mapped[int | None] = mapped_column(ForeignKey("conditions.id"))
+    clause_id: Mapped[int | None] = mapped_column(Integer)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    zone_version: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    evidence: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str | None] = mapped_column(String(20))
     first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     observation_count: Mapped[int] = mapped_column(Integer, default=1)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    deepest_m: Mapped[float] = mapped_column(Float)
-    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    deepest_m: Mapped[float | None] = mapped_column(Float)
+    geom: Mapped[Any | None] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=True
+    )
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     # The force's handling, apart from the stay: unhandled until a person acts on it.
     handling: Mapped[str] = mapped_column(String(20), default="unhandled")
@@ -387,11 +398,24 @@ class Alert(Base):
     judged_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), server_default=_now()
     )
+    # What kind of alert (migration 0011): zone, communication_loss, tamper, strap_cut,
+    # power_cut, low_battery; the device it concerns; what its kind records (a silence and
+    # its back-fill).
+    kind: Mapped[str] = mapped_column(String(20), default="zone", server_default="zone")
+    device_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     __table_args__ = (
         Index("ix_alerts_track", "subject_id", "clause_id", "zone_id", "severity", "first_at"),
         Index("ix_alerts_status_first", "status", "first_at"),
         Index("ix_alerts_handling_first", "handling", "first_at"),
         Index("ix_alerts_geom", "geom", postgresql_using="gist"),
+        Index(
+            "ix_alerts_device_open",
+            "subject_id",
+            "kind",
+            unique=True,
+            postgresql_where="kind <> 'zone' AND status = 'open'",
+        ),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
     )
 
@@ -593,3 +617,17 @@ class FeedCredentialDevice(Base):
         ForeignKey("feed_credentials.id", ondelete="CASCADE"), primary_key=True
     )
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+
+
+class AlertObservation(Base):
+    """A fix behind a device alert: the alarm it carried, or the last known position."""
+
+    __tablename__ = "alert_observations"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
+    )
+    __table_args__ = (Index("ix_alert_observations_observation", "observation_id"),)

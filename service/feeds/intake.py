@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from service import monitoring
+from service import device_alerts, monitoring
 from service.db import devices_store, tables
 from service.feeds import credentials
 from service.settings import ApiSettings
@@ -117,8 +117,7 @@ def accept(
     for i, first in copy_of.items():
         results[i] = dataclasses.replace(results[first], index=i, duplicate=True)
 
-    # Device alarms (tamper, power cut, low battery; FeedFix.alarms) open alerts of their
-    # own: that call goes here, with ``fixes`` and ``results`` (a resend is a duplicate).
+    device_alerts.raise_alarms(session, fixes, results, now)  # tamper, power cut, ...
 
     if credential_id is not None:
         refused += [fixes[r.index].device for r in recorded if isinstance(r.error, UnknownDevice)]

@@ -17,7 +17,8 @@ from service.pages import mapping
 from service.pages.access import ViewerPage
 from service.pages.render import embed, render
 from zones import handling
-from zones.model import Disposition, Handling, OrderType
+from zones.device_alerts import TITLES
+from zones.model import AlertKind, Disposition, Handling, OrderType
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,6 +34,7 @@ DISPOSITION_LABELS = {
     Disposition.DATA_FAULT: "Data fault",
     Disposition.DUPLICATE: "Duplicate",
 }
+KIND_LABELS = {AlertKind.ZONE: "Zone breach", **TITLES}
 ORDER_TYPE_LABELS = {
     OrderType.SHPO: "SHPO",
     OrderType.SRO: "SRO",
@@ -69,10 +71,12 @@ def alert_desk(
             "handling_labels": {h.value: label for h, label in HANDLING_LABELS.items()},
             "disposition_labels": {d.value: label for d, label in DISPOSITION_LABELS.items()},
             "order_type_labels": {t.value: label for t, label in ORDER_TYPE_LABELS.items()},
+            "kind_labels": {k.value: label for k, label in KIND_LABELS.items()},
         },
         handling_labels=HANDLING_LABELS,
         disposition_labels=DISPOSITION_LABELS,
         order_type_labels=ORDER_TYPE_LABELS,
+        kind_labels=KIND_LABELS,
         can_act=user.role in handling.ACTING_ROLES,
         can_reopen=user.role in handling.REOPENING_ROLES,
         flag_minutes=settings.map.alert_flag_minutes,

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,11 @@ from zoneinfo import ZoneInfo
 import httpx2 as httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from service import device_alerts
+from service.settings import Settings
 from tests.browser.conftest import CONTROL, INJECTIONS, OFFICER, SUPERVISOR, Visit, when
 
 pytestmark = pytest.mark.browser
@@ -239,8 +243,37 @@ def test_a_supervisor_acknowledges_notes_resolves_and_reopens_an_alert(
     assert visit.problems() == {}
 
 
+def silent_subject(api: httpx.Client, database_url: str) -> str:
+    """A subject an order requires to wear a tag, with no device ever assigned: the worker's
+    job, run here once, opens a communication loss for them. Their reference."""
+    reference = f"DSKL-{uuid.uuid4().hex[:8].upper()}"
+    subject = api.post("/subjects", json={"reference": reference, "name": "Sid Silent"})
+    assert subject.status_code == 201, subject.text
+    order = api.post(
+        "/orders",
+        json={
+            "subject_id": subject.json()["id"],
+            "reference": f"SHPO/{reference}",
+            "starts": "2020-01-01",
+            "conditions": [{"text": "To wear an electronic tag.", "tag_required": True}],
+        },
+    )
+    assert order.status_code == 201, order.text
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            now = datetime.now(UTC)
+            device_alerts.keep_silences(session, now - timedelta(minutes=1), now, Settings().api)
+    finally:
+        engine.dispose()
+    return reference
+
+
 def test_the_filters_change_what_the_queue_shows(
-    visit: Visit, api: httpx.Client, api_as: Callable[[tuple[str, str]], httpx.Client]
+    visit: Visit,
+    api: httpx.Client,
+    api_as: Callable[[tuple[str, str]], httpx.Client],
+    database_url: str,
 ) -> None:
     control = api_as(CONTROL)
     family = f"DSKF{uuid.uuid4().hex[:6].upper()}"
@@ -306,6 +339,23 @@ def test_the_filters_change_what_the_queue_shows(
     # The heat map can be switched on.
     page.get_by_label("Heat map of the alerts shown").check()
     expect(page.locator("canvas.leaflet-heatmap-layer")).to_have_count(1)
+
+    # A device alert (a tag gone silent) is listed, filtered by kind and shown without a zone.
+    silent = silent_subject(api, database_url)
+    filter_subject(page, silent)
+    page.get_by_label("Kind").select_option("zone")
+    expect(page.locator("#queue")).to_contain_text("No alert matches the filters.")
+    page.get_by_label("Kind").select_option("device")
+    expect(shown()).to_have_count(1)
+    expect(shown()).to_contain_text("Communication lost")
+    expect(shown()).not_to_contain_text("None")
+    shown().first.click()
+    expect(page.locator("#detail-heading")).to_contain_text(silent)
+    expect(page.locator("#detail-badges")).to_contain_text("Still silent")
+    expect(page.locator("#detail-stay")).to_contain_text("none: no device is assigned")
+    expect(page.locator("#detail-facts")).to_contain_text("To wear an electronic tag.")
+    expect(page.locator("#detail-facts")).not_to_contain_text("Zone")
+    expect(page.locator("#detail-explanation")).to_contain_text("No device was assigned")
     assert visit.problems() == {}
 
 

@@ -177,6 +177,8 @@ def test_a_weekday_schedule_with_imported_bank_holidays_is_saved_shown_and_kept(
     type_into(page, card.get_by_label(re.compile("^Fixes inside")), "2")
     type_into(page, card.get_by_label(re.compile("^and seconds inside")), "60")
     type_into(page, card.get_by_label(re.compile("^Clear fixes in a row")), "3")
+    card.get_by_label(re.compile("^The clause requires a working tag")).check()
+    type_into(page, card.get_by_label(re.compile("^Minutes without a fix")), "30")
     assert visit.axe_violations() == []
     page.get_by_role("button", name="Record the order").click()
 
@@ -207,6 +209,7 @@ def test_a_weekday_schedule_with_imported_bank_holidays_is_saved_shown_and_kept(
     rules = {k: saved[k] for k in ("warning_m", "confirm_fixes", "confirm_seconds")}
     assert rules == {"warning_m": 50.0, "confirm_fixes": 2, "confirm_seconds": 60}
     assert (saved["clear_fixes"], saved["clear_seconds"], saved["buffer_m"]) == (3, 0, 200.0)
+    assert (saved["tag_required"], saved["silence_minutes"]) == (True, 30)
 
     # The order's page reads it out in plain English, exceptions as text.
     clause = page.locator(".clause-item").first
@@ -215,6 +218,7 @@ def test_a_weekday_schedule_with_imported_bank_holidays_is_saved_shown_and_kept(
     expect(clause).to_contain_text("50 m beyond the buffer")
     expect(clause).to_contain_text("an alert after 2 fixes inside and 60 seconds")
     expect(clause).to_contain_text("ends after 3 clear fixes in a row")
+    expect(clause).to_contain_text("required: 30 minutes without a fix raises")
     clause.locator("summary", has_text="4 dated exceptions").click()
     expect(clause.locator(".exception-names li").nth(2)).to_have_text(
         f"New Year's Day {PLANTED}: 1 Jan 2027"
@@ -243,6 +247,7 @@ def test_a_weekday_schedule_with_imported_bank_holidays_is_saved_shown_and_kept(
     expect(page.get_by_text("Version 2 saved.")).to_be_visible()
     now = api.get(f"/orders/{order_id}").json()["conditions"][0]
     assert now["text"] == "Reworded on appeal."
+    assert (now["tag_required"], now["silence_minutes"]) == (True, 30)
     assert {k: v for k, v in now.items() if k not in ("id", "text")} == {
         k: v for k, v in saved.items() if k not in ("id", "text")
     }

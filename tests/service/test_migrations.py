@@ -61,9 +61,11 @@ def test_0002_keeps_orders_alerts_and_verdicts_and_goes_back(engine: Engine) -> 
         ).one()
         assert condition.clause_id == 1 and condition.text == "Not to enter Old Park."
         alert = c.execute(
-            text("SELECT clause_id, handling, disposition FROM alerts WHERE id = 1")
+            text("SELECT clause_id, handling, disposition, kind FROM alerts WHERE id = 1")
         ).one()
-        assert tuple(alert) == (1, "unhandled", None)
+        assert tuple(alert) == (1, "unhandled", None, "zone")  # 0011: alerts before were zones
+        tagged = c.execute(text("SELECT tag_required, silence_minutes FROM conditions")).one()
+        assert tuple(tagged) == (False, 15)
         assert c.execute(text("SELECT clause_id FROM verdicts")).scalar_one() == 1
         assert c.execute(text("SELECT current_version FROM orders")).scalar_one() == 1
     # And back: the order is one row again, holding what its version said.

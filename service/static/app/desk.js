@@ -14,6 +14,8 @@
   const HANDLING = config.handling_labels;
   const DISPOSITION = config.disposition_labels;
   const ORDER_TYPE = config.order_type_labels;
+  const KIND = config.kind_labels || {};
+  const DEVICE_KINDS = Object.keys(KIND).filter((k) => k !== "zone");
   const RANK = { unhandled: 0, acknowledged: 1, resolved: 2 };
   const LETTER = { unhandled: "U", acknowledged: "A", resolved: "R" };
   const SOURCE = {
@@ -91,9 +93,33 @@
       (flagged(alert) ? ", flagged" : "") + `: ${alert.subject_reference || ""}`;
   }
 
+  /** A device alert may have no position: a subject no fix ever came from. */
+  function located(a) {
+    return a.lat !== null && a.lat !== undefined && a.lon !== null && a.lon !== undefined;
+  }
+
+  function isDevice(a) {
+    return Boolean(a.kind) && a.kind !== "zone";
+  }
+
+  /** What the alert is about: the zone's name, or the device alert's kind. */
+  function titleOf(a) {
+    return a.title || a.zone_name || (a.zone_id ? `zone ${a.zone_id}` : KIND[a.kind] || "alert");
+  }
+
+  /** The alert's state as a short phrase: a stay is inside or left; a silence goes on. */
+  function stateText(a) {
+    if (a.kind === "communication_loss") {
+      return a.status === "open" ? "Still silent" : "Fixes received again";
+    }
+    if (isDevice(a)) return a.status === "open" ? "Alarm repeating" : "Alarm ended";
+    return a.status === "open" ? "Still inside" : "Left";
+  }
+
   function drawMarkers() {
-    const wanted = new Map(state.shown.map((a) => [a.id, a]));
-    if (state.chosen !== null && state.alerts.has(state.chosen)) {
+    const wanted = new Map(state.shown.filter(located).map((a) => [a.id, a]));
+    if (state.chosen !== null && state.alerts.has(state.chosen) &&
+      located(state.alerts.get(state.chosen))) {
       wanted.set(state.chosen, state.alerts.get(state.chosen));
     }
     for (const [id, marker] of markers) {
@@ -136,7 +162,8 @@
       }
     }
     if (changed.length && cluster.refreshClusters) cluster.refreshClusters(changed);
-    heat.setLatLngs(state.shown.map((a) => [a.lat, a.lon, a.handling === "resolved" ? 0.4 : 1]));
+    heat.setLatLngs(state.shown.filter(located)
+      .map((a) => [a.lat, a.lon, a.handling === "resolved" ? 0.4 : 1]));
     Z.nameControls();
   }
 
@@ -209,8 +236,8 @@
     const ticket = ++zoneTicket;
     const alerts = [...state.shown];
     const wanted = new Map();  // zone id -> version (null: current)
-    for (const a of alerts) wanted.set(a.zone_id, a.zone_version);
-    const orderIds = [...new Set(alerts.map((a) => a.order_id))];
+    for (const a of alerts) if (a.zone_id) wanted.set(a.zone_id, a.zone_version);
+    const orderIds = [...new Set(alerts.map((a) => a.order_id).filter(Boolean))];
     const orders = await inBatches(orderIds, 4, getOrder);
     for (const order of orders) {
       for (const c of (order && order.conditions) || []) {
@@ -271,6 +298,7 @@
       subject: $("f-subject").value.trim(),
       order_type: $("f-order-type").value,
       disposition: $("f-disposition").value,
+      kind: $("f-kind") ? $("f-kind").value : "",
     };
   }
 
@@ -283,7 +311,13 @@
     return {
       handling: f.handling, from: since(f), to: f.to, subject: f.subject || null,
       order_type: f.order_type || null, disposition: f.disposition || null, limit: 500,
+      kind: kinds(f),
     };
+  }
+
+  /** The kinds a filter asks for ("device": every kind but zone); empty: any. */
+  function kinds(f) {
+    return f.kind === "device" ? DEVICE_KINDS : f.kind ? [f.kind] : [];
   }
 
   /** The same filters, applied to an alert that arrived live. */
@@ -291,6 +325,7 @@
     if (f.handling.length && !f.handling.includes(a.handling)) return false;
     if (f.disposition && a.disposition !== f.disposition) return false;
     if (f.order_type && a.order_type !== f.order_type) return false;
+    if (kinds(f).length && !kinds(f).includes(a.kind || "zone")) return false;
     if (f.subject) {
       const s = f.subject.toLowerCase();
       const ref = (a.subject_reference || "").toLowerCase();
@@ -329,8 +364,9 @@
     refresh();
     drawOrderZones();
     // The map shows what the filters found (a chosen alert keeps the map on itself).
-    if (state.chosen === null && state.shown.length) {
-      Z.fit(map, L.latLngBounds(state.shown.map((a) => [a.lat, a.lon])), 15);
+    const placed = state.shown.filter(located);
+    if (state.chosen === null && placed.length) {
+      Z.fit(map, L.latLngBounds(placed.map((a) => [a.lat, a.lon])), 15);
     }
   }
 
@@ -374,6 +410,7 @@
     el("span", { class: "qi-top" },
       badge(alert.handling, HANDLING[alert.handling]),
       alert.severity === "warning" ? badge("warning", "Warning, not a breach") : null,
+      isDevice(alert) ? badge("device", "Device") : null,
       isFlagged ? flagBadge() : null,
       state.fresh.has(alert.id) ? badge("new", "New") : null,
       el("span", { class: "qi-age" }, el("span", { class: "visually-hidden" }, "opened "),
@@ -382,9 +419,11 @@
       el("strong", {}, alert.subject_reference || `subject ${alert.subject_id}`), " ",
       alert.subject_name || ""),
     el("span", { class: "qi-zone" },
-      alert.zone_name || `zone ${alert.zone_id}`,
-      el("span", { class: "muted" }, ` · ${alert.order_reference || ""}`),
-      alert.status === "open" ? el("span", { class: "qi-inside" }, " · still inside") : null),
+      titleOf(alert),
+      alert.order_reference ? el("span", { class: "muted" }, ` · ${alert.order_reference}`) : null,
+      alert.device_id ? el("span", { class: "muted" }, ` · device ${alert.device_id}`) : null,
+      alert.status === "open"
+        ? el("span", { class: "qi-inside" }, ` · ${stateText(alert).toLowerCase()}`) : null),
     el("span", { class: "qi-clause" }, alert.clause_text || ""));
     button.addEventListener("click", () => choose(alert.id));
     return el("li", {}, button);
@@ -494,14 +533,14 @@
     drawMarkers();
     const zone = await drawChosenZone(alert);
     if (ticket !== chooseTicket) return;
-    const bounds = L.latLngBounds([[alert.lat, alert.lon]]);
+    const bounds = L.latLngBounds(located(alert) ? [[alert.lat, alert.lon]] : []);
     if (evidenceLayer.getLayers().length) bounds.extend(evidenceLayer.getBounds());
     if (zone) bounds.extend(zone.getBounds());
-    Z.fit(map, bounds, 17);
+    if (bounds.isValid()) Z.fit(map, bounds, 17);
   }
 
   async function drawChosenZone(alert) {
-    const feature = await getZone(alert.zone_id, alert.zone_version);
+    const feature = alert.zone_id ? await getZone(alert.zone_id, alert.zone_version) : null;
     chosenZoneLayer.clearLayers();
     if (!feature || state.chosen !== alert.id) return null;
     const layer = L.geoJSON(feature, {
@@ -520,7 +559,7 @@
     Z.fill($("detail-badges"),
       badge(alert.handling, HANDLING[alert.handling]), " ",
       flagged(alert) ? [flagBadge(), " "] : null,
-      badge(alert.status, alert.status === "open" ? "Still inside" : "Left"), " ",
+      badge(alert.status, stateText(alert)), " ",
       alert.late ? badge("late", "Late data") : null,
       el("span", { class: "muted" }, ` opened ${ageText(alert)}`));
   }
@@ -532,16 +571,19 @@
       alert.subject_name ? ` (${alert.subject_name})` : "");
     renderBadges(alert);
     $("detail-explanation").textContent = alert.explanation;
-    const order = `${alert.order_reference || ""} (${ORDER_TYPE[alert.order_type] || alert.order_type})`;
+    const order = alert.order_reference
+      ? `${alert.order_reference} (${ORDER_TYPE[alert.order_type] || alert.order_type})` : null;
     Z.fill($("detail-facts"),
       fact("Subject", alert.subject_reference || "", " ", alert.subject_name || ""),
-      fact("Order", order),
-      fact(`Clause ${alert.clause_number ?? ""}`, alert.clause_text || ""),
-      fact("Zone", `${alert.zone_name || ""}, version ${alert.zone_version}`,
-        alert.buffer_m ? ` (with a ${Z.metres(alert.buffer_m)} buffer)` : ""),
+      isDevice(alert) ? fact("Kind", KIND[alert.kind] || titleOf(alert)) : null,
+      order ? fact("Order", order) : null,
+      alert.clause_text ? fact(`Clause ${alert.clause_number ?? ""}`, alert.clause_text) : null,
+      alert.zone_id ? fact("Zone", `${alert.zone_name || ""}, version ${alert.zone_version}`,
+        alert.buffer_m ? ` (with a ${Z.metres(alert.buffer_m)} buffer)` : "") : null,
+      alert.device_id ? fact("Device", alert.device_id) : null,
       fact("Assigned to", alert.assigned_to || "nobody yet"),
       fact("Disposition", alert.disposition ? DISPOSITION[alert.disposition] : "not resolved"));
-    Z.fill($("detail-stay"),
+    Z.fill($("detail-stay"), ...(isDevice(alert) ? deviceFacts(alert) : [
       fact("First seen", Z.localTime(alert.first_at)),
       fact("Last seen", Z.localTime(alert.last_at)),
       alert.status === "open"
@@ -550,11 +592,39 @@
       fact("Observations", `${alert.observation_count}` +
         (alert.late ? " (some arrived late)" : "")),
       fact("Deepest", alert.deepest_m < 0 ? `${Z.metres(alert.deepest_m)} inside the zone`
-        : `${Z.metres(alert.deepest_m)} from the zone, within its buffer`));
+        : `${Z.metres(alert.deepest_m)} from the zone, within its buffer`)]));
     renderActions(alert);
   }
 
-  function verdictText(e) {
+  function deviceFacts(alert) {
+    const d = alert.detail || {};
+    const ended = alert.closed_at ? Z.localTime(alert.closed_at) : "";
+    if (alert.kind === "communication_loss") {
+      const fill = d.backfill;
+      return [
+        fact("Silent since", Z.localTime(alert.first_at)),
+        fact("Allowed silence", `${d.silence_minutes} minutes`),
+        fact("Last known position", d.last_observed_at ? Z.localTime(d.last_observed_at)
+          : d.no_device ? "none: no device is assigned" : "none"),
+        fact("Now", alert.status === "open" ? "Still silent" : `Fixes received again ${ended}`),
+        fact("Back-fill", fill ? `${fill.count} fix${fill.count === 1 ? "" : "es"} from the gap, ` +
+          `observed ${Z.localTime(fill.first_observed_at)} to ${Z.localTime(fill.last_observed_at)}`
+          : "none has arrived"),
+      ];
+    }
+    return [
+      fact("First raised", Z.localTime(alert.first_at)),
+      fact("Last raised", Z.localTime(alert.last_at)),
+      fact("Now", alert.status === "open" ? "Alarm repeating" : `Ended ${ended}`),
+      fact("Fixes", `${alert.observation_count}` + (alert.late ? " (some arrived late)" : "")),
+    ];
+  }
+
+  function verdictText(e, alert) {
+    if (!e.status) {
+      return alert && alert.kind === "communication_loss"
+        ? "the last fix received before the silence" : "the fix that carried the alarm";
+    }
     const where = e.status === "inside" ? `inside, ${Z.metres(e.distance_m)} from the edge`
       : e.status === "buffer" ? `within the buffer, ${Z.metres(e.distance_m)} from the zone`
       : `outside, ${Z.metres(e.distance_m)} away`;
@@ -584,7 +654,7 @@
         e.accuracy_m !== null ? `accuracy ±${Z.metres(e.accuracy_m)}` : "accuracy not given",
         e.reporter ? ` · reported by ${e.reporter}` : "",
         ` · received ${Z.localClock(e.received_at)}`),
-      el("span", { class: "ev-verdict" }, verdictText(e)))));
+      el("span", { class: "ev-verdict" }, verdictText(e, alert)))));
     for (const [i, e] of items.entries()) {
       if (e.accuracy_m) {
         evidenceLayer.addLayer(L.circle([e.lat, e.lon], {
@@ -600,7 +670,7 @@
         e.observed_local || Z.localTime(e.observed_at), el("br"),
         evidenceSource(e), el("br"),
         e.accuracy_m !== null ? `accuracy ±${Z.metres(e.accuracy_m)}` : "accuracy not given",
-        el("br"), verdictText(e)));
+        el("br"), verdictText(e, alert)));
       point.bindTooltip(el("span", {}, `${i + 1}: ${Z.localClock(e.observed_at)}`),
         { direction: "top", className: "evidence-label" });
       evidenceLayer.addLayer(point);
@@ -787,8 +857,9 @@
     if (event.kind === "opened" && !known && shown) {
       state.fresh.add(alert.id);
       chime();
-      Z.say("desk-announce", `New alert ${alert.id}: ${alert.subject_reference || ""} in ` +
-        `${alert.zone_name || "a zone"}, ${Z.localClock(alert.first_at)}.`, "problem");
+      Z.say("desk-announce", `New alert ${alert.id}: ${alert.subject_reference || ""} ` +
+        (isDevice(alert) ? `${titleOf(alert).toLowerCase()}` : `in ${titleOf(alert)}`) +
+        `, ${Z.localClock(alert.first_at)}.`, "problem");
     }
     refresh();
     if (shown && !known) drawOrderZones();

@@ -104,8 +104,11 @@
         fact("Zones", zoneList || Z.el("span", { class: "muted" }, "none")),
         fact("Applies", when(c)),
         fact("Warning ring", c.warning_m > 0 ? `${Z.metres(c.warning_m)} beyond the buffer` : "none"),
-        fact("Stays", stayRules(c))),
-      c.zone_ids.length ? null : Z.el("p", { class: "warning" }, NO_ZONES),
+        fact("Stays", stayRules(c)),
+        fact("Working tag", c.tag_required
+          ? `required: ${plural(c.silence_minutes, "minute")} without a fix raises a communication-loss alert`
+          : "not required")),
+      c.zone_ids.length || c.tag_required ? null : Z.el("p", { class: "warning" }, NO_ZONES),
       Z.el("p", { class: "small" },
         Z.el("a", { href: `/orders/${order.id}/clauses/${c.clause_id}/zones` },
           "Draw or pick zones",

@@ -17,7 +17,10 @@ window.OfficerSchedule = (function () {
     ["thu", "Thu", "Thursday"], ["fri", "Fri", "Friday"], ["sat", "Sat", "Saturday"],
     ["sun", "Sun", "Sunday"]];
   const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"];
-  const RULES = { warning_m: 0, confirm_fixes: 1, confirm_seconds: 0, clear_fixes: 1, clear_seconds: 0 };
+  const RULES = {
+    warning_m: 0, confirm_fixes: 1, confirm_seconds: 0, clear_fixes: 1, clear_seconds: 0,
+    silence_minutes: 15,
+  };
   let zoneList = null;
 
   /** The time zones the browser knows, for the time zone field's suggestions (once a page). */
@@ -350,7 +353,8 @@ window.OfficerSchedule = (function () {
   // -- the warning ring and the stay rules ------------------------------------------------------
 
   function isDefault(condition) {
-    return !condition || Object.entries(RULES).every(([k, v]) => (condition[k] ?? v) === v);
+    return !condition || (!condition.tag_required &&
+      Object.entries(RULES).every(([k, v]) => (condition[k] ?? v) === v));
   }
 
   /** The warning ring and the rules that make a stay an alert and end it. */
@@ -370,7 +374,9 @@ window.OfficerSchedule = (function () {
         hint ? Z.el("p", { class: "muted small", id: id(`${name}-hint`) }, hint) : null,
         self.spots[name]);
     }
-    const summary = Z.el("summary", {}, "Warning ring and stay rules", label(""));
+    const summary = Z.el("summary", {}, "Warning ring and stay rules; working tag", label(""));
+    self.tag = Z.el("input", { type: "checkbox", id: id("tag_required") });
+    self.tag.checked = Boolean(condition && condition.tag_required);
     self.node = Z.el("details", { class: "rules-box", open: !isDefault(condition) }, summary,
       number("warning_m", "Warning ring (metres beyond the buffer)",
         "Stays in this ring are warnings, not breaches; 0 for none.", 0, 50000),
@@ -381,7 +387,13 @@ window.OfficerSchedule = (function () {
       Z.el("fieldset", { class: "rule-row" },
         Z.el("legend", {}, "A stay ends after"),
         number("clear_fixes", "Clear fixes in a row", null, 1, 1000),
-        number("clear_seconds", "or seconds clear", "0: by the count alone.", 0, 86400)));
+        number("clear_seconds", "or seconds clear", "0: by the count alone.", 0, 86400)),
+      Z.el("fieldset", { class: "rule-row" },
+        Z.el("legend", {}, "Working tag"),
+        Z.el("div", { class: "field rule-field" }, self.tag, " ",
+          Z.el("label", { for: id("tag_required") }, "The clause requires a working tag", label(""))),
+        number("silence_minutes", "Minutes without a fix before a communication-loss alert",
+          null, 1, 10080)));
 
     /** The rules as numbers (a blank is the default), and what cannot be read as one. */
     self.value = function () {
@@ -393,6 +405,7 @@ window.OfficerSchedule = (function () {
         if (input.validity.badInput) bad.push(name);
         out[name] = raw === "" ? fallback : Number(raw);
       }
+      out.tag_required = self.tag.checked;
       return { value: out, bad };
     };
 

@@ -99,7 +99,7 @@
   }
 
   function orderCard(order) {
-    const zoneless = order.conditions.filter((c) => !c.zone_ids.length).length;
+    const zoneless = order.conditions.filter((c) => !c.zone_ids.length && !c.tag_required).length;
     return Z.el("li", { class: "order-card" },
       Z.el("h3", {}, Z.el("a", { href: `/orders/${order.id}` }, O.orderName(order))),
       Z.el("p", {}, O.standingBadge(order), " ", O.dates(order)),

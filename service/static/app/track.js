@@ -395,8 +395,8 @@
   }
 
   function fixCard(p) {
-    const zones = p.alert_ids.map((id) => state.alertsById.get(id)).filter(Boolean)
-      .map((a) => `${a.zone_name} v${a.zone_version}`);
+    const zones = p.alert_ids.map((id) => state.alertsById.get(id)).filter((a) => a && a.zone_id)
+      .map(alertTitle);
     return el("div", { class: "track-card" },
       el("strong", {}, Z.localTime(p.time)),
       el("div", {}, p.kind === "sighting" ? "Sighting" : "Fix",
@@ -406,30 +406,38 @@
         p.breach ? `In a zone: ${[...new Set(zones)].join(", ") || "breach"}` : "Outside every zone"));
   }
 
+  /** What an alert is about: a zone version, or a device alert's kind (no zone). */
+  function alertTitle(a) {
+    if (a.kind && a.kind !== "zone") return a.title || a.kind;
+    return `${a.zone_name || "zone " + a.zone_id} v${a.zone_version}`;
+  }
+
   function setAlerts(alerts) {
     state.alerts = alerts.slice().sort((a, b) => Date.parse(a.first_at) - Date.parse(b.first_at));
     state.alertsById = new Map(state.alerts.map((a) => [a.id, a]));
     const list = $("stays");
     const items = state.alerts.map((a) => {
       const end = a.closed_at || a.last_at;
+      const device = Boolean(a.kind) && a.kind !== "zone";
       const item = el("li", { class: "track-stay", dataset: { alert: String(a.id) } },
         el("button", {
           type: "button", class: "stay-jump",
           onclick: () => { pause(); go(Date.parse(a.first_at)); },
         },
-          el("span", { class: "stay-zone" }, `${a.zone_name || "zone " + a.zone_id} v${a.zone_version}`),
+          el("span", { class: "stay-zone" }, alertTitle(a)),
           el("span", { class: "stay-time" },
-            `${Z.localTime(a.first_at)} to ${a.status === "open" ? "now (still inside)" : Z.localClock(end)}`)),
-        el("div", { class: "stay-clause" },
+            `${Z.localTime(a.first_at)} to ${a.status === "open" ? `now (${device ? "still going on" : "still inside"})` : Z.localClock(end)}`)),
+        a.clause_text ? el("div", { class: "stay-clause" },
           `Clause ${a.clause_number ?? "?"} of ${a.order_reference || "an order"}: `,
-          el("q", {}, a.clause_text || "")),
+          el("q", {}, a.clause_text)) : null,
         el("div", { class: "stay-badges" },
-          el("span", { class: `badge ${a.status}` }, a.status === "open" ? "Open stay" : "Left"),
+          el("span", { class: `badge ${a.status}` },
+            a.status === "open" ? (device ? "Open" : "Open stay") : (device ? "Ended" : "Left")),
           " ",
           el("span", { class: `badge ${a.handling}` }, a.handling),
           " ",
           `${a.observation_count} ${a.observation_count === 1 ? "fix" : "fixes"}, ` +
-            `${a.evidence}, alert ${a.id}`,
+            `${a.evidence ? a.evidence + ", " : ""}alert ${a.id}`,
           a.late ? el("span", { class: "badge late-badge" }, "late") : null,
           a.severity === "warning"
             ? el("span", { class: "badge warning-badge" }, "warning ring, not a breach") : null),
@@ -571,7 +579,7 @@
       const end = fraction(stayEnd(a));
       const piece = el("div", {
         class: `tl-stay${a.status === "open" ? " open" : ""}`, dataset: { alert: String(a.id) },
-        title: `${a.zone_name || ""} v${a.zone_version}: ${Z.localClock(a.first_at)}`,
+        title: `${alertTitle(a)}: ${Z.localClock(a.first_at)}`,
       });
       piece.style.left = `${start * 100}%`;
       piece.style.width = `max(4px, ${(end - start) * 100}%)`;
@@ -728,7 +736,7 @@
       fact("Accuracy", p.accuracy_m !== null ? Z.metres(p.accuracy_m) : "not given"),
       fact("Zones", p.breach
         ? el("span", { class: "error" }, "In a zone: ",
-          stays.length ? [...new Set(stays.map((a) => `${a.zone_name} v${a.zone_version}`))].join(", ")
+          stays.length ? [...new Set(stays.map(alertTitle))].join(", ")
             : "breach")
         : "Outside every zone"),
       p.late ? fact("Arrived", "late") : null);

@@ -28,6 +28,7 @@ from service.api import (
     track_routes,
     users_routes,
     visits_routes,
+    webhooks_routes,
     zones_routes,
 )
 from service.api.deps import no_unknown_query
@@ -134,6 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit_routes,
         visits_routes,
         holds_routes,
+        webhooks_routes,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -214,6 +214,12 @@ def samples(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("PUT", "/api/v1/users/{username}/units"): {"units": ["test-unit"]},
         ("POST", "/api/v1/holds"): {"subject_id": w["subject_id"], "reason": "an appeal"},
         ("POST", "/api/v1/holds/{hold_id}/release"): {"reason": "the appeal was heard"},
+        ("POST", "/api/v1/webhooks"): {
+            "name": "cad",
+            "url": "https://cad.example.org/zones",
+            "events": ["opened", "closed"],
+            "detail": "references",
+        },
     }
 
 

@@ -4,22 +4,26 @@ to a real HTTP receiver that is down, then failing, then back; signed, keyed, ne
 from __future__ import annotations
 
 import json
+import random
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import cli
 from service.db import tables
-from service.settings import Settings
-from service.webhooks import deliver, signature
+from service.settings import Settings, WebhookSettings
+from service.webhooks import deliver, sealing, signature
 from tests.service.test_judgement_api import FAR, PARK, fixes, setup
 from zones.model import Role
 
@@ -262,3 +266,69 @@ def test_only_admins_manage_webhooks_and_bad_ones_are_refused_at_the_field(
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != hook["secret"]
     assert "secret" not in admin.get("/api/v1/webhooks").json()[0]
     assert admin.post("/api/v1/webhooks/999999/disable").status_code == 404
+
+
+def test_the_webhook_commands_add_list_disable_and_rotate(
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ZONES_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ZONES_STATE_DIR", str(tmp_path))
+    name = "cli-hook"
+    try:
+        assert cli.main(["webhook", "add", name, "https://sms.example.org/in", "--event", "opened",
+                         "--detail", "names"]) == 0  # fmt: skip
+        added = capsys.readouterr().out
+        [secret] = re.findall(r"whsec_\S+", added)
+        assert cli.main(["webhook", "list"]) == 0
+        [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith(name)]
+        assert "enabled" in line and "names" in line and "opened" in line and secret not in line
+        assert cli.main(["webhook", "rotate-secret", name]) == 0
+        [rotated] = re.findall(r"whsec_\S+", capsys.readouterr().out)
+        assert rotated != secret
+        assert cli.main(["webhook", "disable", name]) == 0
+        capsys.readouterr()
+        assert cli.main(["webhook", "list"]) == 0
+        assert "DISABLED" in capsys.readouterr().out
+        assert cli.main(["webhook", "disable", "no-such-hook"]) == 2
+        with engine.connect() as c:
+            sealed = c.execute(
+                select(tables.Webhook.secret_sealed).where(tables.Webhook.name == name)
+            ).scalar_one()
+            actions = (
+                c.execute(
+                    select(tables.AuditEntry.action).where(
+                        tables.AuditEntry.object_type == "webhook"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert rotated.encode() not in sealed  # encrypted at rest
+        key = (tmp_path / "webhook-key").read_text().strip()
+        assert sealing.unseal(key, name, sealed) == rotated
+        assert {"webhook.add", "webhook.rotate_secret", "webhook.disable"} <= set(actions)
+    finally:
+        with engine.begin() as c:  # committed by the commands: not to be told of others' alerts
+            c.execute(delete(tables.Webhook).where(tables.Webhook.name == name))
+
+
+def test_back_off_doubles_with_jitter_up_to_its_cap_and_never_stops() -> None:
+    cfg = WebhookSettings(retry_base_seconds=10, retry_cap_seconds=600)
+    rng = random.Random(9)
+    for attempts, ceiling in ((1, 10), (2, 20), (3, 40), (7, 600), (500, 600)):
+        waits = [deliver.backoff(attempts, cfg, rng).total_seconds() for _ in range(200)]
+        assert ceiling / 2 <= min(waits) < max(waits) <= ceiling  # spread: retries part
+
+
+def test_a_signature_fails_for_another_body_time_or_secret() -> None:
+    body = b'{"id":"k"}'
+    header = signature.header("whsec_a", 1_800_000_000, body)
+    assert signature.verify("whsec_a", header, body, now=1_800_000_100)
+    assert not signature.verify("whsec_a", header, body + b" ", now=1_800_000_100)
+    assert not signature.verify("whsec_b", header, body, now=1_800_000_100)
+    assert not signature.verify("whsec_a", header, body, now=1_800_000_000 + 301)  # replayed
+    moved = header.replace("t=1800000000", "t=1800000200")
+    assert not signature.verify("whsec_a", moved, body, now=1_800_000_200)

@@ -20,11 +20,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service import cli
+from service import cli, worker
 from service.db import tables
 from service.settings import Settings, WebhookSettings
 from service.webhooks import deliver, sealing, signature
-from tests.service.test_judgement_api import FAR, PARK, fixes, setup
+from tests.service.test_judgement_api import FAR, LONDON, PARK, fixes, setup
 from zones.model import Role
 
 
@@ -332,3 +332,30 @@ def test_a_signature_fails_for_another_body_time_or_secret() -> None:
     assert not signature.verify("whsec_a", header, body, now=1_800_000_000 + 301)  # replayed
     moved = header.replace("t=1800000000", "t=1800000200")
     assert not signature.verify("whsec_a", moved, body, now=1_800_000_200)
+
+
+def test_an_alert_the_worker_opens_on_time_is_in_the_outbox_too(
+    admin: TestClient,
+    officer: TestClient,
+    control: TestClient,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    add_hook(admin, "cad", "http://127.0.0.1:9/hook", events=["opened"])  # nobody listens
+    now = datetime.now(UTC)
+    opens = (now + timedelta(minutes=2)).astimezone(LONDON).replace(second=0, microsecond=0)
+    closes = opens + timedelta(minutes=3)
+    window = {
+        "days": [opens.strftime("%a").lower()],
+        "start": opens.strftime("%H:%M"),
+        "end": closes.strftime("%H:%M"),
+    }
+    sid = setup(officer, "S-ONTIME", schedule={"windows": [window]})["subject"]["id"]
+    fixes(control, sid, [(PARK, now - timedelta(seconds=30))])  # inside, before the window
+    assert control.get("/api/v1/alerts", params={"subject_id": sid}).json() == []
+    worker.run_jobs(sessions, settings.api, opens.astimezone(UTC) + timedelta(seconds=5))
+    [alert] = control.get("/api/v1/alerts", params={"subject_id": sid}).json()
+    assert alert["opened_by"] == "window_opened"
+    # The same tick then tried to deliver it: refused, so it waits for its next try.
+    [told] = deliveries(control, alert["id"])
+    assert (told["webhook"], told["event"]) == ("cad", "opened") and told["attempts"] == 1

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import cli, worker
-from service.db import tables
+from service.db import alert_events, tables
 from service.settings import Settings, WebhookSettings
 from service.webhooks import deliver, sealing, signature
 from tests.service.test_judgement_api import FAR, LONDON, PARK, fixes, setup
@@ -359,3 +359,29 @@ def test_an_alert_the_worker_opens_on_time_is_in_the_outbox_too(
     # The same tick then tried to deliver it: refused, so it waits for its next try.
     [told] = deliveries(control, alert["id"])
     assert (told["webhook"], told["event"]) == ("cad", "opened") and told["attempts"] == 1
+
+
+def test_a_notice_commits_with_its_alert_change_or_not_at_all(
+    admin: TestClient, officer: TestClient, control: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    sid = setup(officer, "S-TX")["subject"]["id"]
+    [alert_id] = fixes(control, sid, [(PARK, datetime.now(UTC) - timedelta(minutes=3))])["results"][
+        0
+    ]["alert_ids"]
+    add_hook(admin, "cad", "http://127.0.0.1:9/hook")
+    n, d = tables.AlertNotice, tables.WebhookDelivery
+    with sessions() as session:
+        alert_events.announce(session, alert_id, "opened")  # told as opened (the hook is new)
+        session.commit()
+        session.get_one(tables.Alert, alert_id).handling = "acknowledged"
+        alert_events.announce(session, alert_id, "action")
+        session.flush()
+        session.rollback()  # the change is undone: nothing more is told
+        assert session.scalars(select(n.event)).all() == ["opened"]
+        session.get_one(tables.Alert, alert_id).handling = "acknowledged"
+        alert_events.announce(session, alert_id, "action")
+        session.commit()  # now it is, with its delivery
+        told = session.execute(
+            select(n.event, func.count(d.id)).join(d, d.notice_id == n.id).group_by(n.event)
+        ).all()
+    assert sorted(tuple(t) for t in told) == [("handled", 1), ("opened", 1)]

@@ -81,7 +81,8 @@ def _post(
         return "no answer in time"
     except httpx.HTTPError as exc:
         log.info("webhook %s: %r", hook.name, exc)
-        return f"{type(exc).__name__}: {exc}"[:200]
+        # Shown to whoever may read the alert: never the URL, which may hold a token.
+        return f"{type(exc).__name__}: {exc}".replace(hook.url, "<url>")[:200]
     return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
 
 

@@ -239,7 +239,7 @@ class WebhookSettings(BaseSettings):
     timeout_seconds: float = Field(
         default=5.0, gt=0, le=30, description="Longest wait for one webhook to answer"
     )
-    batch: int = Field(default=50, ge=1, le=1000, description="Deliveries tried per worker tick")
+    batch: int = Field(default=50, ge=1, le=1000, description="Deliveries taken at a time")
     budget_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -1,14 +1,15 @@
 """The worker's delivery of notices to webhooks: at least once, never dropped silently.
 
-Each tick takes a bounded batch of the deliveries that are due, oldest first, and posts
-each with a short timeout, stopping early once the tick's time budget is spent, so the
-worker's other jobs keep their time. When a webhook fails, its other due deliveries are not
-sent in that tick but held back as failed tries of their own (saying why), so a receiver
-that is down costs one timeout per tick, not one per notice. A failed delivery is retried
-after an exponential back-off with jitter (``base * 2**(n-1)``, capped, times a random
-factor between 0.5 and 1), for as long as it fails: after ``failing_after`` tries it shows
-as *failing* (per alert and per webhook) and is still tried at least every
-``retry_cap_seconds``. Nothing is dead, nothing is dropped.
+Each tick takes the deliveries that are due in bounded batches, oldest first, and posts
+each with a short timeout, until none is due or the tick's time budget is spent (then the
+rest wait for the next tick), so the worker's other jobs keep their time. When a webhook
+fails, its other due deliveries are not sent in that tick but held back (those of its batch
+as failed tries of their own, saying why), so a receiver that is down costs one timeout
+per tick, not one per notice. A failed delivery is retried after an exponential back-off
+with jitter (``base * 2**(n-1)``, capped, times a random factor between 0.5 and 1), for as
+long as it fails: after ``failing_after`` tries it shows as *failing* (per alert and per
+webhook) and is still tried at least every ``retry_cap_seconds``. Nothing is dead, nothing
+is dropped.
 
 A redirect is a failure, not followed: it could carry the signed notice elsewhere.
 """
@@ -19,6 +20,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -151,13 +153,17 @@ def _attempt(
     return problem
 
 
-def due(session: Session, now: datetime, limit: int) -> list[tuple[int, int]]:
-    """The deliveries to try now, oldest first: (delivery id, webhook id)."""
+def due(
+    session: Session, now: datetime, limit: int, skip: Collection[int] = ()
+) -> list[tuple[int, int]]:
+    """The deliveries to try now, oldest first, but to the webhooks ``skip``:
+    (delivery id, webhook id)."""
     d, w = tables.WebhookDelivery, tables.Webhook
     rows = session.execute(
         select(d.id, d.webhook_id)
         .join(w, w.id == d.webhook_id)
         .where(d.status != "delivered", d.next_attempt_at <= now, w.enabled)
+        .where(d.webhook_id.not_in(skip))
         .order_by(d.next_attempt_at, d.id)
         .limit(limit)
     ).all()
@@ -172,28 +178,32 @@ def deliver(
     *,
     rng: random.Random | None = None,
 ) -> int:
-    """Try the deliveries that are due, within the tick's budget; how many were delivered."""
+    """Try the deliveries that are due, batch after batch, until none is due or the tick's
+    budget is spent; how many were delivered."""
     cfg = settings.webhooks
-    work = due(session, now, cfg.batch)
-    session.rollback()  # no transaction held while waiting on receivers
-    if not work:
-        return 0
     rng = rng or random.Random()
     started, delivered = time.monotonic(), 0
     failed: dict[int, str] = {}  # webhook id: what went wrong this tick
-    held: dict[int, list[int]] = {}
     with httpx.Client(timeout=cfg.timeout_seconds, follow_redirects=False) as client:
-        for delivery_id, webhook_id in work:
-            if time.monotonic() - started > cfg.budget_seconds:
-                break  # the rest wait for the next tick
-            if webhook_id in failed:
-                held.setdefault(webhook_id, []).append(delivery_id)
-                continue
-            outcome = _attempt(session, client, delivery_id, now, cfg, rng)
-            if outcome is None:
-                delivered += 1
-            elif isinstance(outcome, str):
-                failed[webhook_id] = outcome
-    for webhook_id, ids in held.items():
-        _hold_back(session, ids, failed[webhook_id], now, cfg, rng)
+        while time.monotonic() - started <= cfg.budget_seconds:
+            work = due(session, now, cfg.batch, skip=failed)
+            session.rollback()  # no transaction held while waiting on receivers
+            held: dict[int, list[int]] = {}
+            progress = False
+            for delivery_id, webhook_id in work:
+                if time.monotonic() - started > cfg.budget_seconds:
+                    break  # the rest wait for the next tick
+                if webhook_id in failed:
+                    held.setdefault(webhook_id, []).append(delivery_id)
+                    continue
+                outcome = _attempt(session, client, delivery_id, now, cfg, rng)
+                if outcome is None:
+                    delivered += 1
+                elif isinstance(outcome, str):
+                    failed[webhook_id] = outcome
+                progress = progress or outcome is not False
+            for webhook_id, ids in held.items():
+                _hold_back(session, ids, failed[webhook_id], now, cfg, rng)
+            if not progress:
+                break  # nothing due (or only rows another worker holds)
     return delivered

@@ -196,6 +196,7 @@ def test_the_least_personal_data_unless_configured_for_more(
     [alert_id] = fixes(control, sid, [(PARK, datetime.now(UTC) - timedelta(minutes=3))])["results"][
         0
     ]["alert_ids"]
+    settings.api.webhooks.batch = 1  # one tick drains batch after batch, within its budget
     assert run(sessions, settings, datetime.now(UTC) + timedelta(seconds=1)) == 2
     got = {g.path: json.loads(g.body) for g in receiver.got}
     plain, full = got["/plain"], got["/full"]

@@ -28,6 +28,7 @@ from service.api import (
     track_routes,
     users_routes,
     visits_routes,
+    webhooks_routes,
     zones_routes,
 )
 from service.api.deps import no_unknown_query
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
         visits_routes,
         holds_routes,
         manage_routes,
+        webhooks_routes,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -1,5 +1,5 @@
 """The ``zones`` command: serve, migrate, demo, import, user, unit, bench, worker, replay,
-retention, audit, device, gateway, db."""
+retention, audit, device, gateway, webhook, db."""
 
 from __future__ import annotations
 
@@ -157,6 +157,46 @@ def cmd_unit(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for unit in units_store.list_units(session):
                 print(f"{unit.code:<24} {unit.name}  [{', '.join(unit.members) or 'no members'}]")
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db import audit_store, webhooks_store
+    from service.settings import Environment
+    from zones.webhooks import Detail
+
+    key = settings.api.webhooks.key
+    assert key is not None  # filled in from the state folder if not given
+    with _session(settings) as session:
+        if args.action == "list":
+            for h in webhooks_store.listed(session):
+                state = "enabled" if h.enabled else "DISABLED"
+                print(
+                    f"{h.name:<20} {state:<8} {h.detail:<10} {','.join(h.events):<22} "
+                    f"pending {h.pending:<5} failing {h.failing:<5} {h.url}"
+                )
+            return 0
+        secret = None
+        if args.action == "add":
+            hook, secret = webhooks_store.add(
+                session, key, args.name, args.url, args.event or ["opened", "closed", "handled"],
+                Detail(args.detail), "cli",
+                require_https=settings.environment is Environment.PRODUCTION,
+            )  # fmt: skip
+            detail = {"name": hook.name, "url": hook.url, "events": hook.events,
+                      "detail": hook.detail}  # fmt: skip
+        elif args.action == "rotate-secret":
+            hook, secret = webhooks_store.rotate(session, key, args.name)
+            detail = {"name": hook.name}
+        else:
+            hook = webhooks_store.set_enabled(session, args.name, args.action == "enable")
+            detail = {"name": hook.name}
+        action = "webhook." + args.action.replace("-", "_")
+        audit_store.record(session, "cli", action, "webhook", hook.id, detail=detail)
+        session.commit()
+    print(f"webhook {hook.name}: {args.action} done")
+    if secret is not None:
+        print(f"signing secret (shown this once; give it to the receiver): {secret}")
     return 0
 
 
@@ -464,6 +504,35 @@ def parser() -> argparse.ArgumentParser:
     una.add_argument("name", help="its name, as people say it")
     una.set_defaults(func=cmd_unit)
     unsub.add_parser("list", help="list units and members").set_defaults(func=cmd_unit)
+    wh = sub.add_parser("webhook", help="webhooks that alert notices are sent to")
+    whsub = wh.add_subparsers(dest="action", required=True)
+    wha = whsub.add_parser("add", help="add a webhook; prints its signing secret once")
+    wha.add_argument("name", help="a short name: lower-case letters, digits, . _ -")
+    wha.add_argument("url", help="where notices are POSTed (https:// in production)")
+    wha.add_argument(
+        "--event",
+        action="append",
+        choices=["opened", "closed", "handled"],
+        help="an event it is told of (repeat; default: all three)",
+    )
+    wha.add_argument(
+        "--detail",
+        default="references",
+        choices=["references", "names", "positions"],
+        help="how much personal data it is sent (default: references only)",
+    )
+    wha.set_defaults(func=cmd_webhook)
+    whsub.add_parser("list", help="list webhooks and their undelivered notices").set_defaults(
+        func=cmd_webhook
+    )
+    for action, text in (
+        ("disable", "send it nothing more (its undelivered notices wait)"),
+        ("enable", "send to it again"),
+        ("rotate-secret", "give it a new signing secret, printed once"),
+    ):
+        whx = whsub.add_parser(action, help=text)
+        whx.add_argument("name")
+        whx.set_defaults(func=cmd_webhook)
     sub.add_parser(
         "permissions", help="print the permission table (role x action) as Markdown"
     ).set_defaults(func=cmd_permissions)

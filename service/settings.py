@@ -18,6 +18,7 @@ from zones.model import Role
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 AUDIT_KEY_FILE = "audit-key"
+WEBHOOK_KEY_FILE = "webhook-key"
 
 
 class Environment(enum.StrEnum):
@@ -219,6 +220,48 @@ class RetentionSettings(BaseSettings):
         return self
 
 
+class WebhookSettings(BaseSettings):
+    """Alert notifications to webhooks (see :mod:`service.webhooks`)."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_WEBHOOK_", extra="ignore")
+
+    key: str | None = Field(
+        default=None,
+        description="The key that encrypts webhook secrets at rest; without it, a random one "
+        "is made on first run and kept in ZONES_STATE_DIR. Never stored in the database.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        max_length=500,
+        description="This service's address as people open it: notifications link to "
+        "<public_url>/desk?alert=<id>",
+    )
+    timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="Longest wait for one webhook to answer"
+    )
+    batch: int = Field(default=50, ge=1, le=1000, description="Deliveries taken at a time")
+    budget_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="No new delivery is started once a tick has spent this long delivering, "
+        "so the worker's other jobs keep their time",
+    )
+    retry_base_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="Wait after the first failure (then doubled)"
+    )
+    retry_cap_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="Longest wait between tries: a delivery is retried at least this often "
+        "for as long as it fails",
+    )
+    failing_after: int = Field(
+        default=5, ge=1, le=1000, description="After this many failed tries it shows as failing"
+    )
+
+
 class ApiSettings(BaseSettings):
     """Limits on what the HTTP API accepts, and the rules recording follows."""
 
@@ -280,6 +323,7 @@ class ApiSettings(BaseSettings):
     )
     # Here because the worker's jobs take these settings, retention among them.
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 class SignInSettings(BaseSettings):
@@ -377,4 +421,16 @@ class Settings(BaseSettings):
         if self.audit.key == self.auth.secret:
             # One key for two jobs: whoever may sign tokens could also re-chain the audit.
             raise ValueError("ZONES_AUDIT_KEY must differ from ZONES_AUTH_SECRET")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_key(self) -> Self:
+        """The key of webhook secrets likewise, and a key of its own."""
+        hooks = self.api.webhooks
+        if hooks.key is not None:
+            check_secret(hooks.key, name="ZONES_WEBHOOK_KEY")
+        else:
+            hooks.key = state_secret(self.state_dir, WEBHOOK_KEY_FILE)
+        if hooks.key in (self.auth.secret, self.audit.key):
+            raise ValueError("ZONES_WEBHOOK_KEY must differ from the other keys")
         return self

@@ -5,7 +5,8 @@ opens while the subject is already inside, when it closes, when an authorised vi
 or ends, and when a stay's signal has been lost for longer than the gap. The worker does
 this every tick by re-deriving the stays of the subjects whose clock edges passed since its
 last run (:func:`service.stays_sync.resync`). Once a day it applies retention
-(:mod:`service.retention`).
+(:mod:`service.retention`). Every tick it delivers alert notices to webhooks
+(:mod:`service.webhooks.deliver`).
 
 Any number of workers may run beside any number of server processes: each tries to take a
 session-level PostgreSQL advisory lock, and only the holder (the leader) works. If the
@@ -31,6 +32,7 @@ from service.audit_mac import AuditKey
 from service.db import audit_chain, audit_store, tables
 from service.settings import ApiSettings
 from service.stays_sync import load_context, resync
+from service.webhooks import deliver
 
 log = logging.getLogger("zones.worker")
 LEADER_LOCK = 0x5A4F4E57  # "ZONW": one leader among all workers on this database
@@ -121,6 +123,8 @@ JOBS: list[Job] = [
     # sealed at the next.
     Job("audit_seal", audit_chain.seal_job),
     Job("retention", apply_retention, every=timedelta(days=1)),
+    # Alert notices to webhooks: a bounded batch within a time budget, retried with back-off.
+    Job("webhooks", deliver.deliver),
 ]
 
 

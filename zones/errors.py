@@ -203,3 +203,13 @@ class ObservationTooOld(InvalidObservation):
     already be deleted, so judging it could rewrite old alerts wrongly."""
 
     code = "observation_too_old"
+
+
+class UnknownWebhook(NotFound):
+    code = "unknown_webhook"
+
+
+class InvalidWebhook(ZonesError):
+    """A webhook that cannot be configured as given (its address, events or name)."""
+
+    code = "invalid_webhook"

@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     AUDIT_READ = "audit.read"
     USER_LIST = "user.list"
     USER_MANAGE = "user.manage"
+    WEBHOOK_MANAGE = "webhook.manage"
     UTILITY = "utility"
 
 
@@ -68,6 +69,7 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.AUDIT_READ: "read the audit log",
     Action.USER_LIST: "list active users, to assign alerts to them",
     Action.USER_MANAGE: "manage users, their roles and units, and units",
+    Action.WEBHOOK_MANAGE: "add, list, disable and re-key the webhooks alerts are sent to",
     Action.UTILITY: "grid references and local-time helpers (no personal data)",
 }
 
@@ -95,6 +97,7 @@ TABLE: dict[Action, dict[Role, Reach]] = {
     Action.AUDIT_READ: {SU: F, AD: F},
     Action.USER_LIST: {CR: F, SU: F, AD: F},
     Action.USER_MANAGE: {AD: F},
+    Action.WEBHOOK_MANAGE: {AD: F},
     Action.UTILITY: {OF: F, CR: F, SU: F, AN: F, AD: F},
 }
 

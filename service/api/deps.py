@@ -185,6 +185,7 @@ HoldManager = _may(Action.HOLD_MANAGE)
 AuditReader = _may(Action.AUDIT_READ)
 UserLister = _may(Action.USER_LIST)
 UserManager = _may(Action.USER_MANAGE)
+WebhookManager = _may(Action.WEBHOOK_MANAGE)
 Utility = _may(Action.UTILITY)
 
 _known_params: dict[int, frozenset[str]] = {}

@@ -74,6 +74,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     InvalidAuditQuery: 422,
     errors.Conflict: 409,
     errors.InvalidAlertAction: 409,
+    errors.InvalidWebhook: 422,
     errors.UnknownParameter: 400,
     UnknownUser: 404,
     WeakPassword: 422,

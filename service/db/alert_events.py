@@ -6,6 +6,9 @@ reconnects saying "I have seen up to 42" would then never be sent 41. So the eve
 transaction are written last, as it commits, under a transaction-scoped advisory lock:
 each writer takes its numbers and commits before the next may take any, and the numbers
 become visible in order. The lock is held only from that insert to the commit.
+
+The same commit writes the outbox of alert notifications (:mod:`service.webhooks.outbox`):
+what webhooks are told is committed with the change, or not at all.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service.db import tables
+from service.webhooks import outbox
 
 LOCK_KEY = 0x5A4F4E45  # any fixed number; "ZONE"
 PENDING = "zones_pending_alert_events"
@@ -34,6 +38,7 @@ def _write_pending(session: Session) -> None:
     pending: dict[int, str] | None = session.info.pop(PENDING, None)
     if not pending:
         return
+    outbox.enqueue(session, pending)  # before the lock: the outbox needs no order
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     session.execute(
         insert(tables.AlertEvent),

@@ -631,3 +631,81 @@ class AlertObservation(Base):
         ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
     )
     __table_args__ = (Index("ix_alert_observations_observation", "observation_id"),)
+
+
+class Webhook(Base):
+    """A receiver of alert notifications (a force's command and control, an SMS gateway).
+
+    ``secret_sealed`` is the signing secret encrypted under the installation's webhook key
+    (AES-GCM, :mod:`service.webhooks.sealing`): the database alone cannot sign as us.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    events: Mapped[list[str]] = mapped_column(JSONB)  # of "opened", "closed", "handled"
+    detail: Mapped[str] = mapped_column(String(20), default="references")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_by: Mapped[str] = mapped_column(String(80))
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("detail IN ('references', 'names', 'positions')", name="detail"),
+    )
+
+
+class AlertNotice(Base):
+    """The outbox: one thing receivers are told about an alert, written in the transaction
+    that changed it. ``key`` is the idempotency key every delivery of it carries."""
+
+    __tablename__ = "alert_notices"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    __table_args__ = (
+        CheckConstraint("event IN ('opened', 'closed', 'handled')", name="event"),
+        # An alert opens once and closes once; handling may change many times.
+        Index(
+            "ux_alert_notices_once",
+            "alert_id",
+            "event",
+            unique=True,
+            postgresql_where="event IN ('opened', 'closed')",
+        ),
+    )
+
+
+class WebhookDelivery(Base):
+    """One notice to one webhook: tried until it is delivered, however long that takes."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("alert_notices.id", ondelete="CASCADE"))
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now()
+    )
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_result: Mapped[str | None] = mapped_column(String(200))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("notice_id", "webhook_id", name="uq_webhook_deliveries_once"),
+        CheckConstraint("status IN ('pending', 'failing', 'delivered')", name="status"),
+        # The worker's work list: small however many were delivered.
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where="status <> 'delivered'",
+        ),
+    )

@@ -224,6 +224,12 @@ def samples(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/device-credentials"): {"device": "TAG-W", "username": "walker"},
         ("POST", "/api/v1/gateways"): {"name": "Traccar", "devices": ["TAG-W"]},
         ("PUT", "/api/v1/gateways/{gateway_id}/devices"): {"devices": ["TAG-W"]},
+        ("POST", "/api/v1/webhooks"): {
+            "name": "cad",
+            "url": "https://cad.example.org/zones",
+            "events": ["opened", "closed"],
+            "detail": "references",
+        },
     }
 
 

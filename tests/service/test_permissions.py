@@ -142,6 +142,12 @@ def world(
     assert gateway.status_code == 201, gateway.text
     for side in made.values():
         side["gateway_id"] = gateway.json()["id"]
+    hook = client_as(Role.ADMIN).post(
+        "/api/v1/webhooks", json={"name": "walk", "url": "https://cad.example.org/zones"}
+    )
+    assert hook.status_code == 201, hook.text
+    for side in made.values():
+        side["webhook_id"] = hook.json()["id"]  # not personal: the same for both units
     return made
 
 

@@ -529,6 +529,7 @@
     renderDetail(alert);
     renderEvidence(alert, evidence);
     renderHistory(history);
+    loadDeliveries(id);
     Z.say("detail-status", "");
     drawMarkers();
     const zone = await drawChosenZone(alert);
@@ -693,6 +694,41 @@
       a.note ? el("span", { class: "hi-note" }, a.note) : null)));
   }
 
+  const EVENT = { opened: "opened", closed: "closed", handled: "handling" };
+
+  function deliveryText(d) {
+    const what = EVENT[d.event] || d.event;
+    if (d.status === "delivered") return `${what}: delivered ${Z.localTime(d.delivered_at)}`;
+    const tries = d.attempts ? `, ${d.attempts} tries, last: ${d.last_result}` : "";
+    const state = d.status === "failing" ? "FAILING, still retried" : "waiting";
+    return `${what}: ${state}${tries}` + (d.webhook_enabled ? "" : " (webhook disabled)");
+  }
+
+  // Which webhooks were told of the alert, and whether it reached them: one line each.
+  async function loadDeliveries(id) {
+    const list = $("detail-deliveries");
+    let items;
+    try {
+      items = await Z.api("GET", `/alerts/${id}/deliveries`);
+    } catch (err) {
+      Z.fill(list, el("li", { class: "muted" }, `Notifications unknown: ${err.message}`));
+      return;
+    }
+    if (state.chosen !== id) return;
+    if (!items.length) {
+      Z.fill(list, el("li", { class: "muted" }, "No webhook is told of this alert."));
+      return;
+    }
+    const byHook = new Map();
+    for (const d of items) {
+      if (!byHook.has(d.webhook)) byHook.set(d.webhook, []);
+      byHook.get(d.webhook).push(d);
+    }
+    Z.fill(list, [...byHook].map(([hook, ds]) => el("li", {
+      class: ds.some((d) => d.status === "failing") ? "history-item failing" : "history-item",
+    }, el("strong", {}, hook), ": ", ds.map(deliveryText).join("; "))));
+  }
+
   async function reloadChosen(id) {
     try {
       const [alert, evidence, history] = await Promise.all([
@@ -705,6 +741,7 @@
       renderDetail(alert);
       renderEvidence(alert, evidence);
       renderHistory(history);
+      loadDeliveries(id);
     } catch (err) {
       Z.say("detail-status", `Could not refresh alert ${id}: ${err.message}`, "error");
     }

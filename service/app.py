@@ -36,6 +36,7 @@ from service.audit_mac import AuditKey
 from service.body_limit import BodyLimit
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
+from service.feeds import upload_routes
 from service.oidc.client import OidcClient
 from service.pages import (
     auth_views,
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
         people_routes,
         track_routes,
         observations_routes,
+        upload_routes,
         stream_routes,  # /alerts/stream before /alerts/{alert_id}
         alerts_routes,
         places_routes,

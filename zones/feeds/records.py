@@ -1,0 +1,89 @@
+"""Records of an uploaded file (GPX, NDJSON, CSV): each read into a fix, or refused alone
+with where it is in the file and why."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from zones.errors import ImportFailed, InvalidObservation
+from zones.feeds.fix import FeedFix, Unreadable
+
+MAX_RECORDS = 50_000  # fixes in one uploaded file: ~14 hours at one a second
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199  # as the API admits instants
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of a file in file order: ``where`` it is (``line 7``,
+    ``trk[0].trkseg[1].trkpt[5]``), and the fix read from it or the reason it was not."""
+
+    where: str
+    fix: FeedFix | None = None
+    problem: Unreadable | None = None
+
+
+def refused(index: int, where: str, exc: InvalidObservation) -> Record:
+    return Record(where, problem=Unreadable(index, exc.code, exc.message, exc.field))
+
+
+def check_count(count: int, limit: int) -> None:
+    """Refuse a file with more records than ``limit`` (as soon as it has one too many)."""
+    if count > limit:
+        raise ImportFailed(
+            f"the file has more than {limit:,} records; split it into smaller files",
+            field="file",
+        )
+
+
+def instant(text: str, field: str, *, naive_is_utc: bool) -> datetime:
+    """An ISO 8601 date and time, in UTC. Without an offset it is UTC only where the format
+    says so (GPX's ``time`` is UTC by its schema); elsewhere it is refused."""
+    text = text.strip()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidObservation(
+            f"{text[:40]!r} is not an ISO 8601 date and time", field=field
+        ) from exc
+    if when.tzinfo is None:
+        if not naive_is_utc:
+            raise InvalidObservation(
+                f"{text[:40]!r} has no UTC offset: add one, e.g. 2026-11-28T14:03:00+00:00",
+                field=field,
+            )
+        when = when.replace(tzinfo=UTC)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidObservation(f"{text[:40]!r} is out of range", field=field) from exc
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+        raise InvalidObservation(
+            f"the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}, not {when.year}",
+            field=field,
+        )
+    return when
+
+
+def number(value: object, field: str) -> float:
+    """A finite number, from JSON (a number) or text (a CSV cell, an XML value)."""
+    if isinstance(value, bool):
+        raise InvalidObservation(f"{field} must be a number", field=field)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = float(text)
+        except ValueError as exc:
+            raise InvalidObservation(
+                f"{field} must be a number, got {text[:40]!r}", field=field
+            ) from exc
+    if not isinstance(value, int | float):
+        raise InvalidObservation(f"{field} must be a number", field=field)
+    try:
+        result = float(value)
+    except OverflowError as exc:
+        raise InvalidObservation(f"{field} is out of range", field=field) from exc
+    if not math.isfinite(result):
+        raise InvalidObservation(f"{field} must be a finite number", field=field)
+    return result

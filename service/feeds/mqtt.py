@@ -1,0 +1,213 @@
+"""OwnTracks over MQTT: the worker subscribes to the broker the apps publish to.
+
+A message is acknowledged only once its fixes are stored and committed: QoS 1, a
+persistent session (clean session off, a stable client id), and paho's manual
+acknowledgement. So a worker that dies after a message arrived and before its ``PUBACK``
+gets it again on return (the broker resends unacknowledged messages to the same session),
+and messages published while it was away wait in the broker's session for it. A resent
+message is stored once: the intake drops a fix it already holds (same device, time and
+position) and answers it as a duplicate.
+
+- A message that cannot be read (not JSON, not OwnTracks, a topic that is not
+  ``owntracks/user/device``), or whose fixes are all refused (an unknown device), is
+  acknowledged, counted and logged: sending it again would not change the answer.
+- When the database fails, the message is left unacknowledged and the connection is
+  dropped; the broker resends it after the reconnection, ``retry_seconds`` later.
+- Only the leader worker runs a subscriber (:mod:`service.worker`): one client id, one
+  session, so no message is handled twice by two workers (and if a broker ever did hand
+  one over twice, the intake's deduplication would make it harmless).
+
+Acknowledgements go in the order messages arrived (MQTT 3.1.1 asks that of QoS 1), since
+each message is handled to the end before the next is read.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.feeds import intake
+from service.settings import ApiSettings, MqttSettings
+from zones.errors import Busy, InvalidObservation, ZonesError
+from zones.feeds.owntracks import read_message
+
+log = logging.getLogger("zones.mqtt")
+REPORTER = "owntracks-mqtt"
+QOS = 1
+
+
+@dataclass
+class Counts:
+    """What the subscriber did, message by message (fixes for stored and duplicate)."""
+
+    stored: int = 0
+    duplicate: int = 0
+    refused: int = 0  # fixes the intake refused: unknown device, nobody wore it, future
+    unreadable: int = 0  # messages acknowledged without a fix: not OwnTracks, bad topic
+    ignored: int = 0  # OwnTracks messages with no fix in them (lwt, transition, ...)
+    failed: int = 0  # messages left unacknowledged because the database failed
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=100))  # last outcomes
+
+
+def device_of(topic: str) -> tuple[str, str]:
+    """The user and device of a topic ``owntracks/<user>/<device>``."""
+    parts = topic.split("/")
+    if len(parts) != 3:
+        raise InvalidObservation(
+            f"topic {topic[:80]!r} is not owntracks/<user>/<device>", field="topic"
+        )
+    return parts[1], parts[2]
+
+
+class Subscriber:
+    """One MQTT client in a thread of its own, storing what it receives; ``start`` and
+    ``stop`` it. ``after_commit`` runs after each committed message, before its
+    acknowledgement (the tests kill the process there)."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        sessions: sessionmaker[Session],
+        api: ApiSettings,
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings, self.sessions, self.api = settings, sessions, api
+        self.after_commit = after_commit
+        self.counts = Counts()
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if settings.username is not None:
+            password = settings.password.get_secret_value() if settings.password else None
+            client.username_pw_set(settings.username, password)
+        if settings.tls:
+            client.tls_set(
+                ca_certs=str(settings.ca_file) if settings.ca_file else None,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        client.reconnect_delay_set(1, max(1, int(settings.retry_seconds)))
+        client.on_connect = self._connected
+        client.on_disconnect = self._disconnected
+        client.on_message = self._received
+        self.client = client
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="mqtt-subscriber", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Disconnect cleanly: the broker keeps the session for the next start."""
+        self._stop.set()
+        self.client.disconnect()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        s = self.settings
+        while not self._stop.is_set():
+            try:
+                self.client.connect(s.host or "", s.port, s.keepalive_seconds)
+                self.client.loop_forever(retry_first_connection=False)
+            except (OSError, ssl.SSLError) as exc:
+                log.warning("cannot reach the MQTT broker %s:%s (%s)", s.host, s.port, exc)
+            if not self._stop.wait(s.retry_seconds):
+                log.info("reconnecting to the MQTT broker")
+
+    def _connected(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            log.error("the MQTT broker refused the connection: %s", reason)
+            return
+        log.info("connected to the MQTT broker (session kept: %s)", flags.session_present)
+        if not flags.session_present:
+            # A kept session keeps its subscription; subscribing again would also make the
+            # broker send every retained location again.
+            client.subscribe(self.settings.topic, qos=QOS)
+        self.connected.set()
+
+    def _disconnected(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("disconnected from the MQTT broker: %s", reason)
+
+    def _received(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        outcome = self.handle(message.topic, bytes(message.payload))
+        self.counts.recent.append(outcome)
+        if outcome == "failed":
+            client.disconnect()  # unacknowledged: the broker resends it after we return
+            return
+        client.ack(message.mid, message.qos)
+
+    def handle(self, topic: str, payload: bytes) -> str:
+        """Store one message's fixes and commit; what became of it: ``stored``,
+        ``duplicate``, ``refused``, ``ignored``, ``unreadable`` or ``failed``."""
+        try:
+            user, device = device_of(topic)
+            fixes = read_message(payload, user=user, device=device)
+        except ZonesError as exc:
+            self.counts.unreadable += 1
+            log.warning("unreadable MQTT message on %s: %s", topic[:120], exc)
+            return "unreadable"
+        if not fixes:
+            self.counts.ignored += 1
+            return "ignored"
+        try:
+            with self.sessions() as session:
+                results = intake.accept(session, fixes, self.api, reporter=REPORTER)
+                session.commit()
+        except (DataError, IntegrityError) as exc:  # the same message fails the same way
+            self.counts.unreadable += 1
+            log.warning("MQTT message on %s not storable: %s", topic[:120], type(exc).__name__)
+            return "unreadable"
+        except (DBAPIError, Busy):
+            self.counts.failed += 1
+            log.exception("database failure: the MQTT message on %s will come again", topic)
+            return "failed"
+        if self.after_commit is not None:
+            self.after_commit()
+        outcome = "refused"
+        for rec in results:
+            if rec.error is not None:
+                self.counts.refused += 1
+                log.warning("MQTT fix on %s refused: %s", topic[:120], rec.error)
+            elif rec.duplicate:
+                self.counts.duplicate += 1
+                outcome = "duplicate" if outcome == "refused" else outcome
+            else:
+                self.counts.stored += 1
+                outcome = "stored"
+        return outcome

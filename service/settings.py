@@ -353,6 +353,12 @@ class MqttSettings(BaseSettings):
     retry_seconds: float = Field(
         default=5.0, gt=0, le=300, description="Wait before reconnecting after a failure"
     )
+    batch: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Most messages stored in one transaction (each acknowledged after it)",
+    )
 
     @property
     def enabled(self) -> bool:

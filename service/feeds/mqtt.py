@@ -17,13 +17,18 @@ position) and answers it as a duplicate.
   session, so no message is handled twice by two workers (and if a broker ever did hand
   one over twice, the intake's deduplication would make it harmless).
 
-Acknowledgements go in the order messages arrived (MQTT 3.1.1 asks that of QoS 1), since
-each message is handled to the end before the next is read.
+Messages are stored in batches: what arrived while the previous batch was being stored
+(up to ``batch`` messages) goes through one ``intake.accept`` and one commit, and only
+then is each acknowledged, in the order the messages arrived (MQTT 3.1.1 asks that of
+QoS 1). The broker bounds how many unacknowledged messages it sends at once
+(Mosquitto's ``max_inflight_messages``, 20 by default): raise it for the worker's broker,
+or batches stay small.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import ssl
 import threading
 from collections import deque
@@ -40,6 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.feeds import intake
 from service.settings import ApiSettings, MqttSettings
 from zones.errors import Busy, InvalidObservation, ZonesError
+from zones.feeds.fix import FeedFix
 from zones.feeds.owntracks import read_message
 
 log = logging.getLogger("zones.mqtt")
@@ -88,7 +94,11 @@ class Subscriber:
         self.counts = Counts()
         self.connected = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        # Received and not yet handled, with the connection they came on: after a
+        # reconnection the broker sends the unacknowledged ones again, so older ones go.
+        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._generation = 0
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
@@ -112,16 +122,22 @@ class Subscriber:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mqtt-subscriber", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=target, name=f"mqtt-{name}", daemon=True)
+            for name, target in (("network", self._run), ("store", self._work))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Disconnect cleanly: the broker keeps the session for the next start."""
+        """Disconnect cleanly: the broker keeps the session (and what was not acknowledged)
+        for the next start."""
         self._stop.set()
+        self._generation += 1  # what is still in the inbox is not acknowledged
         self.client.disconnect()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads = []
 
     def _run(self) -> None:
         s = self.settings
@@ -145,6 +161,7 @@ class Subscriber:
         if reason.is_failure:
             log.error("the MQTT broker refused the connection: %s", reason)
             return
+        self._generation += 1
         log.info("connected to the MQTT broker (session kept: %s)", flags.session_present)
         if not flags.session_present:
             # A kept session keeps its subscription; subscribing again would also make the
@@ -165,49 +182,84 @@ class Subscriber:
             log.warning("disconnected from the MQTT broker: %s", reason)
 
     def _received(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        outcome = self.handle(message.topic, bytes(message.payload))
-        self.counts.recent.append(outcome)
-        if outcome == "failed":
-            client.disconnect()  # unacknowledged: the broker resends it after we return
-            return
-        client.ack(message.mid, message.qos)
+        self._inbox.put((self._generation, message))
 
-    def handle(self, topic: str, payload: bytes) -> str:
-        """Store one message's fixes and commit; what became of it: ``stored``,
-        ``duplicate``, ``refused``, ``ignored``, ``unreadable`` or ``failed``."""
-        try:
-            user, device = device_of(topic)
-            fixes = read_message(payload, user=user, device=device)
-        except ZonesError as exc:
-            self.counts.unreadable += 1
-            log.warning("unreadable MQTT message on %s: %s", topic[:120], exc)
-            return "unreadable"
+    def _work(self) -> None:
+        """Store what arrived, a batch at a time, and acknowledge it once committed."""
+        while not self._stop.is_set():
+            try:
+                batch = [self._inbox.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.settings.batch:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            messages = [m for generation, m in batch if generation == self._generation]
+            if not messages:
+                continue
+            outcomes = self.handle([(m.topic, bytes(m.payload)) for m in messages])
+            self.counts.recent.extend(outcomes)
+            if "failed" in outcomes:
+                self._generation += 1  # the rest of the inbox will come again too
+                self.client.disconnect()  # unacknowledged: the broker resends after we return
+                continue
+            for m in messages:
+                self.client.ack(m.mid, m.qos)
+
+    def handle(self, messages: list[tuple[str, bytes]]) -> list[str]:
+        """Store the fixes of messages (topic, payload) and commit; what became of each:
+        ``stored``, ``duplicate``, ``refused``, ``ignored``, ``unreadable`` or ``failed``
+        (then all of them are, and nothing is acknowledged)."""
+        outcomes: list[str] = []
+        fixes: list[FeedFix] = []
+        owner: list[int] = []  # the message of each fix
+        for i, (topic, payload) in enumerate(messages):
+            try:
+                user, device = device_of(topic)
+                found = read_message(payload, user=user, device=device)
+            except ZonesError as exc:
+                self.counts.unreadable += 1
+                log.warning("unreadable MQTT message on %s: %s", topic[:120], exc)
+                outcomes.append("unreadable")
+                continue
+            if not found:
+                self.counts.ignored += 1
+            outcomes.append("ignored")
+            fixes += found
+            owner += [i] * len(found)
         if not fixes:
-            self.counts.ignored += 1
-            return "ignored"
+            return outcomes
         try:
             with self.sessions() as session:
                 results = intake.accept(session, fixes, self.api, reporter=REPORTER)
                 session.commit()
-        except (DataError, IntegrityError) as exc:  # the same message fails the same way
+        except (DataError, IntegrityError) as exc:
+            # Sent again, these messages would fail again: store them one by one, so that
+            # only the one the database refuses is dropped.
+            if len(messages) > 1:
+                return [out for m in messages for out in self.handle([m])]
             self.counts.unreadable += 1
-            log.warning("MQTT message on %s not storable: %s", topic[:120], type(exc).__name__)
-            return "unreadable"
+            log.warning("MQTT message on %s not storable: %s", messages[0][0][:120],
+                        type(exc).__name__)  # fmt: skip
+            return ["unreadable"]
         except (DBAPIError, Busy):
             self.counts.failed += 1
-            log.exception("database failure: the MQTT message on %s will come again", topic)
-            return "failed"
+            log.exception("database failure: %d MQTT messages will come again", len(messages))
+            return ["failed"] * len(messages)
         if self.after_commit is not None:
             self.after_commit()
-        outcome = "refused"
-        for rec in results:
+        for i, rec in zip(owner, results, strict=True):
+            topic = messages[i][0]
             if rec.error is not None:
                 self.counts.refused += 1
                 log.warning("MQTT fix on %s refused: %s", topic[:120], rec.error)
+                outcomes[i] = "refused" if outcomes[i] == "ignored" else outcomes[i]
             elif rec.duplicate:
                 self.counts.duplicate += 1
-                outcome = "duplicate" if outcome == "refused" else outcome
+                outcomes[i] = "stored" if outcomes[i] == "stored" else "duplicate"
             else:
                 self.counts.stored += 1
-                outcome = "stored"
-        return outcome
+                outcomes[i] = "stored"
+        return outcomes

@@ -77,7 +77,7 @@ def broker(tmp_path: Path) -> Iterator[int]:
     config = tmp_path / "mosquitto.conf"
     config.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 10000\n"
+        "max_queued_messages 10000\nmax_inflight_messages 1000\n"
     )
     log = tmp_path / "mosquitto.log"
     with log.open("wb") as out:

@@ -5,15 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from service.db import tables
+from service.settings import ApiSettings, MapSettings, Settings, UploadSettings
 from tests.feed_files import BILLION_LAUGHS, OSMAND, TRACCAR_GPX_BUILDER
 from tests.service.conftest import square, zone_feature
 from zones.model import Role
 
 SINCE = "2019-01-01T00:00:00+00:00"  # the fixtures' times are after it
+BODY_CAP = 64 * 1024
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Small caps, to show them: a 64 KiB body, 100 records a file."""
+    return Settings(
+        map=MapSettings(tiles="none"),
+        api=ApiSettings(max_body_bytes=BODY_CAP),
+        upload=UploadSettings(max_records=100),
+    )
 
 
 def fitted(officer: TestClient, tag: str, zone_at: tuple[float, float] | None = None) -> int:
@@ -149,3 +162,17 @@ def test_the_routes_say_their_format(officer: TestClient) -> None:
         assert paths[f"/api/v1/observations/{kind}"]["post"]["operationId"].startswith(
             f"upload_{kind}"
         )
+
+
+def test_a_file_over_the_body_cap_or_the_record_cap_is_refused_whole(
+    officer: TestClient,
+) -> None:
+    row = b"TAG-N,2026-11-28T14:03:00+00:00,0.1218,52.2053,12\n"
+    big = b"device_id,time,lon,lat,accuracy_m\n" + row * (BODY_CAP // len(row) + 1)
+    r = upload(officer, "csv", big)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "body_too_large"
+    many = b"device_id,time,lon,lat,accuracy_m\n" + row * 101
+    r = upload(officer, "csv", many)
+    assert r.status_code == 422
+    assert "more than 100 records" in r.json()["error"]["message"]

@@ -24,7 +24,15 @@ from defusedxml.ElementTree import iterparse
 
 from zones.errors import ImportFailed, InvalidObservation
 from zones.feeds.fix import FeedFix
-from zones.feeds.records import MAX_RECORDS, Record, check_count, instant, number, refused
+from zones.feeds.records import (
+    MAX_RECORDS,
+    Record,
+    accuracy,
+    check_count,
+    instant,
+    number,
+    refused,
+)
 
 PROTOCOL = "gpx"
 POINTS = frozenset({"trkpt", "wpt"})
@@ -67,7 +75,7 @@ def _fix(point: Element, device: str, hdop_m: float) -> FeedFix:
         time=instant(values["time"], "time", naive_is_utc=True),  # GPX times are UTC
         lon=number(lon, "lon"),
         lat=number(lat, "lat"),
-        accuracy_m=hdop * hdop_m if hdop is not None and hdop > 0 else None,
+        accuracy_m=accuracy(hdop * hdop_m, "hdop") if hdop is not None and hdop > 0 else None,
         speed_mps=optional("speed"),
         bearing_deg=optional("course", "heading"),
         altitude_m=optional("ele"),

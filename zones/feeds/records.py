@@ -12,6 +12,7 @@ from zones.feeds.fix import FeedFix, Unreadable
 
 MAX_RECORDS = 50_000  # fixes in one uploaded file: ~14 hours at one a second
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199  # as the API admits instants
+MAX_ACCURACY_M = 100_000.0  # as the JSON batch admits: a fix known to 100 km is no fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +88,14 @@ def number(value: object, field: str) -> float:
     if not math.isfinite(result):
         raise InvalidObservation(f"{field} must be a finite number", field=field)
     return result
+
+
+def accuracy(metres: float | None, field: str) -> float | None:
+    """An accuracy radius in metres, from 0 to 100 km (None: not known)."""
+    if metres is None:
+        return None
+    if not 0 <= metres <= MAX_ACCURACY_M:
+        raise InvalidObservation(
+            f"the accuracy must be 0 to {MAX_ACCURACY_M:,.0f} m, not {metres:g}", field=field
+        )
+    return metres

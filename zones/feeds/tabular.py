@@ -23,7 +23,15 @@ from collections.abc import Iterator, Mapping
 
 from zones.errors import ImportFailed, InvalidObservation
 from zones.feeds.fix import FeedFix
-from zones.feeds.records import MAX_RECORDS, Record, check_count, instant, number, refused
+from zones.feeds.records import (
+    MAX_RECORDS,
+    Record,
+    accuracy,
+    check_count,
+    instant,
+    number,
+    refused,
+)
 
 REQUIRED = ("device_id", "time", "lon", "lat")
 NUMBERS = ("accuracy_m", "speed_mps", "bearing_deg", "altitude_m", "battery_pct")
@@ -69,15 +77,12 @@ def _fix(row: Mapping[str, object], protocol: str) -> FeedFix:
     if not isinstance(when, str):
         raise InvalidObservation("time must be ISO 8601 text with a UTC offset", field="time")
     extra = {n: number(given[n], n) for n in NUMBERS if n in given}
-    accuracy = extra.get("accuracy_m")
-    if accuracy is not None and accuracy < 0:
-        raise InvalidObservation("accuracy_m must not be negative", field="accuracy_m")
     return FeedFix(
         device=_text(given["device_id"], "device_id"),
         time=instant(when, "time", naive_is_utc=False),
         lon=number(given["lon"], "lon"),
         lat=number(given["lat"], "lat"),
-        accuracy_m=accuracy,
+        accuracy_m=accuracy(extra.get("accuracy_m"), "accuracy_m"),
         speed_mps=extra.get("speed_mps"),
         bearing_deg=extra.get("bearing_deg"),
         altitude_m=extra.get("altitude_m"),

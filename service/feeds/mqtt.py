@@ -92,13 +92,14 @@ class Subscriber:
         self.settings, self.sessions, self.api = settings, sessions, api
         self.after_commit = after_commit
         self.counts = Counts()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # connected and subscribed
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         # Received and not yet handled, with the connection they came on: after a
         # reconnection the broker sends the unacknowledged ones again, so older ones go.
         self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
         self._generation = 0
+        self._acking = threading.Lock()  # a reconnection waits for acknowledgements under way
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
@@ -118,6 +119,7 @@ class Subscriber:
         client.on_connect = self._connected
         client.on_disconnect = self._disconnected
         client.on_message = self._received
+        client.on_subscribe = self._subscribed
         self.client = client
 
     def start(self) -> None:
@@ -161,13 +163,29 @@ class Subscriber:
         if reason.is_failure:
             log.error("the MQTT broker refused the connection: %s", reason)
             return
-        self._generation += 1
+        with self._acking:
+            self._generation += 1
         log.info("connected to the MQTT broker (session kept: %s)", flags.session_present)
-        if not flags.session_present:
+        if flags.session_present:
+            self.connected.set()
+        else:
             # A kept session keeps its subscription; subscribing again would also make the
             # broker send every retained location again.
             client.subscribe(self.settings.topic, qos=QOS)
-        self.connected.set()
+
+    def _subscribed(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("the MQTT broker refused the subscription to %s", self.settings.topic)
+            return
+        log.info("subscribed to %s", self.settings.topic)
+        self.connected.set()  # subscribed: from now on nothing published is missed
 
     def _disconnected(
         self,
@@ -196,7 +214,8 @@ class Subscriber:
                     batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
-            messages = [m for generation, m in batch if generation == self._generation]
+            current = self._generation
+            messages = [m for generation, m in batch if generation == current]
             if not messages:
                 continue
             outcomes = self.handle([(m.topic, bytes(m.payload)) for m in messages])
@@ -205,8 +224,13 @@ class Subscriber:
                 self._generation += 1  # the rest of the inbox will come again too
                 self.client.disconnect()  # unacknowledged: the broker resends after we return
                 continue
-            for m in messages:
-                self.client.ack(m.mid, m.qos)
+            with self._acking:
+                if self._generation != current:
+                    # Reconnected meanwhile: their ids may now name other messages. The
+                    # broker sends these again, and the intake knows them for duplicates.
+                    continue
+                for m in messages:
+                    self.client.ack(m.mid, m.qos)
 
     def handle(self, messages: list[tuple[str, bytes]]) -> list[str]:
         """Store the fixes of messages (topic, payload) and commit; what became of each:

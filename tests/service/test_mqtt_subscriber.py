@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,11 +218,16 @@ def test_a_subscriber_killed_between_commit_and_ack_gets_it_again_and_stores_it_
          client_id],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert doomed.stdout is not None
-    assert doomed.stdout.readline().strip() == "connected"
-    publish(broker, jane["topic"], QUICKSETUP)
-    assert doomed.wait(timeout=30) == -9  # killed itself after the commit, before the ack
-    doomed.stdout.close()
+    try:
+        assert doomed.stdout is not None
+        assert doomed.stdout.readline().strip() == "connected"
+        publish(broker, jane["topic"], QUICKSETUP)
+        assert doomed.wait(timeout=60) == -9  # killed itself after the commit, before the ack
+    finally:
+        doomed.kill()
+        doomed.wait()
+        if doomed.stdout is not None:
+            doomed.stdout.close()
     assert stored(sessions, jane["subject_id"]) == 1
 
     again = subscriber(broker, sessions, client_id)  # the same session
@@ -305,9 +311,19 @@ def test_only_the_leading_worker_subscribes(
         assert stored(sessions, jane["subject_id"]) == 0
         holder.invalidate()  # the leader goes; the follower takes over and subscribes
         holder.close()
-        time.sleep(3)
-        publish(broker, jane["topic"], later(60))
-        wait_for(lambda: stored(sessions, jane["subject_id"]) == 1)
+        deadline, k = time.monotonic() + 60, 1
+        while stored(sessions, jane["subject_id"]) == 0:  # until its subscription is made
+            assert time.monotonic() < deadline, "the new leader never subscribed"
+            publish(broker, jane["topic"], later(60 * k))
+            k += 1
+            time.sleep(0.5)
+        with sessions() as session:
+            times = session.scalars(
+                select(tables.Observation.observed_at).where(
+                    tables.Observation.subject_id == jane["subject_id"]
+                )
+            ).all()
+        assert datetime.fromtimestamp(1706856298, UTC) not in times  # sent before it led
     finally:
         follower.send_signal(signal.SIGTERM)
         _, err = follower.communicate(timeout=30)

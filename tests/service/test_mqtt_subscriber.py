@@ -8,6 +8,9 @@ shows of a phone, and docs/tech/json.md for the ``lwt``).
 
 from __future__ import annotations
 
+import gc
+import getpass
+import ipaddress
 import json
 import os
 import shutil
@@ -19,12 +22,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, create_engine, func, select
@@ -328,3 +335,88 @@ def test_only_the_leading_worker_subscribes(
         follower.send_signal(signal.SIGTERM)
         _, err = follower.communicate(timeout=30)
     assert "connected to the MQTT broker" in err, err
+
+
+def certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a certificate it signed for 127.0.0.1: (ca, certificate, key)."""
+    now = datetime.now(UTC)
+
+    def named(common_name: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder().subject_name(named("zones CA")).issuer_name(named("zones CA"))
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    cert = (
+        x509.CertificateBuilder().subject_name(named("127.0.0.1")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    paths = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+# paho leaves the socket of a failed TLS handshake to the garbage collector, which warns.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_the_subscriber_speaks_tls_to_a_broker_it_checks(
+    sessions: sessionmaker[Session], world: Callable[..., dict[str, Any]], tmp_path: Path
+) -> None:
+    jane = world()
+    ca, cert, key = certificates(tmp_path)
+    plain, tls = free_port(), free_port()
+    config = tmp_path / "tls.conf"
+    # As root, Mosquitto would otherwise drop to a user who cannot read the key.
+    config.write_text(
+        f"user {getpass.getuser()}\n"
+        f"listener {plain} 127.0.0.1\nallow_anonymous true\n"
+        f"listener {tls} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        "allow_anonymous true\n"
+    )
+    log = tmp_path / "tls.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([MOSQUITTO, "-c", str(config)], stdout=out, stderr=out)
+    try:
+        wait_for(lambda: b"running" in log.read_bytes(), 10)
+        settings = MqttSettings(
+            host="127.0.0.1", port=tls, tls=True, ca_file=ca, retry_seconds=0.2,
+            client_id=f"zw-{uuid.uuid4().hex[:8]}",
+        )  # fmt: skip
+        running = Subscriber(settings, sessions, ApiSettings())
+        running.start()
+        try:
+            assert running.connected.wait(10), log.read_text()
+            publish(plain, jane["topic"], QUICKSETUP)  # the phone on the plain listener
+            wait_for(lambda: running.counts.stored == 1)
+        finally:
+            running.stop()
+        untrusting = Subscriber(settings.model_copy(update={"ca_file": None}), sessions,
+                                ApiSettings())  # fmt: skip
+        untrusting.start()
+        try:
+            assert not untrusting.connected.wait(2)  # the system's CAs do not know this one
+        finally:
+            untrusting.stop()
+            del untrusting
+            gc.collect()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -13,6 +13,7 @@ from service import monitoring
 from service.db import tables
 from service.feeds import intake
 from service.settings import ApiSettings
+from zones.errors import UnknownDevice
 from zones.feeds.fix import FeedFix, Unreadable
 from zones.feeds.records import Record
 
@@ -59,10 +60,21 @@ def store(
     """Store and judge every readable record, in the caller's transaction (the caller
     commits); a record refused is refused alone."""
     outcomes = [Outcome(i, r.where, problem=r.problem) for i, r in enumerate(records)]
-    fixes: list[FeedFix] = [r.fix for r in records if r.fix is not None]
-    where = [i for i, r in enumerate(records) if r.fix is not None]
-    devices = reachable_devices(session, [f.device for f in fixes], units)
-    results = intake.accept(session, fixes, settings, reporter=reporter, devices=devices)
+    named = [r.fix.device for r in records if r.fix is not None]
+    reachable = reachable_devices(session, named, units)
+    fixes: list[FeedFix] = []
+    where: list[int] = []
+    for i, r in enumerate(records):
+        if r.fix is None:
+            continue
+        if reachable is not None and r.fix.device not in reachable:
+            # Beyond reach is as unknown as nonexistent (the house rule: 404, never 403).
+            error = UnknownDevice(f"no device with id {r.fix.device!r}", field="device_id")
+            outcomes[i].recorded = monitoring.Recorded(index=i, error=error)
+            continue
+        fixes.append(r.fix)
+        where.append(i)
+    results = intake.accept(session, fixes, settings, reporter=reporter)
     for i, recorded in zip(where, results, strict=True):
         outcomes[i].recorded = recorded
     return outcomes

@@ -197,6 +197,18 @@ HOSTILE_FILES = [
     ("gpx", b'<?xml version="1.0" encoding="UTF-16"?><gpx/>'),
     ("gpx", b"<gpx>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</gpx>"),
     ("ndjson", b"[" * 100_000),
+    (
+        "ndjson",
+        b'{"device_id": "TAG-H", "time": "2026-11-28T14:03:00Z", "lon": '
+        + b"9" * 400
+        + b', "lat": 52}',
+    ),
+    (
+        "ndjson",
+        b'{"device_id": "TAG-H", "time": "2026-11-28T14:03:00Z", "lon": 0, "lat": -'
+        + b"9" * 3000
+        + b"}",
+    ),
     ("ndjson", b'{"device_id": "TAG-H", "time": "2026-11-28T14:03:00Z", "lon": 1e400}\n'),
     ("ndjson", b'{"device_id": "a\\u0000b", "time": "2026-11-28T14:03:00Z", "lon": 0, "lat": 0}'),
     ("ndjson", b'{"device_id": ["x"], "time": 12, "lon": "0", "lat": true}'),

@@ -30,9 +30,9 @@ from zones.feeds.records import (
     accuracy,
     check_count,
     instant,
-    number,
     refused,
 )
+from zones.feeds.values import number, required
 
 PROTOCOL = "gpx"
 POINTS = frozenset({"trkpt", "wpt"})
@@ -64,7 +64,7 @@ def _fix(point: Element, device: str, hdop_m: float) -> FeedFix:
     values = _children(point)
     if not values.get("time", "").strip():
         raise InvalidObservation("the point has no time: it cannot be placed", field="time")
-    hdop = number(values["hdop"], "hdop") if "hdop" in values else None
+    hdop = number(values.get("hdop"), "hdop")
 
     def optional(*names: str) -> float | None:
         name = next((n for n in names if n in values), None)
@@ -73,8 +73,8 @@ def _fix(point: Element, device: str, hdop_m: float) -> FeedFix:
     return FeedFix(
         device=device,
         time=instant(values["time"], "time", naive_is_utc=True),  # GPX times are UTC
-        lon=number(lon, "lon"),
-        lat=number(lat, "lat"),
+        lon=required(lon, "lon"),
+        lat=required(lat, "lat"),
         accuracy_m=accuracy(hdop * hdop_m, "hdop") if hdop is not None and hdop > 0 else None,
         speed_mps=optional("speed"),
         bearing_deg=optional("course", "heading"),

@@ -3,7 +3,6 @@ with where it is in the file and why."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,29 +64,6 @@ def instant(text: str, field: str, *, naive_is_utc: bool) -> datetime:
             field=field,
         )
     return when
-
-
-def number(value: object, field: str) -> float:
-    """A finite number, from JSON (a number) or text (a CSV cell, an XML value)."""
-    if isinstance(value, bool):
-        raise InvalidObservation(f"{field} must be a number", field=field)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text)
-        except ValueError as exc:
-            raise InvalidObservation(
-                f"{field} must be a number, got {text[:40]!r}", field=field
-            ) from exc
-    if not isinstance(value, int | float):
-        raise InvalidObservation(f"{field} must be a number", field=field)
-    try:
-        result = float(value)
-    except OverflowError as exc:
-        raise InvalidObservation(f"{field} is out of range", field=field) from exc
-    if not math.isfinite(result):
-        raise InvalidObservation(f"{field} must be a finite number", field=field)
-    return result
 
 
 def accuracy(metres: float | None, field: str) -> float | None:

@@ -29,9 +29,9 @@ from zones.feeds.records import (
     accuracy,
     check_count,
     instant,
-    number,
     refused,
 )
+from zones.feeds.values import flag, identifier, number, required
 
 REQUIRED = ("device_id", "time", "lon", "lat")
 NUMBERS = ("accuracy_m", "speed_mps", "bearing_deg", "altitude_m", "battery_pct")
@@ -40,26 +40,17 @@ MAX_LINE = 4096  # characters: a fix is a hundred or so
 MAX_ID = 100  # as a registered device identifier
 
 
-def _text(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidObservation(f"{field} must be non-empty text", field=field)
-    text = value.strip()
-    if len(text) > MAX_ID or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
-        raise InvalidObservation(
-            f"{field} must be one line of at most {MAX_ID} characters", field=field
-        )
+def _client_id(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > MAX_ID or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+        raise InvalidObservation(f"id must be one line of 1 to {MAX_ID} characters", field="id")
     return text
 
 
-def _valid(value: object) -> bool:
-    if value in (True, False):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise InvalidObservation("valid must be true or false", field="valid")
+def _big_int(digits: str) -> int | float:
+    """JSON integers as Python reads them, except that one too long for a float is infinite
+    (refused as such), never an overflow or a digit-limit error."""
+    return int(digits) if len(digits) < 300 else float(digits)
 
 
 def _fix(row: Mapping[str, object], protocol: str) -> FeedFix:
@@ -78,17 +69,17 @@ def _fix(row: Mapping[str, object], protocol: str) -> FeedFix:
         raise InvalidObservation("time must be ISO 8601 text with a UTC offset", field="time")
     extra = {n: number(given[n], n) for n in NUMBERS if n in given}
     return FeedFix(
-        device=_text(given["device_id"], "device_id"),
+        device=identifier(given["device_id"], "device_id", MAX_ID),
         time=instant(when, "time", naive_is_utc=False),
-        lon=number(given["lon"], "lon"),
-        lat=number(given["lat"], "lat"),
+        lon=required(given["lon"], "lon"),
+        lat=required(given["lat"], "lat"),
         accuracy_m=accuracy(extra.get("accuracy_m"), "accuracy_m"),
         speed_mps=extra.get("speed_mps"),
         bearing_deg=extra.get("bearing_deg"),
         altitude_m=extra.get("altitude_m"),
         battery_pct=extra.get("battery_pct"),
-        valid=_valid(given["valid"]) if "valid" in given else True,
-        client_id=_text(given["id"], "id") if "id" in given else None,
+        valid=flag(given["valid"], "valid") if "valid" in given else True,
+        client_id=_client_id(given["id"]) if "id" in given else None,
         protocol=protocol,
     )
 
@@ -119,7 +110,7 @@ def read_ndjson(data: bytes, *, max_records: int = MAX_RECORDS) -> list[Record]:
                     f"the line is longer than {MAX_LINE} characters", field="line"
                 )
             try:
-                row = json.loads(line)
+                row = json.loads(line, parse_int=_big_int)
             except (ValueError, RecursionError) as exc:
                 raise InvalidObservation("the line is not JSON", field="line") from exc
             if not isinstance(row, dict):

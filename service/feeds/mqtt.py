@@ -248,6 +248,11 @@ class Subscriber:
                 log.warning("unreadable MQTT message on %s: %s", topic[:120], exc)
                 outcomes.append("unreadable")
                 continue
+            except Exception:  # a reader's fault must not stop the subscriber, nor loop
+                self.counts.unreadable += 1
+                log.exception("MQTT message on %s could not be read", topic[:120])
+                outcomes.append("unreadable")
+                continue
             if not found:
                 self.counts.ignored += 1
             outcomes.append("ignored")
@@ -272,6 +277,12 @@ class Subscriber:
             self.counts.failed += 1
             log.exception("database failure: %d MQTT messages will come again", len(messages))
             return ["failed"] * len(messages)
+        except Exception:  # a fault of ours: one by one, so that one message is dropped
+            if len(messages) > 1:
+                return [out for m in messages for out in self.handle([m])]
+            self.counts.unreadable += 1
+            log.exception("MQTT message on %s could not be stored", messages[0][0][:120])
+            return ["unreadable"]
         if self.after_commit is not None:
             self.after_commit()
         for i, rec in zip(owner, results, strict=True):

@@ -204,12 +204,15 @@ def test_owntracks_locations_are_stored_and_judged_and_the_rest_acknowledged(
     jane = world()
     running = subscriber(broker, sessions)
     try:
-        publish(broker, jane["topic"], QUICKSETUP, LWT, b"not json", later(60))
+        huge = QUICKSETUP.replace(b'"lat":48.856826', b'"lat":' + b"9" * 400)
+        publish(broker, jane["topic"], QUICKSETUP, LWT, b"not json", huge, later(60))
         publish(broker, "owntracks/nobody/phone", QUICKSETUP)
-        wait_for(lambda: len(running.counts.recent) == 5)
+        wait_for(lambda: len(running.counts.recent) == 6)
     finally:
         running.stop()
-    assert list(running.counts.recent) == ["stored", "ignored", "unreadable", "stored", "refused"]
+    assert list(running.counts.recent) == [
+        *("stored", "ignored", "unreadable", "unreadable", "stored", "refused")
+    ]
     assert stored(sessions, jane["subject_id"]) == 2
     assert alerts(sessions, jane["subject_id"]) == 1  # inside the zone: one stay, one alert
 

@@ -32,6 +32,8 @@ system_packages() {
     want+=(postgresql)
   fi
   [ "$mode" = test ] && { [ -x /usr/bin/chromium ] || want+=(chromium); }
+  # The MQTT tests start their own Mosquitto broker (never the system's service).
+  [ "$mode" = test ] && { [ -x /usr/sbin/mosquitto ] || want+=(mosquitto); }
   if [ ${#want[@]} -gt 0 ]; then
     say "installing system packages: ${want[*]}"
     apt_install "${want[@]}" || fail "installing ${want[*]}"

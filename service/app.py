@@ -37,7 +37,7 @@ from service.audit_mac import AuditKey
 from service.body_limit import BodyLimit
 from service.db.engine import listen_conninfo, make_engine, make_sessionmaker
 from service.events import AlertHub
-from service.feeds import manage_routes, protocol_routes
+from service.feeds import manage_routes, protocol_routes, upload_routes
 from service.feeds.osmand_port import OsmAndPort
 from service.oidc.client import OidcClient
 from service.pages import (
@@ -130,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
         people_routes,
         track_routes,
         observations_routes,
+        upload_routes,
         stream_routes,  # /alerts/stream before /alerts/{alert_id}
         alerts_routes,
         places_routes,

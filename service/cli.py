@@ -345,7 +345,14 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     try:
         upgrade(engine)
-        worker.serve(engine, settings.api, args.tick, once=args.once, audit=AuditKey.of(settings))
+        worker.serve(
+            engine,
+            settings.api,
+            args.tick,
+            once=args.once,
+            audit=AuditKey.of(settings),
+            mqtt=settings.mqtt,
+        )
     finally:
         engine.dispose()
     return 0

@@ -363,6 +363,66 @@ class SignInSettings(BaseSettings):
     )
 
 
+class UploadSettings(BaseSettings):
+    """Bulk back-fill files (GPX, NDJSON, CSV) uploaded by signed-in users."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_UPLOAD_", extra="ignore")
+
+    hdop_m: float = Field(
+        default=9.0,
+        gt=0,
+        le=1000,
+        description="Metres of accuracy radius per unit of a GPX point's hdop. gpsd's error "
+        "model takes 15 m at 95 % confidence per unit of HDOP (no DGPS); accuracy radii "
+        "here are at about 68 %, as phones report them, hence 15 x 1.51/2.45 = 9 m.",
+    )
+    max_records: int = Field(
+        default=50_000,
+        ge=1,
+        le=1_000_000,
+        description="Most fixes (points, lines, rows) one uploaded file may hold",
+    )
+
+
+class MqttSettings(BaseSettings):
+    """The broker the worker subscribes to for OwnTracks over MQTT; off without a host."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONES_MQTT_", extra="ignore")
+
+    host: str | None = Field(default=None, description="Broker host; unset: no subscription")
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    tls: bool = Field(default=False, description="Connect over TLS (usually port 8883)")
+    ca_file: Path | None = Field(
+        default=None, description="CA bundle for the broker's certificate (default: system's)"
+    )
+    topic: str = Field(
+        default="owntracks/+/+", description="Topic filter: owntracks/<user>/<device>"
+    )
+    client_id: str = Field(
+        default="zones-worker",
+        min_length=1,
+        max_length=23,
+        description="Stable client id: the broker keeps this session's subscription and "
+        "unacknowledged messages while the worker is away",
+    )
+    keepalive_seconds: int = Field(default=60, ge=5, le=3600)
+    retry_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="Wait before reconnecting after a failure"
+    )
+    batch: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Most messages stored in one transaction (each acknowledged after it)",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
 class Settings(BaseSettings):
     """All settings; each group reads its own ``ZONES_<GROUP>_*`` variables."""
 
@@ -381,6 +441,8 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     sign_in: SignInSettings = Field(default_factory=SignInSettings)
+    upload: UploadSettings = Field(default_factory=UploadSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
 
     @property
     def docs_access(self) -> DocsAccess:

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from service import device_alerts, retention
 from service.audit_mac import AuditKey
 from service.db import audit_chain, audit_store, tables
-from service.settings import ApiSettings
+from service.feeds.mqtt import Subscriber
+from service.settings import ApiSettings, MqttSettings
 from service.stays_sync import load_context, resync
 from service.webhooks import deliver
 
@@ -165,9 +166,12 @@ def serve(
     tick_seconds: float,
     once: bool = False,
     audit: AuditKey | None = None,
+    mqtt: MqttSettings | None = None,
 ) -> None:
     """Run the jobs every ``tick_seconds`` while this worker leads; until stopped. With
-    ``audit``, the jobs can write the audit and the worker seals it."""
+    ``audit``, the jobs can write the audit and the worker seals it. With ``mqtt`` (a
+    broker configured), the leader also subscribes to OwnTracks over MQTT
+    (:mod:`service.feeds.mqtt`); a worker that stops leading stops subscribing."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -175,6 +179,7 @@ def serve(
     sessions = sessionmaker(engine, expire_on_commit=False, info=info)
     leading = False
     lock_connection: Connection | None = None
+    subscriber: Subscriber | None = None
     while not stop.is_set():
         try:
             if lock_connection is None:
@@ -183,6 +188,9 @@ def serve(
                 leading = try_lead(lock_connection)
                 if leading:
                     log.info("leading: this worker keeps time")
+                    if mqtt is not None and mqtt.enabled and not once:
+                        subscriber = Subscriber(mqtt, sessions, settings)
+                        subscriber.start()
             if leading:
                 done = run_jobs(sessions, settings, datetime.now(UTC))
                 if any(done.values()):
@@ -192,9 +200,14 @@ def serve(
             if lock_connection is not None:
                 _release(lock_connection)
             lock_connection, leading = None, False
+            if subscriber is not None:  # another worker may lead (and subscribe) now
+                subscriber.stop()
+                subscriber = None
         if once:
             break
         stop.wait(tick_seconds)
+    if subscriber is not None:
+        subscriber.stop()
     if lock_connection is not None:
         _release(lock_connection)
 

@@ -236,6 +236,9 @@ def samples(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
 FORMS = {  # routes that read a form, not JSON: walked through their query only
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/zones/preview"),
+    ("POST", "/api/v1/observations/gpx"),
+    ("POST", "/api/v1/observations/ndjson"),
+    ("POST", "/api/v1/observations/csv"),
     ("POST", "/login"),
     ("POST", "/logout"),
 }
@@ -422,6 +425,7 @@ def test_no_body_value_gets_a_500(
 # Strings clients send that are not ours to bound: files, and FastAPI's OAuth2 sign-in form.
 UNBOUNDED = {
     ("POST", "/api/v1/zones/preview", "file"),
+    *(("POST", f"/api/v1/observations/{kind}", "file") for kind in ("gpx", "ndjson", "csv")),
     ("POST", "/api/v1/schedules/exceptions", ""),  # an .ics file as the body (the body cap)
     *(("POST", "/api/v1/auth/token", f) for f in
       ("grant_type", "username", "password", "scope", "client_id", "client_secret")),

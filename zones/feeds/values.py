@@ -27,7 +27,10 @@ def number(value: object, field: str) -> float | None:
             raise InvalidObservation(f"{field} must be a number", field=field) from None
     if not isinstance(value, int | float):
         raise InvalidObservation(f"{field} must be a number", field=field)
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # a JSON integer of hundreds of digits
+        raise InvalidObservation(f"{field} is far too large a number", field=field) from None
     if not math.isfinite(result):
         raise InvalidObservation(f"{field} must be a finite number", field=field)
     return result

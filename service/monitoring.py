@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
 from service.db import devices_store, orders_store, retention_store, tables
+from service.phase_clock import phase
 from service.settings import ApiSettings
 from zones import model
 from zones.devices import wearer_at
@@ -45,15 +47,42 @@ class Recorded:
     error: ZonesError | None = None
 
 
+KEY_COLUMNS = ("dedup_key",)
+
+
 def dedup_key(obs: model.Observation, subject_id: int) -> str:
     """Identity of an observation: the same fix sent twice is stored once."""
-    text = (
-        f"{subject_id}|{obs.device_id or ''}|{obs.kind.value}|"
-        f"{obs.time.astimezone(UTC).isoformat()}|{obs.lon:.7f}|{obs.lat:.7f}"
+    text = _identity(
+        subject_id, obs.device_id, obs.kind.value, obs.time.astimezone(UTC), obs.lon, obs.lat
     )
     if obs.window is not None:  # "about 3 pm" and "14:00-16:00" are different reports
         text += "|" + "/".join(t.astimezone(UTC).isoformat() for t in obs.window)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _identity(
+    subject_id: int, device_id: str | None, kind: str, time: datetime, lon: float, lat: float
+) -> str:
+    return f"{subject_id}|{device_id or ''}|{kind}|{time.isoformat()}|{lon:.7f}|{lat:.7f}"
+
+
+def copy_keys(
+    subject_ids: Sequence[int],
+    device_ids: Sequence[str],
+    unix_seconds: Sequence[int],
+    lons: Sequence[float],
+    lats: Sequence[float],
+) -> dict[str, list[str]]:
+    """The key columns (:data:`KEY_COLUMNS`) of fixes loaded by ``COPY`` (the ingest
+    benchmark's), as :func:`dedup_key` would make them."""
+    return {
+        "dedup_key": [
+            hashlib.sha256(
+                _identity(int(s), d, "fix", datetime.fromtimestamp(int(t), UTC), x, y).encode()
+            ).hexdigest()
+            for s, d, t, x, y in zip(subject_ids, device_ids, unix_seconds, lons, lats, strict=True)
+        ]
+    }
 
 
 def record(
@@ -71,7 +100,8 @@ def record(
     a subject that does not exist."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    subject_of = _resolve_subjects(session, observations, results, settings, units)
+    with phase("attribution"):
+        subject_of = _resolve_subjects(session, observations, results, settings, units)
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
@@ -168,7 +198,25 @@ def _record_subject(
     reporter: str | None,
     now: datetime,
 ) -> None:
-    subject = orders_store.get_subject(session, subject_id, lock=True)
+    with phase("lock"):
+        subject = orders_store.get_subject(session, subject_id, lock=True)
+    with phase("insert"):
+        _store(session, subject_id, observations, indices, results, settings, reporter, now)
+    obs = [observations[i] for i in indices]
+    _judge_and_sync(session, subject, obs, indices, results, settings, now)
+
+
+def _store(
+    session: Session,
+    subject_id: int,
+    observations: list[model.Observation],
+    indices: list[int],
+    results: list[Recorded],
+    settings: ApiSettings,
+    reporter: str | None,
+    now: datetime,
+) -> None:
+    """Insert the subject's new observations once each; mark the ones already stored."""
     late_after = timedelta(seconds=settings.late_after_seconds)
     obs = [observations[i] for i in indices]
     keys = [dedup_key(o, subject_id) for o in obs]
@@ -219,8 +267,6 @@ def _record_subject(
         results[i].late = bool(row["late"])
         seen.add(k)
 
-    _judge_and_sync(session, subject, obs, indices, results, settings, now)
-
 
 def _judge_and_sync(
     session: Session,
@@ -242,8 +288,12 @@ def _judge_and_sync(
         # Only the stays around the new fixes can change: those within reach of them, and
         # those touching these, until no more are found. Late data weeks back re-derives
         # the weeks it lands in, not everything since.
-        span = stays_sync.open_span(session, subject_id, min(times), max(times), until, settings)
-        judged = judging.judge(span.context, [obs[p] for p in fresh])
+        with phase("stays"):
+            span = stays_sync.open_span(
+                session, subject_id, min(times), max(times), until, settings
+            )
+        with phase("judge"):
+            judged = judging.judge(span.context, [obs[p] for p in fresh])
         tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in span.stored}
         rows: list[dict[str, object]] = []
         for p, verdicts in zip(fresh, judged, strict=True):
@@ -260,16 +310,19 @@ def _judge_and_sync(
                 if keep and res.observation_id is not None:
                     rows.append(_verdict_row(res.observation_id, v))
         if rows:
-            session.execute(insert(tables.Verdict), rows)
-        transits.update(
-            session,
-            span.context,
-            [i for p in fresh if (i := results[indices[p]].observation_id) is not None],
-            subject.travel_mode.top_speed_mps,
-            settings.transit_min_gap_seconds,
-        )
+            with phase("verdicts"):
+                session.execute(insert(tables.Verdict), rows)
+        with phase("transits"):
+            transits.update(
+                session,
+                span.context,
+                [i for p in fresh if (i := results[indices[p]].observation_id) is not None],
+                subject.travel_mode.top_speed_mps,
+                settings.transit_min_gap_seconds,
+            )
         if tracks:
-            counted = stays_sync.rederive(session, span, until, settings, tracks)
+            with phase("stays"):
+                counted = stays_sync.rederive(session, span, until, settings, tracks)
             for p in fresh:
                 res = results[indices[p]]
                 if res.observation_id is not None:

@@ -8,12 +8,12 @@ variable look-up.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-_totals: ContextVar[Counter[str] | None] = ContextVar("phase_totals", default=None)
+_totals: ContextVar[defaultdict[str, float] | None] = ContextVar("phase_totals", default=None)
 
 
 @contextmanager
@@ -31,9 +31,9 @@ def phase(name: str) -> Iterator[None]:
 
 
 @contextmanager
-def listening() -> Iterator[Counter[str]]:
+def listening() -> Iterator[defaultdict[str, float]]:
     """Seconds per phase of everything run inside, nested phases counted in each."""
-    totals: Counter[str] = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     token = _totals.set(totals)
     try:
         yield totals

@@ -11,13 +11,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import devices_store, orders_store, retention_store, tables
+from service.db import convert, devices_store, observation_copy, retention_store, tables
 from service.phase_clock import phase
 from service.settings import ApiSettings
 from zones import model
@@ -30,8 +31,6 @@ from zones.errors import (
     UnknownSubject,
     ZonesError,
 )
-
-LOOKUP_CHUNK = 5_000  # keys per IN (...): PostgreSQL takes at most 65,535 parameters
 
 
 @dataclass
@@ -50,14 +49,20 @@ class Recorded:
 KEY_COLUMNS = ("dedup_key",)
 
 
-def dedup_key(obs: model.Observation, subject_id: int) -> str:
-    """Identity of an observation: the same fix sent twice is stored once."""
+def dedup_key(obs: model.Observation, subject_id: int) -> int:
+    """Identity of an observation within its subject's instant: the same fix sent twice is
+    stored once. The first 64 bits of a sha256 of what it says (the key before revision
+    0013 was the whole hash in hex, so the keys of fixes stored then still match)."""
     text = _identity(
         subject_id, obs.device_id, obs.kind.value, obs.time.astimezone(UTC), obs.lon, obs.lat
     )
     if obs.window is not None:  # "about 3 pm" and "14:00-16:00" are different reports
         text += "|" + "/".join(t.astimezone(UTC).isoformat() for t in obs.window)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _key64(text)
+
+
+def _key64(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
 
 
 def _identity(
@@ -72,14 +77,12 @@ def copy_keys(
     unix_seconds: Sequence[int],
     lons: Sequence[float],
     lats: Sequence[float],
-) -> dict[str, list[str]]:
+) -> dict[str, list[int]]:
     """The key columns (:data:`KEY_COLUMNS`) of fixes loaded by ``COPY`` (the ingest
     benchmark's), as :func:`dedup_key` would make them."""
     return {
         "dedup_key": [
-            hashlib.sha256(
-                _identity(int(s), d, "fix", datetime.fromtimestamp(int(t), UTC), x, y).encode()
-            ).hexdigest()
+            _key64(_identity(int(s), d, "fix", datetime.fromtimestamp(int(t), UTC), x, y))
             for s, d, t, x, y in zip(subject_ids, device_ids, unix_seconds, lons, lats, strict=True)
         ]
     }
@@ -105,11 +108,27 @@ def record(
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
-    for sid in sorted(by_subject):  # a fixed lock order keeps concurrent batches deadlock-free
-        _record_subject(
-            session, sid, observations, by_subject[sid], results, settings, reporter, now
-        )
+    with phase("lock"):
+        subjects = _lock_subjects(session, sorted(by_subject))
+    with phase("insert"):
+        _store(session, observations, subject_of, results, settings, reporter, now)
+    for sid in sorted(by_subject):
+        indices = by_subject[sid]
+        obs = [observations[i] for i in indices]
+        _judge_and_sync(session, subjects[sid], obs, indices, results, settings, now)
     return results
+
+
+def _lock_subjects(session: Session, ids: list[int]) -> dict[int, model.Subject]:
+    """Lock the subjects' rows, in id order: a fixed lock order keeps concurrent batches
+    deadlock-free, and a batch's stays are re-derived by one writer at a time."""
+    rows = session.scalars(
+        select(tables.Subject)
+        .where(tables.Subject.id.in_(ids))
+        .order_by(tables.Subject.id)
+        .with_for_update()
+    )
+    return {row.id: convert.subject(row) for row in rows}
 
 
 def _resolve_subjects(
@@ -188,84 +207,54 @@ def oldest_accepted(deleted_before: datetime, settings: ApiSettings) -> datetime
     return deleted_before + 2 * stays_sync.reach(settings)
 
 
-def _record_subject(
-    session: Session,
-    subject_id: int,
-    observations: list[model.Observation],
-    indices: list[int],
-    results: list[Recorded],
-    settings: ApiSettings,
-    reporter: str | None,
-    now: datetime,
-) -> None:
-    with phase("lock"):
-        subject = orders_store.get_subject(session, subject_id, lock=True)
-    with phase("insert"):
-        _store(session, subject_id, observations, indices, results, settings, reporter, now)
-    obs = [observations[i] for i in indices]
-    _judge_and_sync(session, subject, obs, indices, results, settings, now)
-
-
 def _store(
     session: Session,
-    subject_id: int,
     observations: list[model.Observation],
-    indices: list[int],
+    subject_of: dict[int, int],
     results: list[Recorded],
     settings: ApiSettings,
     reporter: str | None,
     now: datetime,
 ) -> None:
-    """Insert the subject's new observations once each; mark the ones already stored."""
+    """Insert the new observations once each, in one statement; mark the ones already
+    stored (or sent twice in this batch) as duplicates."""
     late_after = timedelta(seconds=settings.late_after_seconds)
-    obs = [observations[i] for i in indices]
-    keys = [dedup_key(o, subject_id) for o in obs]
-    rows = [
-        {
-            "subject_id": subject_id,
-            "device_id": o.device_id,
-            "kind": o.kind.value,
-            "observed_at": o.time,
-            "received_at": now,
-            "geom": f"SRID=4326;POINT({o.lon!r} {o.lat!r})",
-            "accuracy_m": o.accuracy_m,
-            "reporter": reporter,
-            "source": o.source.value if o.source else None,
-            "source_detail": o.source_detail,
-            "observed_from": o.window[0] if o.window else None,
-            "observed_to": o.window[1] if o.window else None,
-            "late": now - o.span[1] > late_after,
-            "dedup_key": k,
-        }
-        for o, k in zip(obs, keys, strict=True)
-    ]
-    inserted: dict[str, int] = {}
-    existing: dict[str, int] = {}
-    # One cached statement, many parameter sets: SQLAlchemy batches them into multi-row
-    # INSERTs itself, staying under PostgreSQL's 65,535 parameters per statement.
-    inserted.update(
-        session.execute(
-            insert(tables.Observation)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(tables.Observation.dedup_key, tables.Observation.id),
-            rows,
-        ).all()
-    )
-    resent = [k for k in keys if k not in inserted]
-    for start in range(0, len(resent), LOOKUP_CHUNK):
-        existing.update(
-            session.execute(
-                select(tables.Observation.dedup_key, tables.Observation.id).where(
-                    tables.Observation.dedup_key.in_(resent[start : start + LOOKUP_CHUNK])
-                )
-            ).all()
-        )
-    seen: set[str] = set()
-    for i, k, row in zip(indices, keys, rows, strict=True):
-        results[i].observation_id = inserted.get(k, existing.get(k))
-        results[i].duplicate = k not in inserted or k in seen  # sent twice in one batch too
+    where = sorted(subject_of)
+    rows = [_row(observations[i], subject_of[i], reporter, now, late_after) for i in where]
+    ids, fresh = observation_copy.store(session, rows)
+    seen: set[observation_copy.Identity] = set()
+    for i, row in zip(where, rows, strict=True):
+        identity = (row["subject_id"], row["observed_at"], row["dedup_key"])
+        results[i].observation_id = ids.get(identity)
+        results[i].duplicate = identity not in fresh or identity in seen
         results[i].late = bool(row["late"])
-        seen.add(k)
+        seen.add(identity)
+
+
+def _row(
+    o: model.Observation,
+    subject_id: int,
+    reporter: str | None,
+    now: datetime,
+    late_after: timedelta,
+) -> dict[str, Any]:
+    """The observations row of one observation: every column recording writes."""
+    return {
+        "subject_id": subject_id,
+        "device_id": o.device_id,
+        "kind": o.kind.value,
+        "observed_at": o.time,
+        "received_at": now,
+        "geom": f"SRID=4326;POINT({o.lon!r} {o.lat!r})",
+        "accuracy_m": o.accuracy_m,
+        "reporter": reporter,
+        "source": o.source.value if o.source else None,
+        "source_detail": o.source_detail,
+        "observed_from": o.window[0] if o.window else None,
+        "observed_to": o.window[1] if o.window else None,
+        "late": now - o.span[1] > late_after,
+        "dedup_key": dedup_key(o, subject_id),
+    }
 
 
 def _judge_and_sync(

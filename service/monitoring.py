@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
@@ -112,10 +111,25 @@ def record(
         subjects = _lock_subjects(session, sorted(by_subject))
     with phase("insert"):
         _store(session, observations, subject_of, results, settings, reporter, now)
-    for sid in sorted(by_subject):
-        indices = by_subject[sid]
-        obs = [observations[i] for i in indices]
-        _judge_and_sync(session, subjects[sid], obs, indices, results, settings, now)
+    # Judge every subject, store all the verdicts at once, then re-derive each one's stays
+    # (which reads the verdicts back): the subjects are independent of one another.
+    verdict_rows: list[dict[str, object]] = []
+    judged = [
+        j
+        for sid in sorted(by_subject)
+        if (
+            j := _judge(
+                session, subjects[sid], observations, by_subject[sid], results, settings, now,
+                verdict_rows,
+            )
+        )
+        is not None
+    ]  # fmt: skip
+    with phase("verdicts"):
+        observation_copy.copy_rows(session, "verdicts", verdict_rows)
+    for j in judged:
+        _sync(session, j, results, settings)
+    _count_repeats(session, results)
     return results
 
 
@@ -257,71 +271,88 @@ def _row(
     }
 
 
-def _judge_and_sync(
+@dataclass
+class _Judged:
+    """One subject's new fixes, judged, waiting for their stays to be brought in line."""
+
+    subject: model.Subject
+    fresh: list[int]  # indices into the batch
+    span: stays_sync.Span
+    until: datetime
+    tracks: set[stays_sync.Track]
+
+
+def _judge(
     session: Session,
     subject: model.Subject,
-    obs: list[model.Observation],
+    observations: list[model.Observation],
     indices: list[int],
     results: list[Recorded],
     settings: ApiSettings,
     now: datetime,
-) -> None:
-    """Judge the new observations against what held at their own times, store their
-    verdicts, and bring the subject's stays in line with every fix now stored."""
+    verdict_rows: list[dict[str, object]],
+) -> _Judged | None:
+    """Judge the subject's new observations against what held at their own times; add the
+    verdicts to keep to ``verdict_rows``."""
     assert subject.id is not None
-    subject_id = subject.id
-    fresh = [p for p, i in enumerate(indices) if not results[i].duplicate]
-    if fresh:
-        times = [obs[p].time for p in fresh]
-        until = max(now, *times)
-        # Only the stays around the new fixes can change: those within reach of them, and
-        # those touching these, until no more are found. Late data weeks back re-derives
-        # the weeks it lands in, not everything since.
+    fresh = [i for i in indices if not results[i].duplicate]
+    if not fresh:
+        return None
+    times = [observations[i].time for i in fresh]
+    until = max(now, *times)
+    # Only the stays around the new fixes can change: those within reach of them, and
+    # those touching these, until no more are found. Late data weeks back re-derives
+    # the weeks it lands in, not everything since.
+    with phase("stays"):
+        span = stays_sync.open_span(session, subject.id, min(times), max(times), until, settings)
+    with phase("judge"):
+        judged = judging.judge(span.context, [observations[i] for i in fresh])
+    tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in span.stored}
+    for i, verdicts in zip(fresh, judged, strict=True):
+        res = results[i]
+        res.verdicts = verdicts
+        for v in verdicts:
+            if (track := judging.track_of(v)) is not None:
+                tracks.add(track)
+            keep = (
+                observations[i].kind is model.ObservationKind.SIGHTING
+                or v.status is not model.Status.OUTSIDE
+                or v.evidence is not model.Evidence.NONE
+            )
+            if keep and res.observation_id is not None:
+                verdict_rows.append(_verdict_row(res.observation_id, v))
+    return _Judged(subject, fresh, span, until, tracks)
+
+
+def _sync(session: Session, j: _Judged, results: list[Recorded], settings: ApiSettings) -> None:
+    """Test the new fixes for possible transits, and bring the subject's stays in line with
+    every fix now stored (their verdicts stored first)."""
+    with phase("transits"):
+        transits.update(
+            session,
+            j.span.context,
+            [o for i in j.fresh if (o := results[i].observation_id) is not None],
+            j.subject.travel_mode.top_speed_mps,
+            settings.transit_min_gap_seconds,
+        )
+    if j.tracks:
         with phase("stays"):
-            span = stays_sync.open_span(
-                session, subject_id, min(times), max(times), until, settings
-            )
-        with phase("judge"):
-            judged = judging.judge(span.context, [obs[p] for p in fresh])
-        tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in span.stored}
-        rows: list[dict[str, object]] = []
-        for p, verdicts in zip(fresh, judged, strict=True):
-            res = results[indices[p]]
-            res.verdicts = verdicts
-            for v in verdicts:
-                if (track := judging.track_of(v)) is not None:
-                    tracks.add(track)
-                keep = (
-                    obs[p].kind is model.ObservationKind.SIGHTING
-                    or v.status is not model.Status.OUTSIDE
-                    or v.evidence is not model.Evidence.NONE
-                )
-                if keep and res.observation_id is not None:
-                    rows.append(_verdict_row(res.observation_id, v))
-        if rows:
-            with phase("verdicts"):
-                session.execute(insert(tables.Verdict), rows)
-        with phase("transits"):
-            transits.update(
-                session,
-                span.context,
-                [i for p in fresh if (i := results[indices[p]].observation_id) is not None],
-                subject.travel_mode.top_speed_mps,
-                settings.transit_min_gap_seconds,
-            )
-        if tracks:
-            with phase("stays"):
-                counted = stays_sync.rederive(session, span, until, settings, tracks)
-            for p in fresh:
-                res = results[indices[p]]
-                if res.observation_id is not None:
-                    res.alert_ids = sorted(set(counted.get(res.observation_id, [])))
-    # A fix sent again counts towards the alerts its first copy counts towards.
+            counted = stays_sync.rederive(session, j.span, j.until, settings, j.tracks)
+        for i in j.fresh:
+            res = results[i]
+            if res.observation_id is not None:
+                res.alert_ids = sorted(set(counted.get(res.observation_id, [])))
+
+
+def _count_repeats(session: Session, results: list[Recorded]) -> None:
+    """A fix sent again counts towards the alerts its first copy counts towards."""
     session.flush()
     repeated: dict[int, list[int]] = defaultdict(list)
-    for i in indices:
-        if results[i].duplicate and results[i].observation_id is not None:
-            repeated[results[i].observation_id or 0].append(i)
+    for i, res in enumerate(results):
+        if res.duplicate and res.observation_id is not None:
+            repeated[res.observation_id].append(i)
+    if not repeated:
+        return
     for obs_id, alerts in _alerts_of(session, list(repeated)).items():
         for i in repeated[obs_id]:
             results[i].alert_ids = alerts

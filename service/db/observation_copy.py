@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy.orm import Session
 
 STAGE = "observation_stage"
@@ -43,9 +44,7 @@ def store(
             "SELECT * FROM observations WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {STAGE}")  # a second batch in one transaction
-        with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+        _copy(cursor, STAGE, columns, rows)
         ident = ", ".join(IDENTITY)
         cursor.execute(
             f"INSERT INTO observations ({names}) SELECT {names} FROM {STAGE} "
@@ -60,3 +59,22 @@ def store(
             )
             ids.update({(s, t, k): i for i, s, t, k in cursor.fetchall()})
     return ids, set(fresh)
+
+
+def copy_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """``COPY`` plain rows (dicts with the same keys) into ``table``, in the session's
+    transaction: many rows with no conflict to settle, such as a batch's verdicts."""
+    if not rows:
+        return
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with connection.cursor() as cursor:
+        _copy(cursor, table, list(rows[0]), rows)
+
+
+def _copy(
+    cursor: psycopg.Cursor[Any], table: str, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])

@@ -505,6 +505,8 @@ def breakdown(url: str, fixes: Fixes, devices: list[str], batches: list[range]) 
                     with phase("commit"):
                         session.commit()
                 totals["total"] += time.perf_counter() - began
+                totals["fixes"] += len(rows)
+                totals["subject-batches"] += len(set(fixes.tag[rows.start : rows.stop].tolist()))
     finally:
         engine.dispose()
     return dict(totals)
@@ -625,6 +627,20 @@ def report(
         if name in r.breakdown:
             out(f"  {name:>12}: {r.breakdown[name]:7.2f} s  {r.breakdown[name] / total:6.1%}")
     out(f"  {'total':>12}: {total:7.2f} s")
+    pairs = r.breakdown.get("subject-batches", 0.0)
+    per_subject = sum(r.breakdown.get(k, 0.0) for k in ("lock", "judge", "transits", "stays"))
+    if pairs:
+        fixes = r.breakdown.get("fixes", 0.0)
+        out(
+            f"  {fixes:,.0f} fixes of {pairs:,.0f} subjects: per subject and batch "
+            f"{1000 * per_subject / pairs:.1f} ms of judging, transits and stays, "
+            f"{1000 * (total - per_subject) / fixes:.3f} ms per fix of the rest"
+        )
+    need = r.tags / 60
+    out(
+        f"real time: {r.tags:,} tags at one fix a minute send {need:,.0f} fixes/s; live end "
+        f"to end took {r.live.rate:,.0f}/s: {'keeps up' if r.live.rate >= need else 'FALLS BEHIND'}"
+    )
     out(f"alerts: {r.alerts:,} raised; {r.overlapping_alerts} overlap another of their track "
         f"(must be 0); after sending the burst again: {r.alerts_after_resend:,} "
         f"({'unchanged' if r.alerts_after_resend == r.alerts else 'CHANGED'})")  # fmt: skip

@@ -19,10 +19,10 @@ def test_a_small_ingest_run_counts_compares_with_copy_and_raises_each_alert_once
 
     r = run_ingest_bench(
         shared_data,
-        tags=20,
-        stored=1_000,
-        live=2_000,
-        burst=1_000,
+        tags=10,
+        stored=500,
+        live=1_000,
+        burst=500,
         batch=250,
         clients=2,
         workers=1,
@@ -30,15 +30,15 @@ def test_a_small_ingest_run_counts_compares_with_copy_and_raises_each_alert_once
         out=lines.append,
     )
 
-    assert lines[0].startswith("synthetic part: 20 tags replay 411 real buses")
+    assert lines[0].startswith("synthetic part: 10 tags replay 411 real buses")
     # Every fix sent live (all but the probe batch, run in-process) and in the burst was
     # answered and stored; sending the burst again stored nothing and changed no alert.
-    assert r.live.statuses == {"200": 7} and r.live.stored == r.live.fixes == 1_750
-    assert r.burst.stored == r.burst.fixes == 1_000
-    assert r.resent.duplicates == 1_000 and r.resent.stored == 0
+    assert r.live.statuses == {"200": 3} and r.live.stored == r.live.fixes == 750
+    assert r.burst.stored == r.burst.fixes == 500
+    assert r.resent.duplicates == 500 and r.resent.stored == 0
     assert r.alerts > 0 and r.overlapping_alerts == 0
     assert r.alerts_after_resend == r.alerts
-    assert r.copy_rows == 1_750 and r.copy_rate > 0
+    assert r.copy_rows == 750 and r.copy_rate > 0
     assert r.server_rss_peak_mb > 50 and r.client_rss_peak_mb > 50
     assert {"parse", "attribution", "insert", "judge", "stays", "commit"} <= set(r.breakdown)
     text = "\n".join(lines)

@@ -29,7 +29,7 @@ from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.shared_data
 
-TAGS, PER_TAG, BATCH = 12, 150, 150  # 1,800 fixes in 12 batches
+TAGS, PER_TAG, BATCH = 12, 100, 100  # 1,200 fixes in 12 batches
 PATH = "/api/v1/observations"
 
 

@@ -10,11 +10,13 @@ added to observations needs no change here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 STAGE = "observation_stage"
@@ -34,9 +36,7 @@ def store(
         return {}, set()
     columns = list(rows[0])
     names = ", ".join(columns)
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    with connection.cursor() as cursor:
+    with _cursor(session) as cursor:
         # Kept for the connection's life, emptied at each commit: no catalogue churn per
         # batch. The columns of observations, without their constraints or defaults.
         cursor.execute(
@@ -66,10 +66,22 @@ def copy_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> N
     transaction: many rows with no conflict to settle, such as a batch's verdicts."""
     if not rows:
         return
+    with _cursor(session) as cursor:
+        _copy(cursor, table, list(rows[0]), rows)
+
+
+@contextmanager
+def _cursor(session: Session) -> Iterator[psycopg.Cursor[Any]]:
+    """A cursor on the session's own connection (its transaction). Its errors are raised
+    as SQLAlchemy raises the driver's, so the error table at the edge maps them alike: a
+    value PostgreSQL cannot hold is the client's, a lost connection is a 503."""
     connection = session.connection().connection.driver_connection
     assert connection is not None
-    with connection.cursor() as cursor:
-        _copy(cursor, table, list(rows[0]), rows)
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
 
 
 def _copy(

@@ -113,17 +113,22 @@ def record(
         _store(session, observations, subject_of, results, settings, reporter, now)
     # Judge every subject, store all the verdicts at once, then re-derive each one's stays
     # (which reads the verdicts back): the subjects are independent of one another.
+    # Only the stays around the new fixes can change: those within reach of them, and those
+    # touching these, until no more are found. Late data weeks back re-derives the weeks it
+    # lands in, not everything since. What held then is loaded for all subjects at once.
+    fresh = {
+        sid: new
+        for sid in sorted(by_subject)
+        if (new := [i for i in by_subject[sid] if not results[i].duplicate])
+    }
+    changes = {sid: _change([observations[i].time for i in new], now) for sid, new in fresh.items()}
+    with phase("stays"):
+        spans = stays_sync.open_spans(session, changes, settings)
     verdict_rows: list[dict[str, object]] = []
     judged = [
-        j
-        for sid in sorted(by_subject)
-        if (
-            j := _judge(
-                session, subjects[sid], observations, by_subject[sid], results, settings, now,
-                verdict_rows,
-            )
-        )
-        is not None
+        _judge(subjects[sid], spans[sid], changes[sid][2], observations, new, results,
+               verdict_rows)
+        for sid, new in fresh.items()
     ]  # fmt: skip
     with phase("verdicts"):
         observation_copy.copy_rows(session, "verdicts", verdict_rows)
@@ -282,29 +287,22 @@ class _Judged:
     tracks: set[stays_sync.Track]
 
 
+def _change(times: list[datetime], now: datetime) -> tuple[datetime, datetime, datetime]:
+    """The span of a subject's new fixes, and until when its stays are derived."""
+    return min(times), max(times), max(now, *times)
+
+
 def _judge(
-    session: Session,
     subject: model.Subject,
+    span: stays_sync.Span,
+    until: datetime,
     observations: list[model.Observation],
-    indices: list[int],
+    fresh: list[int],
     results: list[Recorded],
-    settings: ApiSettings,
-    now: datetime,
     verdict_rows: list[dict[str, object]],
-) -> _Judged | None:
-    """Judge the subject's new observations against what held at their own times; add the
-    verdicts to keep to ``verdict_rows``."""
-    assert subject.id is not None
-    fresh = [i for i in indices if not results[i].duplicate]
-    if not fresh:
-        return None
-    times = [observations[i].time for i in fresh]
-    until = max(now, *times)
-    # Only the stays around the new fixes can change: those within reach of them, and
-    # those touching these, until no more are found. Late data weeks back re-derives
-    # the weeks it lands in, not everything since.
-    with phase("stays"):
-        span = stays_sync.open_span(session, subject.id, min(times), max(times), until, settings)
+) -> _Judged:
+    """Judge the subject's new observations (``fresh``: indices into the batch) against
+    what held at their own times; add the verdicts to keep to ``verdict_rows``."""
     with phase("judge"):
         judged = judging.judge(span.context, [observations[i] for i in fresh])
     tracks: set[stays_sync.Track] = {(r.clause_id, r.zone_id, r.severity) for r in span.stored}

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -313,6 +313,29 @@ def cmd_bench_flood(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from service.bench_ingest import FULL, run_ingest_bench
+
+    sizes: dict[str, Any] = dict(FULL) if args.full else {}
+    for name in ("tags", "live", "stored", "burst", "seconds"):
+        if getattr(args, name) is not None:
+            sizes[name] = getattr(args, name)
+    data = (
+        Path(args.data)
+        if args.data
+        else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+    run_ingest_bench(
+        data,
+        args.database_url,
+        batch=args.batch,
+        clients=args.clients,
+        workers=args.workers,
+        **sizes,
+    )
+    return 0
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.engine import check_database
     from service.localdb import LocalCluster
@@ -588,6 +611,28 @@ def parser() -> argparse.ArgumentParser:
         "--database-url", help="a database to seed and use (default: a scratch one, dropped)"
     )
     bf.set_defaults(func=cmd_bench_flood)
+    bi = bsub.add_parser(
+        "ingest",
+        help="real bus fixes scaled to a national load through POST /observations, vs COPY",
+    )
+    bi.add_argument(
+        "--full",
+        action="store_true",
+        help="12,000 tags, 1M fixes stored first, 6M live (at least 60 s), a 1M burst",
+    )
+    bi.add_argument("--tags", type=int, help="subjects, each with a device (default 200)")
+    bi.add_argument("--live", type=int, help="fixes sent live, interleaved (default 20,000)")
+    bi.add_argument("--stored", type=int, help="fixes stored first by COPY (default 10,000)")
+    bi.add_argument("--burst", type=int, help="fixes back-filled device by device (10,000)")
+    bi.add_argument("--seconds", type=float, help="stop sending live fixes after this long")
+    bi.add_argument("--batch", type=int, default=2_000, help="fixes per request")
+    bi.add_argument("--clients", type=int, default=2, help="client threads (default 2)")
+    bi.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    bi.add_argument("--data", help="folder of the shared data (default ../shared/data)")
+    bi.add_argument(
+        "--database-url", help="a database to seed and use (default: a scratch one, dropped)"
+    )
+    bi.set_defaults(func=cmd_bench_ingest)
     w = sub.add_parser(
         "worker", help="keep time: open and close stays at window edges, visits, lost signal"
     )

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import devices_store, orders_store, retention_store, tables
+from service.db import convert, devices_store, observation_copy, retention_store, tables
+from service.phase_clock import phase
 from service.settings import ApiSettings
 from zones import model
 from zones.devices import wearer_at
@@ -28,8 +30,6 @@ from zones.errors import (
     UnknownSubject,
     ZonesError,
 )
-
-LOOKUP_CHUNK = 5_000  # keys per IN (...): PostgreSQL takes at most 65,535 parameters
 
 
 @dataclass
@@ -45,15 +45,46 @@ class Recorded:
     error: ZonesError | None = None
 
 
-def dedup_key(obs: model.Observation, subject_id: int) -> str:
-    """Identity of an observation: the same fix sent twice is stored once."""
-    text = (
-        f"{subject_id}|{obs.device_id or ''}|{obs.kind.value}|"
-        f"{obs.time.astimezone(UTC).isoformat()}|{obs.lon:.7f}|{obs.lat:.7f}"
+KEY_COLUMNS = ("dedup_key",)
+
+
+def dedup_key(obs: model.Observation, subject_id: int) -> int:
+    """Identity of an observation within its subject's instant: the same fix sent twice is
+    stored once. The first 64 bits of a sha256 of what it says (the key before revision
+    0013 was the whole hash in hex, so the keys of fixes stored then still match)."""
+    text = _identity(
+        subject_id, obs.device_id, obs.kind.value, obs.time.astimezone(UTC), obs.lon, obs.lat
     )
     if obs.window is not None:  # "about 3 pm" and "14:00-16:00" are different reports
         text += "|" + "/".join(t.astimezone(UTC).isoformat() for t in obs.window)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _key64(text)
+
+
+def _key64(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+
+
+def _identity(
+    subject_id: int, device_id: str | None, kind: str, time: datetime, lon: float, lat: float
+) -> str:
+    return f"{subject_id}|{device_id or ''}|{kind}|{time.isoformat()}|{lon:.7f}|{lat:.7f}"
+
+
+def copy_keys(
+    subject_ids: Sequence[int],
+    device_ids: Sequence[str],
+    unix_seconds: Sequence[int],
+    lons: Sequence[float],
+    lats: Sequence[float],
+) -> dict[str, list[int]]:
+    """The key columns (:data:`KEY_COLUMNS`) of fixes loaded by ``COPY`` (the ingest
+    benchmark's), as :func:`dedup_key` would make them."""
+    return {
+        "dedup_key": [
+            _key64(_identity(int(s), d, "fix", datetime.fromtimestamp(int(t), UTC), x, y))
+            for s, d, t, x, y in zip(subject_ids, device_ids, unix_seconds, lons, lats, strict=True)
+        ]
+    }
 
 
 def record(
@@ -71,15 +102,57 @@ def record(
     a subject that does not exist."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    subject_of = _resolve_subjects(session, observations, results, settings, units)
+    with phase("attribution"):
+        subject_of = _resolve_subjects(session, observations, results, settings, units)
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
-    for sid in sorted(by_subject):  # a fixed lock order keeps concurrent batches deadlock-free
-        _record_subject(
-            session, sid, observations, by_subject[sid], results, settings, reporter, now
+    with phase("lock"):
+        subjects = _lock_subjects(session, sorted(by_subject))
+    with phase("insert"):
+        _store(session, observations, subject_of, results, settings, reporter, now)
+    # Judge every subject, store all the verdicts at once, then re-derive each one's stays
+    # (which reads the verdicts back): the subjects are independent of one another.
+    # Only the stays around the new fixes can change: those within reach of them, and those
+    # touching these, until no more are found. Late data weeks back re-derives the weeks it
+    # lands in, not everything since. What held then is loaded for all subjects at once.
+    fresh = {
+        sid: new
+        for sid in sorted(by_subject)
+        # A fix its device marked invalid is stored (flagged) but never judged.
+        if (
+            new := [
+                i for i in by_subject[sid] if not results[i].duplicate and observations[i].valid
+            ]
         )
+    }
+    changes = {sid: _change([observations[i].time for i in new], now) for sid, new in fresh.items()}
+    with phase("stays"):
+        spans = stays_sync.open_spans(session, changes, settings)
+    verdict_rows: list[dict[str, object]] = []
+    judged = [
+        _judge(subjects[sid], spans[sid], changes[sid][2], observations, new, results,
+               verdict_rows)
+        for sid, new in fresh.items()
+    ]  # fmt: skip
+    with phase("verdicts"):
+        observation_copy.copy_rows(session, "verdicts", verdict_rows)
+    for j in judged:
+        _sync(session, j, results, settings)
+    _count_repeats(session, results)
     return results
+
+
+def _lock_subjects(session: Session, ids: list[int]) -> dict[int, model.Subject]:
+    """Lock the subjects' rows, in id order: a fixed lock order keeps concurrent batches
+    deadlock-free, and a batch's stays are re-derived by one writer at a time."""
+    rows = session.scalars(
+        select(tables.Subject)
+        .where(tables.Subject.id.in_(ids))
+        .order_by(tables.Subject.id)
+        .with_for_update()
+    )
+    return {row.id: convert.subject(row) for row in rows}
 
 
 def _resolve_subjects(
@@ -158,137 +231,139 @@ def oldest_accepted(deleted_before: datetime, settings: ApiSettings) -> datetime
     return deleted_before + 2 * stays_sync.reach(settings)
 
 
-def _record_subject(
+def _store(
     session: Session,
-    subject_id: int,
     observations: list[model.Observation],
-    indices: list[int],
+    subject_of: dict[int, int],
     results: list[Recorded],
     settings: ApiSettings,
     reporter: str | None,
     now: datetime,
 ) -> None:
-    subject = orders_store.get_subject(session, subject_id, lock=True)
+    """Insert the new observations once each, in one statement; mark the ones already
+    stored (or sent twice in this batch) as duplicates."""
     late_after = timedelta(seconds=settings.late_after_seconds)
-    obs = [observations[i] for i in indices]
-    keys = [dedup_key(o, subject_id) for o in obs]
-    rows = [
-        {
-            "subject_id": subject_id,
-            "device_id": o.device_id,
-            "kind": o.kind.value,
-            "observed_at": o.time,
-            "received_at": now,
-            "geom": f"SRID=4326;POINT({o.lon!r} {o.lat!r})",
-            "accuracy_m": o.accuracy_m,
-            "reporter": reporter,
-            "source": o.source.value if o.source else None,
-            "source_detail": o.source_detail,
-            "observed_from": o.window[0] if o.window else None,
-            "observed_to": o.window[1] if o.window else None,
-            "late": now - o.span[1] > late_after,
-            "dedup_key": k,
-            "speed_mps": o.speed_mps,
-            "bearing_deg": o.bearing_deg,
-            "altitude_m": o.altitude_m,
-            "battery_pct": o.battery_pct,
-            "valid": o.valid,
-            "protocol": o.protocol,
-            "client_id": o.client_id,
-            "flags": list(o.flags) or None,
-        }
-        for o, k in zip(obs, keys, strict=True)
-    ]
-    inserted: dict[str, int] = {}
-    existing: dict[str, int] = {}
-    # One cached statement, many parameter sets: SQLAlchemy batches them into multi-row
-    # INSERTs itself, staying under PostgreSQL's 65,535 parameters per statement.
-    inserted.update(
-        session.execute(
-            insert(tables.Observation)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(tables.Observation.dedup_key, tables.Observation.id),
-            rows,
-        ).all()
-    )
-    resent = [k for k in keys if k not in inserted]
-    for start in range(0, len(resent), LOOKUP_CHUNK):
-        existing.update(
-            session.execute(
-                select(tables.Observation.dedup_key, tables.Observation.id).where(
-                    tables.Observation.dedup_key.in_(resent[start : start + LOOKUP_CHUNK])
-                )
-            ).all()
-        )
-    seen: set[str] = set()
-    for i, k, row in zip(indices, keys, rows, strict=True):
-        results[i].observation_id = inserted.get(k, existing.get(k))
-        results[i].duplicate = k not in inserted or k in seen  # sent twice in one batch too
+    where = sorted(subject_of)
+    rows = [_row(observations[i], subject_of[i], reporter, now, late_after) for i in where]
+    ids, fresh = observation_copy.store(session, rows)
+    seen: set[observation_copy.Identity] = set()
+    for i, row in zip(where, rows, strict=True):
+        identity = (row["subject_id"], row["observed_at"], row["dedup_key"])
+        results[i].observation_id = ids.get(identity)
+        results[i].duplicate = identity not in fresh or identity in seen
         results[i].late = bool(row["late"])
-        seen.add(k)
-
-    _judge_and_sync(session, subject, obs, indices, results, settings, now)
+        seen.add(identity)
 
 
-def _judge_and_sync(
-    session: Session,
-    subject: model.Subject,
-    obs: list[model.Observation],
-    indices: list[int],
-    results: list[Recorded],
-    settings: ApiSettings,
+def _row(
+    o: model.Observation,
+    subject_id: int,
+    reporter: str | None,
     now: datetime,
-) -> None:
-    """Judge the new observations against what held at their own times, store their
-    verdicts, and bring the subject's stays in line with every fix now stored."""
-    assert subject.id is not None
-    subject_id = subject.id
-    # A fix its device marked invalid is stored (flagged) but never judged.
-    fresh = [p for p, i in enumerate(indices) if not results[i].duplicate and obs[p].valid]
-    if fresh:
-        times = [obs[p].time for p in fresh]
-        until = max(now, *times)
-        # Only the stays around the new fixes can change: those within reach of them, and
-        # those touching these, until no more are found. Late data weeks back re-derives
-        # the weeks it lands in, not everything since.
-        span = stays_sync.open_span(session, subject_id, min(times), max(times), until, settings)
-        judged = judging.judge(span.context, [obs[p] for p in fresh])
-        tracks: set[stays_sync.Track] = {stays_sync.track_of_row(r) for r in span.stored}
-        rows: list[dict[str, object]] = []
-        for p, verdicts in zip(fresh, judged, strict=True):
-            res = results[indices[p]]
-            res.verdicts = verdicts
-            for v in verdicts:
-                if (track := judging.track_of(v)) is not None:
-                    tracks.add(track)
-                keep = (
-                    obs[p].kind is model.ObservationKind.SIGHTING
-                    or v.status is not model.Status.OUTSIDE
-                    or v.evidence is not model.Evidence.NONE
-                )
-                if keep and res.observation_id is not None:
-                    rows.append(_verdict_row(res.observation_id, v))
-        if rows:
-            session.execute(insert(tables.Verdict), rows)
+    late_after: timedelta,
+) -> dict[str, Any]:
+    """The observations row of one observation: every column recording writes."""
+    return {
+        "subject_id": subject_id,
+        "device_id": o.device_id,
+        "kind": o.kind.value,
+        "observed_at": o.time,
+        "received_at": now,
+        "geom": f"SRID=4326;POINT({o.lon!r} {o.lat!r})",
+        "accuracy_m": o.accuracy_m,
+        "reporter": reporter,
+        "source": o.source.value if o.source else None,
+        "source_detail": o.source_detail,
+        "observed_from": o.window[0] if o.window else None,
+        "observed_to": o.window[1] if o.window else None,
+        "late": now - o.span[1] > late_after,
+        "dedup_key": dedup_key(o, subject_id),
+        "speed_mps": o.speed_mps,
+        "bearing_deg": o.bearing_deg,
+        "altitude_m": o.altitude_m,
+        "battery_pct": o.battery_pct,
+        "valid": o.valid,
+        "protocol": o.protocol,
+        "client_id": o.client_id,
+        "flags": list(o.flags) or None,
+    }
+
+
+@dataclass
+class _Judged:
+    """One subject's new fixes, judged, waiting for their stays to be brought in line."""
+
+    subject: model.Subject
+    fresh: list[int]  # indices into the batch
+    span: stays_sync.Span
+    until: datetime
+    tracks: set[stays_sync.Track]
+
+
+def _change(times: list[datetime], now: datetime) -> tuple[datetime, datetime, datetime]:
+    """The span of a subject's new fixes, and until when its stays are derived."""
+    return min(times), max(times), max(now, *times)
+
+
+def _judge(
+    subject: model.Subject,
+    span: stays_sync.Span,
+    until: datetime,
+    observations: list[model.Observation],
+    fresh: list[int],
+    results: list[Recorded],
+    verdict_rows: list[dict[str, object]],
+) -> _Judged:
+    """Judge the subject's new observations (``fresh``: indices into the batch) against
+    what held at their own times; add the verdicts to keep to ``verdict_rows``."""
+    with phase("judge"):
+        judged = judging.judge(span.context, [observations[i] for i in fresh])
+    tracks: set[stays_sync.Track] = {stays_sync.track_of_row(r) for r in span.stored}
+    for i, verdicts in zip(fresh, judged, strict=True):
+        res = results[i]
+        res.verdicts = verdicts
+        for v in verdicts:
+            if (track := judging.track_of(v)) is not None:
+                tracks.add(track)
+            keep = (
+                observations[i].kind is model.ObservationKind.SIGHTING
+                or v.status is not model.Status.OUTSIDE
+                or v.evidence is not model.Evidence.NONE
+            )
+            if keep and res.observation_id is not None:
+                verdict_rows.append(_verdict_row(res.observation_id, v))
+    return _Judged(subject, fresh, span, until, tracks)
+
+
+def _sync(session: Session, j: _Judged, results: list[Recorded], settings: ApiSettings) -> None:
+    """Test the new fixes for possible transits, and bring the subject's stays in line with
+    every fix now stored (their verdicts stored first)."""
+    with phase("transits"):
         transits.update(
             session,
-            span.context,
-            [i for p in fresh if (i := results[indices[p]].observation_id) is not None],
-            subject.travel_mode.top_speed_mps,
+            j.span.context,
+            [o for i in j.fresh if (o := results[i].observation_id) is not None],
+            j.subject.travel_mode.top_speed_mps,
             settings.transit_min_gap_seconds,
         )
-        if tracks:
-            counted = stays_sync.rederive(session, span, until, settings, tracks)
-            for p in fresh:
-                res = results[indices[p]]
-                if res.observation_id is not None:
-                    res.alert_ids = sorted(set(counted.get(res.observation_id, [])))
-    # A fix sent again counts towards the alerts its first copy counts towards.
+    if j.tracks:
+        with phase("stays"):
+            counted = stays_sync.rederive(session, j.span, j.until, settings, j.tracks)
+        for i in j.fresh:
+            res = results[i]
+            if res.observation_id is not None:
+                res.alert_ids = sorted(set(counted.get(res.observation_id, [])))
+
+
+def _count_repeats(session: Session, results: list[Recorded]) -> None:
+    """A fix sent again counts towards the alerts its first copy counts towards."""
     session.flush()
     repeated: dict[int, list[int]] = defaultdict(list)
-    for i in indices:
-        if results[i].duplicate and results[i].observation_id is not None:
-            repeated[results[i].observation_id or 0].append(i)
+    for i, res in enumerate(results):
+        if res.duplicate and res.observation_id is not None:
+            repeated[res.observation_id].append(i)
+    if not repeated:
+        return
     for obs_id, alerts in _alerts_of(session, list(repeated)).items():
         for i in repeated[obs_id]:
             results[i].alert_ids = alerts

@@ -435,17 +435,40 @@ def open_span(
 ) -> Span:
     """Lock the stays within reach of a change from ``first`` to ``last`` (widened until no
     stored stay straddles the span's ends) and load what held over that time."""
+    return open_spans(session, {subject_id: (first, last, now)}, settings)[subject_id]
+
+
+def open_spans(
+    session: Session,
+    changes: dict[int, tuple[datetime, datetime, datetime]],
+    settings: ApiSettings,
+) -> dict[int, Span]:
+    """:func:`open_span` for many subjects (``subject -> (first, last, now)``), loading
+    what held for all of them at once."""
     r = reach(settings)
-    stored, lo, hi = stored_stays_around(session, subject_id, first - r, last + r, now)
-    context = load_context(
-        session,
-        subject_id,
-        lo - r,
-        now,
-        settings.episode_gap_seconds,
-        settings.last_known_seconds,
-    )
-    return Span(stored, lo, hi, context)
+    found = {
+        sid: stored_stays_around(session, sid, first - r, last + r, now)
+        for sid, (first, last, now) in changes.items()
+    }
+    if not found:
+        return {}
+    lo_all = min(lo for _, lo, _ in found.values()) - r
+    hi_all = max(now for _, _, now in changes.values())
+    ids = list(changes)
+    periods = context_store.periods_of(session, ids, lo_all, hi_all)
+    visits = context_store.visits_of(session, ids, lo_all, hi_all)
+    spans: dict[int, Span] = {}
+    for sid, (stored, lo, hi) in found.items():
+        since, now = lo - r, changes[sid][2]
+        context = judging.Context(
+            subject_id=sid,
+            periods=[p for p in periods[sid] if context_store.overlaps(p, since, now)],
+            visits=[v for v in visits[sid] if context_store.overlaps(v, since, now)],
+            gap_seconds=settings.episode_gap_seconds,
+            last_known_seconds=settings.last_known_seconds,
+        )
+        spans[sid] = Span(stored, lo, hi, context)
+    return spans
 
 
 def rederive(

@@ -36,29 +36,20 @@ def update(
     if not fresh_ids or not context.periods:
         return 0
     o = tables.Observation
-    times = session.execute(
-        select(func.min(o.observed_at), func.max(o.observed_at)).where(o.id.in_(fresh_ids))
-    ).one()
-    lo, hi = times[0], times[1]
-    if lo is None or hi is None:
-        return 0
-    before = session.scalar(
-        select(func.max(o.observed_at)).where(
-            o.subject_id == context.subject_id, o.observed_at < lo
-        )
-    )
-    after = session.scalar(
-        select(func.min(o.observed_at)).where(
-            o.subject_id == context.subject_id, o.observed_at > hi
-        )
-    )
+    # The new fixes' span, widened to the stored fix just before it and the one just after,
+    # in one statement (its sub-queries run once each): a batch does this for every subject.
+    lo = select(func.min(o.observed_at)).where(o.id.in_(fresh_ids)).scalar_subquery()
+    hi = select(func.max(o.observed_at)).where(o.id.in_(fresh_ids)).scalar_subquery()
+    # A fix its device marked invalid places the subject nowhere.
+    mine = (o.subject_id == context.subject_id) & o.valid
+    before = select(func.max(o.observed_at)).where(mine, o.observed_at < lo).scalar_subquery()
+    after = select(func.min(o.observed_at)).where(mine, o.observed_at > hi).scalar_subquery()
     rows = session.execute(
         select(o.id, o.observed_at, func.ST_X(o.geom), func.ST_Y(o.geom), o.accuracy_m)
         .where(
-            o.subject_id == context.subject_id,
-            o.observed_at >= (before or lo),
-            o.observed_at <= (after or hi),
-            o.valid,  # a fix its device marked invalid places the subject nowhere
+            mine,
+            o.observed_at >= func.coalesce(before, lo),
+            o.observed_at <= func.coalesce(after, hi),
         )
         .order_by(o.observed_at, o.id)
     ).all()

@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +29,7 @@ from zones import errors
 
 log = logging.getLogger(__name__)
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+DATABASE_RETRY_S = 5  # what a client is told to wait when the database cannot be reached
 
 
 class BodyTooLarge(errors.ZonesError):
@@ -191,7 +193,25 @@ def install(app: FastAPI) -> None:
             status_code=409,
         )
 
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        # The database cannot be reached, dropped the connection, or gave up on the
+        # statement (a deadlock, a timeout, a pool with no connection free): nothing of the
+        # request was committed, so the client may send it again, and is told to.
+        ref = uuid.uuid4().hex[:12]
+        log.error("database unavailable %s on %s %s: %s", ref, request.method,
+                  request.url.path, type(getattr(exc, "orig", exc)).__name__)  # fmt: skip
+        return JSONResponse(
+            body(
+                "database_unavailable",
+                f"the database is unavailable; nothing was stored: try again (ref {ref})",
+            ),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_S)},
+        )
+
     app.add_exception_handler(DataError, database_refused)
+    app.add_exception_handler(OperationalError, database_down)
+    app.add_exception_handler(PoolTimeout, database_down)
     app.add_exception_handler(IntegrityError, clashed)
     app.add_middleware(LastResort)  # the first added: innermost, inside the other middleware
 

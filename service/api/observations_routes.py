@@ -41,6 +41,7 @@ from service.api.schemas import (
     WhenOut,
 )
 from service.db import devices_store, orders_store
+from service.phase_clock import phase
 from zones import explain, model
 from zones.crs import in_great_britain
 from zones.errors import (
@@ -279,6 +280,31 @@ def local_time_options(
     )
 
 
+def parse_fixes(
+    fixes: list[dict[str, Any]], now: datetime
+) -> tuple[list[model.Observation], list[int], list[FixResult]]:
+    """The readable fixes of a batch as observations, with their places in it, and a result
+    per fix: rejected, with its index and reason, for each one that cannot be read."""
+    good: list[model.Observation] = []
+    where: list[int] = []
+    results = [FixResult(index=i, status="rejected") for i in range(len(fixes))]
+    for i, raw in enumerate(fixes):
+        try:
+            good.append(_fix_observation(_fix.validate_python(raw), now))
+            where.append(i)
+        except ValidationError as exc:
+            message, field = describe_validation(exc.errors())
+            results[i].error = ErrorBody(
+                code="validation_error", message=message, field=f"[{i}].{field}"
+            )
+        except ZonesError as exc:
+            body = error_body(exc)["error"]
+            results[i].error = ErrorBody(
+                code=exc.code, message=exc.message, field=f"[{i}].{body['field'] or ''}".rstrip(".")
+            )
+    return good, where, results
+
+
 @router.post(
     "/observations",
     response_model=BatchResult,
@@ -327,27 +353,13 @@ def post_observations(
             field="body",
         )
     now = datetime.now(UTC)
-    good: list[model.Observation] = []
-    where: list[int] = []
-    results = [FixResult(index=i, status="rejected") for i in range(len(fixes))]
-    for i, raw in enumerate(fixes):
-        try:
-            good.append(_fix_observation(_fix.validate_python(raw), now))
-            where.append(i)
-        except ValidationError as exc:
-            message, field = describe_validation(exc.errors())
-            results[i].error = ErrorBody(
-                code="validation_error", message=message, field=f"[{i}].{field}"
-            )
-        except ZonesError as exc:
-            body = error_body(exc)["error"]
-            results[i].error = ErrorBody(
-                code=exc.code, message=exc.message, field=f"[{i}].{body['field'] or ''}".rstrip(".")
-            )
+    with phase("parse"):
+        good, where, results = parse_fixes(fixes, now)
     recorded = monitoring.record(
         session, good, settings.api, reporter=user.username, now=now, units=user.units
     )
-    session.commit()
+    with phase("commit"):
+        session.commit()
     for i, rec in zip(where, recorded, strict=True):
         if rec.error is not None:
             results[i].error = ErrorBody(

@@ -294,7 +294,8 @@ class Observation(Base):
     observed_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     observed_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # 64 bits of the observation's identity (see service/monitoring.py: dedup_key)
+    dedup_key: Mapped[int] = mapped_column(BigInteger)
     # What the tracker said about the fix (migration 0010); see zones.feeds.fix.FeedFix.
     speed_mps: Mapped[float | None] = mapped_column(Float)
     bearing_deg: Mapped[float | None] = mapped_column(Float)
@@ -305,7 +306,8 @@ class Observation(Base):
     client_id: Mapped[str | None] = mapped_column(String(100))
     flags: Mapped[list[str] | None] = mapped_column(ARRAY(Text))  # zones.feeds.filters
     __table_args__ = (
-        Index("ix_observations_subject_time", "subject_id", "observed_at"),
+        # the identity, and the subject's observations in time order (revision 0013)
+        Index("uq_observations_identity", "subject_id", "observed_at", "dedup_key", unique=True),
         Index("ix_observations_geom", "geom", postgresql_using="gist"),
         Index(
             "ix_observations_client_id",

@@ -392,6 +392,7 @@ class Alert:
     kind: AlertKind = AlertKind.ZONE
     device_id: str | None = None  # the device whose alarm or silence it is
     detail: dict[str, Any] | None = None  # a silence and its back-fill, as recorded
+    flags: tuple[str, ...] = ()  # its evidence fixes' flags (zones.feeds.filters: jump, ...)
 
     @property
     def stage(self) -> Stage:

@@ -136,6 +136,7 @@ def alert(a: model.Alert) -> AlertOut:
         title=explain.alert_title(a),
         device_id=a.device_id,
         detail=a.detail,
+        flags=list(a.flags),
         subject_id=a.subject_id,
         subject_reference=a.subject_reference,
         subject_name=a.subject_name,

@@ -655,6 +655,11 @@ class AlertOut(BaseModel):
         "last_observed_at, no_device, and backfill {count, first_observed_at, "
         "last_observed_at} once fixes from the gap arrive"
     )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Flags of the fixes it counts (`jump`: an impossible speed from the fix "
+        "before; `invalid`: the device marked it so), each once",
+    )
     buffer_m: float
     status: model.AlertStatus = Field(description="The stay: open while the subject is inside")
     handling: model.Handling = Field(description="What the force has done about it")

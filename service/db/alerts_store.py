@@ -53,15 +53,44 @@ def _stage(stage: model.Stage) -> Any:
     }[stage]
 
 
+def _flags() -> Any:
+    """The flags of an alert's evidence fixes (a jump, an invalid fix): a flag on a fix
+    travels with the alert it counts towards. Fixes count through their verdicts (a stay)
+    or through the alert's own links (a device alert); repeats are dropped when read."""
+    a, o = tables.Alert, tables.Observation
+    flag = func.unnest(o.flags)  # a set-returning function: one row a flag
+
+    def of(link: Any, column: Any) -> Any:
+        return func.array(
+            select(flag)
+            .select_from(link)
+            .join(o, o.id == column)
+            .where(link.alert_id == a.id, o.flags.is_not(None))
+            .correlate(a)
+            .scalar_subquery()
+        )
+
+    verdicts, links = tables.Verdict, tables.AlertObservation
+    return of(verdicts, verdicts.observation_id).op("||")(of(links, links.observation_id))
+
+
 def _named() -> Select[
-    tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str
+    tables.Alert,
+    float,
+    float,
+    tables.Subject,
+    tables.OrderVersion,
+    tables.Condition,
+    str,
+    list[str],
 ]:
     """Alerts with their position and the names of what they were judged against, as judged:
-    the clause wording and order version of the condition, the zone version's name. A device
-    alert has no zone (and an alarm no condition): outer joins keep it."""
+    the clause wording and order version of the condition, the zone version's name, and the
+    flags of their evidence. A device alert has no zone (and an alarm no condition): outer
+    joins keep it."""
     a, c, v, zv = tables.Alert, tables.Condition, tables.OrderVersion, tables.ZoneVersion
     return (
-        select(a, func.ST_X(a.geom), func.ST_Y(a.geom), tables.Subject, v, c, zv.name)
+        select(a, func.ST_X(a.geom), func.ST_Y(a.geom), tables.Subject, v, c, zv.name, _flags())
         .join(tables.Subject, tables.Subject.id == a.subject_id)
         .outerjoin(c, c.id == a.condition_id)
         .outerjoin(v, v.id == c.order_version_id)
@@ -70,12 +99,21 @@ def _named() -> Select[
 
 
 def _alert(row: tuple[Any, ...]) -> model.Alert:
-    return convert.alert(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+    return convert.alert(*row)
 
 
 def _filtered(
     f: AlertFilter,
-) -> Select[tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str]:
+) -> Select[
+    tables.Alert,
+    float,
+    float,
+    tables.Subject,
+    tables.OrderVersion,
+    tables.Condition,
+    str,
+    list[str],
+]:
     q, a = _named(), tables.Alert
     if f.stages:
         q = q.where(or_(*(_stage(s) for s in f.stages)))

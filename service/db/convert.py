@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import shapely
@@ -61,6 +62,7 @@ def alert(
     version: tables.OrderVersion | None = None,
     condition: tables.Condition | None = None,
     zone_name: str | None = None,
+    flags: Sequence[str] | None = None,
 ) -> model.Alert:
     """An alert; with the joined rows it also carries the names of what it was judged against
     (a device alert names no zone, and an alarm no order or clause either)."""
@@ -108,6 +110,7 @@ def alert(
         kind=model.AlertKind(row.kind),
         device_id=row.device_id,
         detail=row.detail,
+        flags=tuple(sorted(set(flags or ()))),
     )
 
 

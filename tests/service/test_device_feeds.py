@@ -277,8 +277,17 @@ def test_a_jump_is_judged_and_its_flag_travels_with_the_alert(
     before, jumped = stored(session, "TAG-1")
     assert before.flags is None and jumped.flags == ["jump"]
     [alert] = control.get("/api/v1/alerts").json()
+    assert alert["flags"] == ["jump"]  # on the alert itself, as on its evidence
     evidence = control.get(f"/api/v1/alerts/{alert['id']}/evidence").json()
     assert [e["flags"] for e in evidence] == [["jump"]]
+    # A tamper alarm a minute later, from the same place: its alert carries no jump.
+    tamper = client.get(
+        f"/api/v1/feeds/osmand?{osmand_query('TAG-1', 8, PARK)}&alarm=tampering",
+        headers=bearer(tag_secret),
+    )
+    assert tamper.status_code == 200
+    flags = {a["kind"]: a["flags"] for a in control.get("/api/v1/alerts").json()}
+    assert flags == {"zone": ["jump"], "tamper": []}
 
 
 def test_owntracks_over_http_answers_an_empty_array(

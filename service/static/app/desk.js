@@ -385,6 +385,13 @@
 
   // -- the queue -------------------------------------------------------------------------------
 
+  // Flags a fix carries (zones.feeds.filters), as the desk names them.
+  const FLAG = { jump: "Impossible jump", invalid: "Marked invalid by the device" };
+
+  function flagBadges(flags) {
+    return (flags || []).flatMap((f) => [" ", badge("quality", FLAG[f] || f)]);
+  }
+
   function badge(kind, text) {
     return el("span", { class: `badge ${kind}` }, text);
   }
@@ -562,6 +569,7 @@
       flagged(alert) ? [flagBadge(), " "] : null,
       badge(alert.status, stateText(alert)), " ",
       alert.late ? badge("late", "Late data") : null,
+      flagBadges(alert.flags),
       el("span", { class: "muted" }, ` opened ${ageText(alert)}`));
   }
 
@@ -650,6 +658,7 @@
     Z.fill(list, items.map((e, i) => el("li", {},
       el("span", { class: "ev-when" }, `${i + 1}. `, e.observed_local || Z.localTime(e.observed_at)),
       e.late ? [" ", badge("late", "Late")] : null,
+      flagBadges(e.flags),
       el("span", { class: "ev-source" }, evidenceSource(e)),
       el("span", { class: "ev-meta" },
         e.accuracy_m !== null ? `accuracy ±${Z.metres(e.accuracy_m)}` : "accuracy not given",

@@ -43,8 +43,10 @@ from service.audit_mac import AuditKey
 from service.auth import add_user
 from service.db import tables, units_store
 from service.db.engine import make_sessionmaker
+from service.db.migrate import upgrade
 from service.feeds.mqtt import Subscriber
 from service.settings import ApiSettings, MqttSettings, Settings
+from tests.conftest import scratch_database
 from tests.service.conftest import square, zone_feature
 from zones.model import Role
 
@@ -117,6 +119,17 @@ def publish(port: int, topic: str, *payloads: bytes) -> None:
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    """A database of this module's own: the subscriber commits for real, and what it
+    commits (zones, subjects, alerts from 2024) must not show in other tests' lists."""
+    with scratch_database("mqtt") as url:
+        made = create_engine(url)
+        upgrade(made)
+        yield made
+        made.dispose()
 
 
 @pytest.fixture

@@ -25,6 +25,9 @@ PAGE_FORMS = {"/login", "/logout"}
 # Routes a session cookie plays no part in: signing in, and a refresh, which the refresh
 # token in its body proves (a browser never holds one).
 NO_SESSION = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh")}
+# Trackers' routes take a device's or gateway's secret and never a session: a signed-in
+# browser's cookie gets nothing there, so a forged request has nothing to ride on.
+DEVICE_FEEDS = "/api/v1/feeds/"
 
 
 def unsafe_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -78,8 +81,14 @@ def test_every_api_change_through_the_cookie_needs_the_csrf_header(
 ) -> None:
     client = TestClient(app)
     log_in(client, users[Role.ADMIN])
-    checked = []
+    checked, feeds = [], []
     for method, path in unsafe_routes(app):
+        if path.startswith(DEVICE_FEEDS):
+            url = re.sub(r"\{[^}]+\}", "zgw_not-a-secret", path)
+            r = client.request(method, url, json={})
+            assert r.status_code == 401, (method, path, r.status_code, r.text)  # cookie: nothing
+            feeds.append(path)
+            continue
         if not path.startswith("/api/") or (method, path) in NO_SESSION:
             continue
         url = re.sub(r"\{[^}]+\}", "1", path)
@@ -89,6 +98,7 @@ def test_every_api_change_through_the_cookie_needs_the_csrf_header(
             assert "X-CSRF-Token" in r.json()["error"]["message"], (method, path)
         checked.append(path)
     assert len(checked) >= 20 and "/api/v1/auth/logout" in checked
+    assert "/api/v1/feeds/traccar" in feeds and "/api/v1/feeds/owntracks" in feeds
     assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
 
 

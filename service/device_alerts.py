@@ -31,7 +31,6 @@ LOSS = AlertKind.COMMUNICATION_LOSS.value
 # at fully (a back-fill of old fixes received just now is contact too).
 RECENT_SLACK = timedelta(hours=1)
 # How long after a loss ends fixes from its gap are still counted as its back-fill.
-BACKFILL_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,8 +308,10 @@ def keep_silences(session: Session, since: datetime, now: datetime, settings: Ap
     """The worker's job: open a communication loss when a subject a clause requires to wear
     a tag has sent no fix for the clause's silence; close it when fixes are received again or
     no clause requires a tag any more; record back-fill that lands in a gap; end alarms not
-    repeated for a while. Returns how many alerts it changed."""
+    repeated for ``settings.alarm_quiet_minutes``. Returns how many alerts it changed."""
     a = tables.Alert
+    alarm_quiet = timedelta(minutes=settings.alarm_quiet_minutes)
+    backfill_window = timedelta(days=settings.backfill_days)
     needs = requirements(session, now)
     open_loss = set(session.scalars(select(a.subject_id).where(a.kind == LOSS, a.status == "open")))
     heard = heard_recently(session, needs, now)
@@ -338,7 +339,7 @@ def keep_silences(session: Session, since: datetime, now: datetime, settings: Ap
     )
     touched = session.scalars(
         select(a)
-        .where(a.kind == LOSS, func.coalesce(a.closed_at, now) > now - BACKFILL_WINDOW)
+        .where(a.kind == LOSS, func.coalesce(a.closed_at, now) > now - backfill_window)
         .where(
             select(ob.id)
             .where(
@@ -359,10 +360,10 @@ def keep_silences(session: Session, since: datetime, now: datetime, settings: Ap
     for row in session.scalars(
         select(a)
         .where(a.kind != LOSS, a.kind != AlertKind.ZONE.value, a.status == "open")
-        .where(a.last_at < now - device_alerts.ALARM_QUIET)
+        .where(a.last_at < now - alarm_quiet)
         .with_for_update()
     ):
-        _close(session, row, row.last_at + device_alerts.ALARM_QUIET, "alarm_quiet", now)
+        _close(session, row, row.last_at + alarm_quiet, "alarm_quiet", now)
         changed += 1
     session.commit()
     return changed

@@ -314,6 +314,20 @@ class ApiSettings(BaseSettings):
         "fix (less both accuracies) is flagged 'jump': judged, and the flag shown with any "
         "alert it opens. 100 m/s (360 km/h) is beyond any journey on land.",
     )
+    alarm_quiet_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        le=7 * 24 * 60,
+        description="A tracker's alarm (tamper, power cut, ...) not repeated for this long "
+        "has ended: its alert closes as alarm_quiet.",
+    )
+    backfill_days: float = Field(
+        default=7.0,
+        ge=0,
+        le=366,
+        description="Fixes from the gap of a communication loss that arrive up to this long "
+        "after it closed are recorded on it as back-fill.",
+    )
     osmand_port: int | None = Field(
         default=None,
         ge=1,

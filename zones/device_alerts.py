@@ -7,13 +7,11 @@ Pure rules and words; the store and the worker (``service.device_alerts``) apply
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from zones.localtime import DEFAULT_TZ, describe_local
 from zones.model import ALARM_KINDS, Alert, AlertKind, AlertStatus
-
-ALARM_QUIET = timedelta(minutes=30)  # an alarm not repeated for this long has ended
 
 TITLES = {
     AlertKind.COMMUNICATION_LOSS: "Communication lost",

@@ -186,7 +186,13 @@ def test_an_alarm_opens_one_alert_that_repeats_extend_with_their_fixes_as_eviden
     assert evidence[0]["observation_id"] == first[0].observation_id
     assert len(evidence) == 2 and evidence[0]["zone_id"] is None
     assert evidence[0]["device_id"] == "TAG-T"
-    # The alarm not repeated for half an hour has ended; a new one opens a new alert.
+    # The alarm not repeated for half an hour has ended; a new one opens a new alert. With
+    # a longer quiet period set, 45 minutes are not enough.
+    longer = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"alarm_quiet_minutes": 60})}
+    )
+    tick(session, longer, T0, T0 + timedelta(minutes=45))
+    assert next(a for a in alerts(control, sid) if a["id"] == tamper["id"])["status"] == "open"
     tick(session, settings, T0, T0 + timedelta(minutes=45))
     ended = next(a for a in alerts(control, sid) if a["id"] == tamper["id"])
     assert ended["status"] == "closed" and ended["closed_by"] == "alarm_quiet"

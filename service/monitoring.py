@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from service.db import convert, devices_store, observation_copy, retention_store
 from service.phase_clock import phase
 from service.settings import ApiSettings
 from zones import model
-from zones.devices import wearer_at
+from zones.devices import Assignment, wearer_at
 from zones.errors import (
     DeviceNotAssigned,
     InvalidObservation,
@@ -95,15 +95,17 @@ def record(
     reporter: str | None = None,
     now: datetime | None = None,
     units: frozenset[str] | None = None,
+    worn: Mapping[str, list[Assignment]] | None = None,
 ) -> list[Recorded]:
     """Store, judge and alert on a batch; per-item errors leave the other items untouched.
 
     With ``units``, a fix for a subject of another unit is refused as unknown, like one for
-    a subject that does not exist."""
+    a subject that does not exist. ``worn`` is who wore the batch's devices when, when the
+    caller has read it already (:func:`service.db.devices_store.assignments`)."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
     with phase("attribution"):
-        subject_of = _resolve_subjects(session, observations, results, settings, units)
+        subject_of = _resolve_subjects(session, observations, results, settings, units, worn)
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
@@ -161,12 +163,14 @@ def _resolve_subjects(
     results: list[Recorded],
     settings: ApiSettings,
     units: frozenset[str] | None,
+    worn: Mapping[str, list[Assignment]] | None = None,
 ) -> dict[int, int]:
     """The subject of each observation that may be recorded: refused when its device was not
     worn by its subject then, or when retention has deleted positions around it."""
-    worn = devices_store.assignments(
-        session, sorted({o.device_id for o in observations if o.device_id})
-    )
+    if worn is None:
+        worn = devices_store.assignments(
+            session, sorted({o.device_id for o in observations if o.device_id})
+        )
     subject_of: dict[int, int] = {}
     for i, o in enumerate(observations):
         sid = o.subject_id

@@ -41,6 +41,7 @@ from service.api.schemas import (
     WhenOut,
 )
 from service.db import devices_store, orders_store
+from service.feeds.intake import not_future
 from service.phase_clock import phase
 from zones import explain, model
 from zones.crs import in_great_britain
@@ -64,20 +65,14 @@ ERRORS: dict[int | str, dict[str, object]] = {
     413: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
 }
-CLOCK_SKEW = timedelta(minutes=5)  # a fix "from the future" beyond this is a device clock fault
 LONGEST_WINDOW = timedelta(hours=24)
 NEAREST_M = 1000.0
 _fix = TypeAdapter(FixIn)
 
 
-def _not_future(instant: datetime, now: datetime, field: str) -> None:
-    if instant - now > CLOCK_SKEW:
-        raise InvalidObservation(f"time {instant.isoformat()} is in the future", field=field)
-
-
 def _fix_observation(p: FixIn, now: datetime) -> model.Observation:
     check_position(p.lon, p.lat)
-    _not_future(p.time, now, "time")
+    not_future(p.time, now, "time")
     return model.Observation(
         lon=p.lon,
         lat=p.lat,
@@ -121,7 +116,7 @@ def _span(body: SightingIn, now: datetime) -> tuple[datetime, datetime]:
     if end - start > LONGEST_WINDOW:
         raise InvalidObservation("a window is at most 24 hours long", field=end_field)
     start_field = "local_time" if body.local_time is not None else "time"
-    _not_future(end, now, end_field if end != start else start_field)
+    not_future(end, now, end_field if end != start else start_field)
     return start, end
 
 
@@ -413,7 +408,7 @@ def register_device(body: DeviceIn, session: SessionDep, user: SubjectWriter) ->
             ) from exc
     now = datetime.now(UTC)
     at = now if body.assigned_from is None else body.assigned_from.astimezone(UTC)
-    _not_future(at, now, "assigned_from")
+    not_future(at, now, "assigned_from")
     row = devices_store.assign_device(session, body.identifier, body.subject_id, at, user.username)
     session.commit()
     return DeviceOut(

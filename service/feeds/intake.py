@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, tuple_
@@ -16,7 +16,7 @@ from service.db import devices_store, tables
 from service.feeds import credentials
 from service.settings import ApiSettings
 from zones import model
-from zones.devices import wearer_at
+from zones.devices import Assignment, wearer_at
 from zones.errors import InvalidObservation, UnknownDevice, ZonesError
 from zones.feeds import filters
 from zones.feeds.fix import FeedFix
@@ -25,10 +25,15 @@ from zones.geometry import check_position
 CLOCK_SKEW = timedelta(minutes=5)  # a fix "from the future" beyond this is a device clock fault
 
 
+def not_future(instant: datetime, now: datetime, field: str) -> None:
+    """Refuse an instant later than ``now`` by more than the clock skew allowed."""
+    if instant - now > CLOCK_SKEW:
+        raise InvalidObservation(f"time {instant.isoformat()} is in the future", field=field)
+
+
 def _observation(fix: FeedFix, now: datetime) -> model.Observation:
     check_position(fix.lon, fix.lat)
-    if fix.time - now > CLOCK_SKEW:
-        raise InvalidObservation(f"time {fix.time.isoformat()} is in the future", field="time")
+    not_future(fix.time, now, "time")
     return model.Observation(
         lon=fix.lon,
         lat=fix.lat,
@@ -95,7 +100,11 @@ def accept(
         seen.update(dict.fromkeys(keys, i))
         fresh.append((i, obs))
 
-    wearers = _wearers(session, [o for _, o in fresh])
+    # Who wore what when, read once: recording attributes the fixes by the same periods.
+    worn = devices_store.assignments(
+        session, sorted({o.device_id for _, o in fresh if o.device_id})
+    )
+    wearers = _wearers(worn, [o for _, o in fresh])
     by_client = _stored_by_client_id(session, [o for _, o in fresh])
     by_time = _stored_by_time(session, [(w, o) for w, (_, o) in zip(wearers, fresh, strict=True)])
     todo: list[tuple[int, model.Observation]] = []
@@ -110,7 +119,9 @@ def accept(
             todo.append((i, obs))
             todo_wearers.append(wearer)
     observations = _flag_jumps(session, [o for _, o in todo], todo_wearers, settings.jump_speed_mps)
-    recorded = monitoring.record(session, observations, settings, reporter=reporter, now=now)
+    recorded = monitoring.record(
+        session, observations, settings, reporter=reporter, now=now, worn=worn
+    )
     for (i, _), rec in zip(todo, recorded, strict=True):
         rec.index = i
         results[i] = rec
@@ -141,14 +152,16 @@ def _stored_by_client_id(
     return {(d, c): obs_id for d, c, obs_id in rows}
 
 
-def _wearers(session: Session, observations: Sequence[model.Observation]) -> list[int | None]:
+def _wearers(
+    worn: Mapping[str, list[Assignment]], observations: Sequence[model.Observation]
+) -> list[int | None]:
     """Who wore each observation's device at its time (None: nobody, or no such device;
     recording refuses those)."""
-    worn = devices_store.assignments(
-        session, sorted({o.device_id for o in observations if o.device_id})
-    )
     return [
-        wearer_at(worn[o.device_id], o.time) if o.device_id in worn else None for o in observations
+        wearer_at(worn[o.device_id], o.time)
+        if o.device_id is not None and o.device_id in worn
+        else None
+        for o in observations
     ]
 
 

@@ -67,36 +67,60 @@ class Context:
 
 def judge(context: Context, observations: Sequence[model.Observation]) -> list[list[model.Verdict]]:
     """Every observation's verdicts against the targets in force at its own time."""
-    targets = context.targets()
-    if not observations or not targets:
-        return [[] for _ in observations]
-    holds: dict[tuple[int, int, int], list[Period]] = defaultdict(list)
-    for p in context.periods:
-        holds[(p.target.condition_id, p.target.zone_id, p.target.zone_version)].append(p)
-    j = judging.judge(
-        [o.lon for o in observations],
-        [o.lat for o in observations],
-        [np.nan if o.accuracy_m is None else o.accuracy_m for o in observations],
-        targets,
+    return judge_many([(context, observations)])[0]
+
+
+def judge_many(
+    batch: Sequence[tuple[Context, Sequence[model.Observation]]],
+) -> list[list[list[model.Verdict]]]:
+    """:func:`judge` for many subjects in one vectorised pass: each subject's observations
+    against its own targets only."""
+    groups: list[tuple[int, int, list[model.Target]]] = []
+    every: list[model.Observation] = []
+    for context, observations in batch:
+        groups.append((len(every), len(observations), context.targets()))
+        every.extend(observations)
+    j, targets = judging.judge_groups(
+        [o.lon for o in every],
+        [o.lat for o in every],
+        [np.nan if o.accuracy_m is None else o.accuracy_m for o in every],
+        groups,
     )
-    out: list[list[model.Verdict]] = []
-    for o, verdicts in zip(
-        observations, j.verdicts_by_observation(targets, len(observations)), strict=True
-    ):
-        kept = []
-        for v in verdicts:
-            key = targets_key(v)
-            if not any(p.holds(o.time) for p in holds[key]):
-                continue
-            schedule = next(p.target.schedule for p in holds[key])
-            if schedule is None:
-                kept.append(v)
-                continue
-            applies = schedule.active_at(o.time)
-            window = schedule.window_at(o.time) if applies else schedule.describe()
-            kept.append(replace(v, applies=applies, window=window))
-        out.append(kept)
+    verdicts = j.verdicts_by_observation(targets, len(every))
+    out: list[list[list[model.Verdict]]] = []
+    for (context, observations), (first, count, _) in zip(batch, groups, strict=True):
+        holds: dict[tuple[int, int, int], list[Period]] = defaultdict(list)
+        for p in context.periods:
+            holds[(p.target.condition_id, p.target.zone_id, p.target.zone_version)].append(p)
+        out.append(
+            [
+                _in_force(o, found, holds)
+                for o, found in zip(observations, verdicts[first : first + count], strict=True)
+            ]
+        )
     return out
+
+
+def _in_force(
+    o: model.Observation,
+    verdicts: list[model.Verdict],
+    holds: dict[tuple[int, int, int], list[Period]],
+) -> list[model.Verdict]:
+    """The verdicts of targets in force at the observation's time, marked whether their
+    schedule applied then."""
+    kept = []
+    for v in verdicts:
+        key = targets_key(v)
+        if not any(p.holds(o.time) for p in holds[key]):
+            continue
+        schedule = next(p.target.schedule for p in holds[key])
+        if schedule is None:
+            kept.append(v)
+            continue
+        applies = schedule.active_at(o.time)
+        window = schedule.window_at(o.time) if applies else schedule.describe()
+        kept.append(replace(v, applies=applies, window=window))
+    return kept
 
 
 def track_of(v: model.Verdict) -> tuple[int, int, str] | None:

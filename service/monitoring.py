@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
 from service.db import convert, devices_store, observation_copy, retention_store, tables
+from service.db.arrays import among
 from service.phase_clock import phase
 from service.settings import ApiSettings
 from zones import model
@@ -132,15 +133,18 @@ def record(
     with phase("stays"):
         spans = stays_sync.open_spans(session, changes, settings)
     verdict_rows: list[dict[str, object]] = []
+    with phase("judge"):
+        verdicts = judging.judge_many(
+            [(spans[sid].context, [observations[i] for i in new]) for sid, new in fresh.items()]
+        )
     judged = [
-        _judge(subjects[sid], spans[sid], changes[sid][2], observations, new, results,
-               verdict_rows)
-        for sid, new in fresh.items()
+        _judged(subjects[sid], spans[sid], changes[sid][2], observations, new, found, results,
+                verdict_rows)
+        for (sid, new), found in zip(fresh.items(), verdicts, strict=True)
     ]  # fmt: skip
     with phase("verdicts"):
         observation_copy.copy_rows(session, "verdicts", verdict_rows)
-    for j in judged:
-        _sync(session, j, results, settings)
+    _sync(session, judged, observations, results, settings)
     _count_repeats(session, results)
     return results
 
@@ -150,7 +154,7 @@ def _lock_subjects(session: Session, ids: list[int]) -> dict[int, model.Subject]
     deadlock-free, and a batch's stays are re-derived by one writer at a time."""
     rows = session.scalars(
         select(tables.Subject)
-        .where(tables.Subject.id.in_(ids))
+        .where(among(tables.Subject.id, ids))
         .order_by(tables.Subject.id)
         .with_for_update()
     )
@@ -203,7 +207,7 @@ def _resolve_subjects(
         else:
             subject_of[i] = sid
     wanted = set(subject_of.values())
-    reachable = select(tables.Subject.id).where(tables.Subject.id.in_(wanted))
+    reachable = select(tables.Subject.id).where(among(tables.Subject.id, wanted))
     if units is not None:  # a subject beyond the caller's reach is as unknown as none
         reachable = reachable.where(tables.Subject.unit.in_(units))
     known = set(session.scalars(reachable))
@@ -309,19 +313,18 @@ def _change(times: list[datetime], now: datetime) -> tuple[datetime, datetime, d
     return min(times), max(times), max(now, *times)
 
 
-def _judge(
+def _judged(
     subject: model.Subject,
     span: stays_sync.Span,
     until: datetime,
     observations: list[model.Observation],
     fresh: list[int],
+    judged: list[list[model.Verdict]],
     results: list[Recorded],
     verdict_rows: list[dict[str, object]],
 ) -> _Judged:
-    """Judge the subject's new observations (``fresh``: indices into the batch) against
-    what held at their own times; add the verdicts to keep to ``verdict_rows``."""
-    with phase("judge"):
-        judged = judging.judge(span.context, [observations[i] for i in fresh])
+    """Give the subject's new observations (``fresh``: indices into the batch) their
+    verdicts; add the verdicts to keep to ``verdict_rows``."""
     tracks: set[stays_sync.Track] = {stays_sync.track_of_row(r) for r in span.stored}
     for i, verdicts in zip(fresh, judged, strict=True):
         res = results[i]
@@ -339,24 +342,36 @@ def _judge(
     return _Judged(subject, fresh, span, until, tracks)
 
 
-def _sync(session: Session, j: _Judged, results: list[Recorded], settings: ApiSettings) -> None:
-    """Test the new fixes for possible transits, and bring the subject's stays in line with
+def _sync(
+    session: Session,
+    judged: list[_Judged],
+    observations: list[model.Observation],
+    results: list[Recorded],
+    settings: ApiSettings,
+) -> None:
+    """Test the new fixes for possible transits, and bring the subjects' stays in line with
     every fix now stored (their verdicts stored first)."""
+    changes = []
+    for j in judged:
+        stored = [i for i in j.fresh if results[i].observation_id is not None]
+        if stored:
+            times = [observations[i].time for i in stored]
+            changes.append(
+                transits.Change(j.span.context, [results[i].observation_id or 0 for i in stored],
+                                min(times), max(times), j.subject.travel_mode.top_speed_mps)
+            )  # fmt: skip
     with phase("transits"):
-        transits.update(
-            session,
-            j.span.context,
-            [o for i in j.fresh if (o := results[i].observation_id) is not None],
-            j.subject.travel_mode.top_speed_mps,
-            settings.transit_min_gap_seconds,
-        )
-    if j.tracks:
-        with phase("stays"):
-            counted = stays_sync.rederive(session, j.span, j.until, settings, j.tracks)
+        transits.update(session, changes, settings.transit_min_gap_seconds)
+    work = {j.span.context.subject_id: (j.span, j.until, j.tracks) for j in judged if j.tracks}
+    with phase("stays"):
+        counted = stays_sync.rederive_many(session, work, settings)
+    for j in judged:
+        if (mine := counted.get(j.span.context.subject_id)) is None:
+            continue
         for i in j.fresh:
             res = results[i]
             if res.observation_id is not None:
-                res.alert_ids = sorted(set(counted.get(res.observation_id, [])))
+                res.alert_ids = sorted(set(mine.get(res.observation_id, [])))
 
 
 def _count_repeats(session: Session, results: list[Recorded]) -> None:
@@ -399,7 +414,7 @@ def _alerts_of(session: Session, observation_ids: list[int]) -> dict[int, list[i
         select(v.observation_id, v.alert_id)
         .join(a, a.id == v.alert_id)
         .where(
-            v.observation_id.in_(observation_ids),
+            among(v.observation_id, observation_ids),
             a.confirmed_at.is_not(None),
             a.visit_id.is_(None),
             a.merged_into.is_(None),

@@ -22,14 +22,17 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import DateTime, Integer, column, func, select, text, update
 from sqlalchemy.orm import Session
 
 from service import judging
 from service.db import alert_events, context_store, tables
+from service.db.arrays import among
 from service.settings import ApiSettings
 from zones import model
 from zones.stays import Stay
@@ -62,49 +65,90 @@ def stored_stays_around(
     """The subject's stays (not merged ones) overlapping ``[lo, hi]``, widened until no
     stored stay straddles its ends; returns them and the widened span. An open stay
     reaches ``now``."""
+    return stored_stays_of(session, {subject_id: (lo, hi, now)})[subject_id]
+
+
+def stored_stays_of(
+    session: Session, windows: dict[int, tuple[datetime, datetime, datetime]]
+) -> dict[int, tuple[list[tables.Alert], datetime, datetime]]:
+    """:func:`stored_stays_around` for many subjects (``subject -> (lo, hi, now)``), locked,
+    in one statement a round for all of them."""
     a = tables.Alert
-    rows: list[tables.Alert] = []
+    found: dict[int, tuple[list[tables.Alert], datetime, datetime]] = {}
+    pending = dict(windows)
     for _ in range(20):  # stays do not chain far; this converges in two or three rounds
-        rows = list(
-            session.scalars(
-                select(a)
-                .where(a.subject_id == subject_id, a.merged_into.is_(None))
-                .where(a.kind == model.AlertKind.ZONE.value)  # device alerts are no stays
-                .where(a.first_at <= hi, func.coalesce(a.closed_at, now) >= lo)
-                .order_by(a.first_at, a.id)
-                .with_for_update()
-            )
-        )
-        new_lo = min([lo, *(r.first_at for r in rows)])
-        new_hi = max([hi, *((r.closed_at or now) for r in rows)])
-        if (new_lo, new_hi) == (lo, hi):
+        if not pending:
             break
-        lo, hi = new_lo, new_hi
-    return rows, lo, hi
+        w = _windows(pending, now=True)
+        rows_of: dict[int, list[tables.Alert]] = {sid: [] for sid in pending}
+        for row in session.scalars(
+            select(a)
+            .join(
+                w,
+                (a.subject_id == w.c.sid)
+                & (a.first_at <= w.c.hi)
+                & (func.coalesce(a.closed_at, w.c.now) >= w.c.lo),
+            )
+            .where(a.merged_into.is_(None))
+            .where(a.kind == model.AlertKind.ZONE.value)  # device alerts are no stays
+            .order_by(a.subject_id, a.first_at, a.id)
+            .with_for_update(of=a)
+        ):
+            rows_of[row.subject_id].append(row)
+        widened: dict[int, tuple[datetime, datetime, datetime]] = {}
+        for sid, rows in rows_of.items():
+            lo, hi, now = pending[sid]
+            new_lo = min([lo, *(r.first_at for r in rows)])
+            new_hi = max([hi, *((r.closed_at or now) for r in rows)])
+            found[sid] = (rows, new_lo, new_hi)
+            if (new_lo, new_hi) != (lo, hi):
+                widened[sid] = (new_lo, new_hi, now)
+        pending = widened
+    return found
+
+
+def _windows(spans: Mapping[int, tuple[datetime, ...]], *, now: bool = False) -> Any:
+    """The subjects' spans as a table ``w(sid, lo, hi[, now])`` to join with."""
+    names = ["sid", "lo", "hi", "now"] if now else ["sid", "lo", "hi"]
+    casts = ", ".join(f"CAST(:{n}s AS {'int' if n == 'sid' else 'timestamptz'}[])" for n in names)
+    values: dict[str, list[Any]] = {f"{n}s": [] for n in names}
+    for sid, span in spans.items():
+        values["sids"].append(sid)
+        for n, t in zip(names[1:], span, strict=False):
+            values[f"{n}s"].append(t)
+    columns = [column(n, Integer if n == "sid" else DateTime(timezone=True)) for n in names]
+    return (
+        text(f"SELECT * FROM unnest({casts}) AS w({', '.join(names)})")
+        .bindparams(**values)
+        .columns(*columns)
+        .subquery("w")
+    )
 
 
 def fixes_between(session: Session, subject_id: int, lo: datetime, hi: datetime) -> list[Fix]:
+    return fixes_of(session, {subject_id: (lo, hi)})[subject_id]
+
+
+def fixes_of(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Fix]]:
+    """Each subject's stored fixes within its span ``(lo, hi)``, in time order, read in
+    one statement."""
+    out: dict[int, list[Fix]] = {sid: [] for sid in spans}
+    if not spans:
+        return out
     o = tables.Observation
+    w = _windows(spans)
     rows = session.execute(
         select(
-            o.id,
-            o.observed_at,
-            o.kind,
-            func.ST_X(o.geom),
-            func.ST_Y(o.geom),
-            o.late,
+            o.subject_id, o.id, o.observed_at, o.kind, func.ST_X(o.geom), func.ST_Y(o.geom), o.late
         )
-        .where(
-            o.subject_id == subject_id, o.observed_at >= lo, o.observed_at <= hi, o.valid
-        )  # a fix its device marked invalid is no evidence of where the subject was
-        .order_by(o.observed_at, o.id)
-    ).all()
-    return [
-        Fix(
-            r[0], r[1], r[2] == model.ObservationKind.SIGHTING.value, float(r[3]), float(r[4]), r[5]
-        )
-        for r in rows
-    ]
+        .join(w, (o.subject_id == w.c.sid) & (o.observed_at >= w.c.lo) & (o.observed_at <= w.c.hi))
+        .where(o.valid)  # a fix its device marked invalid is no evidence of where one was
+        .order_by(o.subject_id, o.observed_at, o.id)
+    )
+    sighting = model.ObservationKind.SIGHTING.value
+    for r in rows:
+        out[r[0]].append(Fix(r[1], r[2], r[3] == sighting, float(r[4]), float(r[5]), r[6]))
+    return out
 
 
 def stored_verdicts(
@@ -122,7 +166,7 @@ def stored_verdicts(
     for start in range(0, len(observation_ids), 5_000):
         chunk = observation_ids[start : start + 5_000]
         # Plain rows, not ORM objects: a late burst can bring tens of thousands.
-        for r in session.execute(select(*columns).where(v.observation_id.in_(chunk))):
+        for r in session.execute(select(*columns).where(among(v.observation_id, chunk))):
             verdicts[r.observation_id].append(
                 model.Verdict(
                     order_id=r.order_id,
@@ -153,24 +197,55 @@ def sync(
     cut: datetime,
     now: datetime,
     last: datetime | None = None,
+    owned: dict[int, set[int]] | None = None,
 ) -> dict[int, list[int]]:
     """Bring the stored stays of ``tracks`` in line with the fixes; returns the visible
     alert ids each fix now counts towards. Only derived stays that touch ``cut`` or later,
     and (with ``last``) begin by ``last``, are reconciled: ``stored`` must be exactly the
-    stored stays of that span."""
+    stored stays of that span. ``owned``: the fixes each stored row owns, when read already."""
+    if owned is None:
+        owned = _owned_fixes(session, [r.id for r in stored])
+    plan = _plan(context, fixes, verdicts, verdict_ids, stored, tracks, lo, cut, now, last,
+                 owned)  # fmt: skip
+    return _apply(session, [plan])[0]
+
+
+@dataclass
+class _Plan:
+    """One subject's derived stays matched to its stored rows (new rows not yet written)."""
+
+    context: judging.Context
+    verdicts: dict[int, list[model.Verdict]]
+    verdict_ids: dict[tuple[int, int, int], int]
+    by_fix: dict[int, Fix]
+    owned: dict[int, set[int]]
+    now: datetime
+    pairs: list[tuple[Track, Stay, tables.Alert]]
+    leftovers: list[tuple[tables.Alert, list[tuple[Stay, tables.Alert]]]]
+    fresh: list[tables.Alert]
+
+
+def _plan(
+    context: judging.Context,
+    fixes: list[Fix],
+    verdicts: dict[int, list[model.Verdict]],
+    verdict_ids: dict[tuple[int, int, int], int],
+    stored: list[tables.Alert],
+    tracks: set[Track],
+    lo: datetime,
+    cut: datetime,
+    now: datetime,
+    last: datetime | None,
+    owned: dict[int, set[int]],
+) -> _Plan:
+    """Derive the stays and match every one to a stored row, or make a row for it."""
     obs = [(f.id, f.time, f.by_person) for f in fixes]
     derived = judging.stays(context, obs, verdicts, lo, now, only=tracks)
     by_fix = {f.id: f for f in fixes}
     by_track: dict[Track, list[tables.Alert]] = defaultdict(list)
     for row in stored:
         by_track[track_of_row(row)].append(row)
-    owned = _owned_fixes(session, [r.id for r in stored])
-    counted: dict[int, list[int]] = defaultdict(list)
-    # Match every derived stay to a stored row, or make a row for it: all new rows are
-    # written in one flush, then every row is brought up to date.
-    pairs: list[tuple[Track, Stay, tables.Alert]] = []
-    leftovers: list[tuple[tables.Alert, list[tuple[Stay, tables.Alert]]]] = []
-    fresh: list[tables.Alert] = []
+    plan = _Plan(context, verdicts, verdict_ids, by_fix, owned, now, [], [], [])
     for track in sorted(tracks):
         rows = by_track.get(track, [])
         index = _Rows(rows, owned)
@@ -184,40 +259,63 @@ def sync(
             found = _match(stay, index, claimed)
             if found is None:
                 row = _new_row(context, stay, track, verdicts, by_fix, now)
-                fresh.append(row)
+                plan.fresh.append(row)
             else:
                 row = claimed[found.id] = found
             mine.append((stay, row))
-            pairs.append((track, stay, row))
-        leftovers.extend((row, mine) for row in rows if row.id not in claimed)
+            plan.pairs.append((track, stay, row))
+        plan.leftovers.extend((row, mine) for row in rows if row.id not in claimed)
+    return plan
+
+
+def _apply(session: Session, plans: list[_Plan]) -> list[dict[int, list[int]]]:
+    """Write the plans: all new rows in one flush, every row brought up to date, stored
+    rows no derived stay took merged, and the verdicts pointed at their rows in one
+    statement. Returns, per plan, the visible alert ids each fix now counts towards."""
+    fresh = [row for plan in plans for row in plan.fresh]
     if fresh:
         session.add_all(fresh)
         session.flush()
-    pointed: list[dict[str, int]] = []
-    for track, stay, row in pairs:
-        _update_row(session, row, stay, context, track, verdicts, by_fix, now)
-        fix_ids = [k for k in stay.keys if by_fix[k].time >= stay.first_at]
-        clause, zone_id, _ = track
-        pointed.extend(
-            {"id": verdict_ids[(k, clause, zone_id)], "alert_id": row.id}
-            for k in fix_ids
-            if (k, clause, zone_id) in verdict_ids
-        )
-        if _visible(row):
+    pointed: dict[int, int] = {}  # verdict id -> alert id
+    out: list[dict[int, list[int]]] = []
+    for plan in plans:
+        counted: dict[int, list[int]] = defaultdict(list)
+        for track, stay, row in plan.pairs:
+            _update_row(session, row, stay, plan.context, track, plan.verdicts, plan.by_fix,
+                        plan.now)  # fmt: skip
+            fix_ids = [k for k in stay.keys if plan.by_fix[k].time >= stay.first_at]
+            clause, zone_id, _ = track
             for k in fix_ids:
-                counted[k].append(row.id)
-    if pointed:
-        session.execute(update(tables.Verdict), pointed)  # by primary key, in one go
-    # A stored stay no derived stay took: a late fix joined it to another.
-    for row, mine in leftovers:
-        own = owned.get(row.id, set())
+                if (found := plan.verdict_ids.get((k, clause, zone_id))) is not None:
+                    pointed[found] = row.id
+            if _visible(row):
+                for k in fix_ids:
+                    counted[k].append(row.id)
+        _merge_leftovers(session, plan)
+        out.append(counted)
+    if pointed:  # after the merges, which move whatever still points at a merged row
+        session.execute(
+            text(
+                "UPDATE verdicts v SET alert_id = p.alert_id FROM unnest("
+                "CAST(:ids AS bigint[]), CAST(:alerts AS bigint[])) AS p(id, alert_id) "
+                "WHERE v.id = p.id"
+            ),
+            {"ids": list(pointed), "alerts": list(pointed.values())},
+        )
+    return out
+
+
+def _merge_leftovers(session: Session, plan: _Plan) -> None:
+    """A stored stay no derived stay took: a late fix joined it to another."""
+    for row, mine in plan.leftovers:
+        own = plan.owned.get(row.id, set())
         into = next((r for st, r in mine if own & set(st.keys)), None) or next(
             (r for _, r in mine if _overlap(row, r) > 0), None
         )
         if into is not None:
             was_visible = _visible(row)
             row.merged_into = into.id
-            row.updated_at = now
+            row.updated_at = plan.now
             session.execute(
                 update(tables.Verdict)
                 .where(tables.Verdict.alert_id == row.id)
@@ -225,7 +323,6 @@ def sync(
             )
             if was_visible:
                 alert_events.announce(session, row.id, "merged")
-    return counted
 
 
 def _touches(stay: Stay, cut: datetime) -> bool:
@@ -237,7 +334,7 @@ def _owned_fixes(session: Session, alert_ids: list[int]) -> dict[int, set[int]]:
     if alert_ids:
         for alert_id, obs_id in session.execute(
             select(tables.Verdict.alert_id, tables.Verdict.observation_id).where(
-                tables.Verdict.alert_id.in_(alert_ids)
+                among(tables.Verdict.alert_id, alert_ids)
             )
         ):
             if alert_id is not None:
@@ -446,10 +543,9 @@ def open_spans(
     """:func:`open_span` for many subjects (``subject -> (first, last, now)``), loading
     what held for all of them at once."""
     r = reach(settings)
-    found = {
-        sid: stored_stays_around(session, sid, first - r, last + r, now)
-        for sid, (first, last, now) in changes.items()
-    }
+    found = stored_stays_of(
+        session, {sid: (first - r, last + r, now) for sid, (first, last, now) in changes.items()}
+    )
     if not found:
         return {}
     lo_all = min(lo for _, lo, _ in found.values()) - r
@@ -480,28 +576,35 @@ def rederive(
 ) -> dict[int, list[int]]:
     """Derive the span's stays again from every stored fix and bring the stored rows in
     line. ``tracks`` None: the stored stays' tracks and every track a fix is in."""
+    sid = span.context.subject_id
+    return rederive_many(session, {sid: (span, now, tracks)}, settings)[sid]
+
+
+def rederive_many(
+    session: Session,
+    work: Mapping[int, tuple[Span, datetime, set[Track] | None]],
+    settings: ApiSettings,
+) -> dict[int, dict[int, list[int]]]:
+    """:func:`rederive` for many subjects (``subject -> (span, now, tracks)``): their fixes,
+    verdicts and the fixes their stored stays own are read once for all of them."""
     r = reach(settings)
-    subject_id = span.context.subject_id
-    fixes = fixes_between(session, subject_id, span.lo - r, min(span.hi + r, now))
-    verdicts, verdict_ids = stored_verdicts(session, [f.id for f in fixes])
-    if tracks is None:
-        tracks = {track_of_row(row) for row in span.stored}
-        tracks |= {t for vs in verdicts.values() for v in vs if (t := judging.track_of(v))}
-    if not tracks:
-        return {}
-    return sync(
-        session,
-        span.context,
-        fixes,
-        verdicts,
-        verdict_ids,
-        span.stored,
-        tracks,
-        span.lo - r,
-        span.lo,
-        now,
-        last=span.hi,
+    fixes = fixes_of(
+        session, {sid: (span.lo - r, min(span.hi + r, now)) for sid, (span, now, _) in work.items()}
     )
+    verdicts, verdict_ids = stored_verdicts(session, [f.id for fs in fixes.values() for f in fs])
+    owned = _owned_fixes(session, [row.id for span, _, _ in work.values() for row in span.stored])
+    plans: dict[int, _Plan] = {}
+    for sid, (span, now, tracks) in work.items():
+        if tracks is None:
+            tracks = {track_of_row(row) for row in span.stored}
+            tracks |= {
+                t for f in fixes[sid] for v in verdicts.get(f.id, ()) if (t := judging.track_of(v))
+            }
+        if tracks:
+            plans[sid] = _plan(span.context, fixes[sid], verdicts, verdict_ids, span.stored,
+                               tracks, span.lo - r, span.lo, now, span.hi, owned)  # fmt: skip
+    applied = dict(zip(plans, _apply(session, list(plans.values())), strict=True))
+    return {sid: applied.get(sid, {}) for sid in work}
 
 
 def load_context(

@@ -5,71 +5,109 @@ fix after, whatever batch they came in) are tested by :func:`zones.transit.possi
 against the targets in force at the earlier fix, at the subject's top speed. A pair that a
 late fix has since split is no longer consecutive: its transits are deleted, and the two new
 pairs tested instead, so the stored transits are the same however the fixes arrived.
+
+A batch brings fixes of many subjects: their neighbourhoods are read in one statement, the
+stale transits of all of them in another, and what is found is inserted in a third.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service import judging
 from service.db import tables
+from service.db.arrays import among
 from zones import model
 from zones.transit import possible_transits
 
 
-def update(
-    session: Session,
-    context: judging.Context,
-    fresh_ids: Sequence[int],
-    top_speed_mps: float,
-    min_gap_s: float,
-) -> int:
-    """Test the pairs the new observations ``fresh_ids`` form with their neighbours; store
-    what is found. Returns how many transits were stored."""
-    if not fresh_ids or not context.periods:
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One subject's new fixes: their ids and the span of their times."""
+
+    context: judging.Context
+    fresh_ids: Sequence[int]
+    first: datetime
+    last: datetime
+    top_speed_mps: float
+
+
+# Each subject's fixes from the stored one just before its new fixes to the one just after
+# (a fix its device marked invalid places the subject nowhere): one statement for a batch.
+_NEIGHBOURHOODS = text(
+    "SELECT w.sid, o.id, o.observed_at, ST_X(o.geom), ST_Y(o.geom), o.accuracy_m "
+    "FROM unnest(CAST(:sids AS int[]), CAST(:los AS timestamptz[]), "
+    "            CAST(:his AS timestamptz[])) AS w(sid, lo, hi) "
+    "CROSS JOIN LATERAL (SELECT "
+    "  coalesce((SELECT max(p.observed_at) FROM observations p WHERE p.subject_id = w.sid "
+    "            AND p.valid AND p.observed_at < w.lo), w.lo) AS a, "
+    "  coalesce((SELECT min(p.observed_at) FROM observations p WHERE p.subject_id = w.sid "
+    "            AND p.valid AND p.observed_at > w.hi), w.hi) AS b) AS span "
+    "JOIN observations o ON o.subject_id = w.sid AND o.valid "
+    "  AND o.observed_at >= span.a AND o.observed_at <= span.b "
+    "ORDER BY w.sid, o.observed_at, o.id"
+)
+
+
+def update(session: Session, changes: Sequence[Change], min_gap_s: float) -> int:
+    """Test the pairs the subjects' new fixes form with their neighbours; store what is
+    found. Returns how many transits were stored."""
+    todo = {c.context.subject_id: c for c in changes if c.fresh_ids and c.context.periods}
+    if not todo:
         return 0
-    o = tables.Observation
-    # The new fixes' span, widened to the stored fix just before it and the one just after,
-    # in one statement (its sub-queries run once each): a batch does this for every subject.
-    lo = select(func.min(o.observed_at)).where(o.id.in_(fresh_ids)).scalar_subquery()
-    hi = select(func.max(o.observed_at)).where(o.id.in_(fresh_ids)).scalar_subquery()
-    # A fix its device marked invalid places the subject nowhere.
-    mine = (o.subject_id == context.subject_id) & o.valid
-    before = select(func.max(o.observed_at)).where(mine, o.observed_at < lo).scalar_subquery()
-    after = select(func.min(o.observed_at)).where(mine, o.observed_at > hi).scalar_subquery()
-    rows = session.execute(
-        select(o.id, o.observed_at, func.ST_X(o.geom), func.ST_Y(o.geom), o.accuracy_m)
-        .where(
-            mine,
-            o.observed_at >= func.coalesce(before, lo),
-            o.observed_at <= func.coalesce(after, hi),
-        )
-        .order_by(o.observed_at, o.id)
-    ).all()
-    if len(rows) < 2:
-        return 0
-    ids = [r[0] for r in rows]
-    fresh = set(fresh_ids)
+    rows_of: dict[int, list[Any]] = defaultdict(list)
+    for r in session.execute(
+        _NEIGHBOURHOODS,
+        {
+            "sids": list(todo),
+            "los": [c.first for c in todo.values()],
+            "his": [c.last for c in todo.values()],
+        },
+    ):
+        rows_of[r[0]].append(r[1:])
     # Pairs that are no longer consecutive (a late fix fell between them) lose their transits.
-    consecutive = set(pairwise(ids))
+    consecutive: set[tuple[int, int]] = set()
+    seen: list[int] = []
+    for rows in rows_of.values():
+        ids = [r[0] for r in rows]
+        consecutive.update(pairwise(ids))
+        seen += ids
     pt = tables.PossibleTransit
-    stale = session.execute(
-        select(pt.id, pt.from_observation_id, pt.to_observation_id).where(
-            pt.subject_id == context.subject_id,
-            or_(pt.from_observation_id.in_(ids), pt.to_observation_id.in_(ids)),
-        )
-    ).all()
-    gone = [s[0] for s in stale if (s[1], s[2]) not in consecutive]
-    if gone:
-        session.execute(delete(pt).where(pt.id.in_(gone)))
-    stored = 0
+    if seen:
+        stale = session.execute(
+            select(pt.id, pt.from_observation_id, pt.to_observation_id).where(
+                among(pt.subject_id, rows_of),
+                among(pt.from_observation_id, seen) | among(pt.to_observation_id, seen),
+            )
+        ).all()
+        gone = [s[0] for s in stale if (s[1], s[2]) not in consecutive]
+        if gone:
+            session.execute(delete(pt).where(among(pt.id, gone)))
+    values: list[dict[str, object]] = []
+    for sid, rows in rows_of.items():
+        if len(rows) >= 2:
+            values += _found(todo[sid], rows, min_gap_s)
+    if values:
+        session.execute(insert(pt).on_conflict_do_nothing(constraint="uq_transit"), values)
+    return len(values)
+
+
+def _found(change: Change, rows: list[Any], min_gap_s: float) -> list[dict[str, object]]:
+    """The transits of one subject's pairs that involve a new fix, as rows to insert."""
+    context = change.context
+    ids = [r[0] for r in rows]
+    fresh = set(change.fresh_ids)
+    values: list[dict[str, object]] = []
     for target_set in _target_sets(context, rows[0][1], rows[-1][1]):
         targets = list(target_set)
         found = possible_transits(
@@ -77,11 +115,10 @@ def update(
             np.array([r[2] for r in rows], dtype=float),
             np.array([r[3] for r in rows], dtype=float),
             targets,
-            top_speed_mps=top_speed_mps,
+            top_speed_mps=change.top_speed_mps,
             min_gap_s=min_gap_s,
             accuracy_m=np.array([np.nan if r[4] is None else r[4] for r in rows], dtype=float),
         )
-        values = []
         for t in found:
             a, b = ids[t.from_index], ids[t.to_index]
             if a not in fresh and b not in fresh:
@@ -105,14 +142,11 @@ def update(
                     "min_distance_m": float(t.min_distance_m),
                     "implied_speed_mps": float(t.implied_speed_mps),
                     "implausible_speed": bool(t.implausible_speed),
-                    "max_speed_mps": float(top_speed_mps),
+                    "max_speed_mps": float(change.top_speed_mps),
                     "explanation": t.describe(),
                 }
             )
-        if values:
-            session.execute(insert(pt).on_conflict_do_nothing(constraint="uq_transit"), values)
-            stored += len(values)
-    return stored
+    return values
 
 
 def _target_sets(context: judging.Context, lo: datetime, hi: datetime) -> list[list[model.Target]]:

@@ -163,6 +163,49 @@ def judge(
     return judge_pairs(lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx, warnings)
 
 
+def judge_groups(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    accuracy_m: npt.ArrayLike | None,
+    groups: Sequence[tuple[int, int, Sequence[Target]]],
+) -> tuple[Judgement, list[Target]]:
+    """Judge many subjects' observations at once, each group's against its own targets.
+
+    ``groups`` are ``(first, count, targets)``: observations ``first .. first+count-1`` are
+    judged against every one of ``targets`` (a cross product per group, none across groups).
+    Returns the judgement, whose target indices point into the returned list (the groups'
+    targets in order). A zone's geometry object shared by many groups is measured once.
+    """
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    acc = np.zeros(len(lon_a)) if accuracy_m is None else np.asarray(accuracy_m, dtype=float)
+    acc = np.nan_to_num(acc, nan=0.0)
+    every: list[Target] = []
+    obs_parts: list[npt.NDArray[np.intp]] = []
+    tgt_parts: list[npt.NDArray[np.intp]] = []
+    for first, count, targets in groups:
+        if count and targets:
+            offset, m = len(every), len(targets)
+            obs_parts.append(np.repeat(np.arange(first, first + count), m))
+            tgt_parts.append(np.tile(np.arange(offset, offset + m), count))
+        every.extend(targets)
+    shapes: dict[int, int] = {}  # one row per geometry object (the loader shares them)
+    geometry_of = np.array(
+        [shapes.setdefault(id(t.geometry), len(shapes)) for t in every], dtype=np.intp
+    )
+    geoms = np.empty(len(shapes), dtype=object)
+    for t, g in zip(every, geometry_of, strict=True):
+        geoms[g] = t.geometry
+    obs_idx = np.concatenate(obs_parts) if obs_parts else np.zeros(0, np.intp)
+    tgt_idx = np.concatenate(tgt_parts) if tgt_parts else np.zeros(0, np.intp)
+    buffers = np.array([t.buffer_m for t in every], dtype=float)
+    warnings = np.array([t.warning_m for t in every], dtype=float)
+    judgement = judge_pairs(
+        lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx, warnings, geometry_of=geometry_of
+    )
+    return judgement, every
+
+
 def judge_pairs(
     lon: npt.NDArray[np.float64],
     lat: npt.NDArray[np.float64],
@@ -172,18 +215,23 @@ def judge_pairs(
     obs_idx: npt.NDArray[np.intp],
     tgt_idx: npt.NDArray[np.intp],
     warnings_m: npt.NDArray[np.float64] | None = None,
+    *,
+    geometry_of: npt.NDArray[np.intp] | None = None,
 ) -> Judgement:
     """Judge the given (observation, target) pairs; see :func:`judge`.
 
     ``warnings_m`` is each target's warning ring beyond its buffer (metres; none if omitted).
+    ``geometry_of`` maps each target to its row of ``geometries`` (by default the same row),
+    so that targets sharing a zone share its measuring.
     """
     n = len(obs_idx)
     points = _points(lon, lat)
     shapely.prepare(geometries)
     # Inside is decided on the stored EPSG:4326 geometry, as PostGIS ST_Covers decides it.
-    inside = shapely.covers(geometries[tgt_idx], points[obs_idx]) if n else np.zeros(0, bool)
+    geo_idx = tgt_idx if geometry_of is None else geometry_of[tgt_idx]
+    inside = shapely.covers(geometries[geo_idx], points[obs_idx]) if n else np.zeros(0, bool)
     # The distance is geodesic, to the same lon/lat-straight edges covers decided on.
-    d = boundary_distance_m(lon, lat, geometries, obs_idx, tgt_idx) if n else np.zeros(0)
+    d = boundary_distance_m(lon, lat, geometries, obs_idx, geo_idx) if n else np.zeros(0)
     distance = np.where(inside, -d, d)
     buf = buffers_m[tgt_idx]
     warn = np.zeros(n) if warnings_m is None else warnings_m[tgt_idx]
@@ -206,8 +254,8 @@ def judge_pairs(
     fraction[with_disc] = np.where(definite[with_disc], 1.0, 0.0)
     unsure = np.flatnonzero(~no_disc & ~definite & ~none)
     if unsure.size:
-        o, t = obs_idx[unsure], tgt_idx[unsure]
-        share = disc_fraction_in_area(lon[o], lat[o], a[unsure], geometries[t], buf[unsure])
+        o, g = obs_idx[unsure], geo_idx[unsure]
+        share = disc_fraction_in_area(lon[o], lat[o], a[unsure], geometries[g], buf[unsure])
         # The position itself decides what the disc cannot overturn: a disc around a point in
         # the area is never "none", around a point outside it never "definite".
         whole, empty = share >= 1.0 - 1e-9, share <= 1e-9

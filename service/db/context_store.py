@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import convert, tables
+from service.db.arrays import among
 from zones import model
 
 BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
@@ -149,7 +150,7 @@ def periods_of(
     batch of fixes from many tags); a zone many conditions name is read once. Those of one
     subject that hold within a narrower span are those of its periods that overlap it."""
     ov, o = tables.OrderVersion, tables.Order
-    query = select(o, ov).join(ov, ov.order_id == o.id).where(o.subject_id.in_(subject_ids))
+    query = select(o, ov).join(ov, ov.order_id == o.id).where(among(o.subject_id, subject_ids))
     if as_of is not None:
         query = query.where(ov.created_at <= as_of)
     rows = session.execute(query.order_by(ov.order_id, ov.version)).all()
@@ -216,7 +217,7 @@ def _zone_spans(
     session: Session, zone_ids: list[int], as_of: datetime | None
 ) -> dict[int, list[tuple[model.Zone, datetime, datetime | None]]]:
     zv = tables.ZoneVersion
-    query = select(zv).where(zv.zone_id.in_(zone_ids))
+    query = select(zv).where(among(zv.zone_id, zone_ids))
     if as_of is not None:
         query = query.where(zv.created_at <= as_of)
     rows = session.scalars(query.order_by(zv.zone_id, zv.version)).all()
@@ -254,7 +255,7 @@ def visits_of(
 ) -> dict[int, list[Visit]]:
     """:func:`visits` of many subjects in one statement."""
     av = tables.AuthorisedVisit
-    query = select(av).where(av.subject_id.in_(subject_ids), av.ends > lo, av.starts <= hi)
+    query = select(av).where(among(av.subject_id, subject_ids), av.ends > lo, av.starts <= hi)
     if as_of is None:
         query = query.where(av.withdrawn_at.is_(None))
     else:

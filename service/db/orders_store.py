@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db import alert_events, convert, like, tables
+from service.db.arrays import among
 from zones import model
 from zones.errors import Conflict, UnknownOrder, UnknownSubject, UnknownZone
 
@@ -327,13 +328,13 @@ def with_conditions(
         return []
     crow = session.scalars(
         select(tables.Condition)
-        .where(tables.Condition.order_version_id.in_([v.id for _, v in rows]))
+        .where(among(tables.Condition.order_version_id, [v.id for _, v in rows]))
         .order_by(tables.Condition.position)
     ).all()
     links: dict[int, list[int]] = defaultdict(list)
     for cid, zid in session.execute(
         select(tables.ConditionZone.condition_id, tables.ConditionZone.zone_id)
-        .where(tables.ConditionZone.condition_id.in_([c.id for c in crow]))
+        .where(among(tables.ConditionZone.condition_id, [c.id for c in crow]))
         .order_by(tables.ConditionZone.zone_id)
     ):
         links[cid].append(zid)

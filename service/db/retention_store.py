@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service.db import tables
+from service.db.arrays import among
 from zones.retention import Gap, StoredAlert
 
 o, v, a = tables.Observation, tables.Verdict, tables.Alert
@@ -69,7 +70,7 @@ def marks(session: Session, subject_ids: Collection[int]) -> dict[int, datetime]
     """Each subject's instant before which retention has deleted positions, if it has."""
     m = tables.RetentionMark
     rows = session.execute(
-        select(m.subject_id, m.observations_before).where(m.subject_id.in_(subject_ids))
+        select(m.subject_id, m.observations_before).where(among(m.subject_id, subject_ids))
     )
     return {sid: at for sid, at in rows}
 

@@ -501,7 +501,9 @@ def breakdown(url: str, fixes: Fixes, devices: list[str], batches: list[range]) 
                 with Session(engine) as session:
                     with phase("parse"):
                         good, _, _ = parse_fixes(raw, now)
-                    monitoring.record(session, good, settings, reporter=USER, now=now)
+                    monitoring.record(
+                        session, good, settings, reporter=USER, now=now, outside=False
+                    )
                     with phase("commit"):
                         session.commit()
                 totals["total"] += time.perf_counter() - began

@@ -72,9 +72,13 @@ def judge(context: Context, observations: Sequence[model.Observation]) -> list[l
 
 def judge_many(
     batch: Sequence[tuple[Context, Sequence[model.Observation]]],
+    *,
+    outside: bool = True,
 ) -> list[list[list[model.Verdict]]]:
     """:func:`judge` for many subjects in one vectorised pass: each subject's observations
-    against its own targets only."""
+    against its own targets only. ``outside=False`` leaves out the verdicts of fixes plainly
+    outside a zone (outside, with no evidence of being in): those of sightings are kept,
+    and they are all that is stored of a fix (see :mod:`service.monitoring`)."""
     groups: list[tuple[int, int, list[model.Target]]] = []
     every: list[model.Observation] = []
     for context, observations in batch:
@@ -86,6 +90,9 @@ def judge_many(
         [np.nan if o.accuracy_m is None else o.accuracy_m for o in every],
         groups,
     )
+    if not outside:
+        sighting = np.array([o.kind is model.ObservationKind.SIGHTING for o in every], bool)
+        j = j.where((j.status != 0) | (j.evidence != 0) | sighting[j.observation])
     verdicts = j.verdicts_by_observation(targets, len(every))
     out: list[list[list[model.Verdict]]] = []
     for (context, observations), (first, count, _) in zip(batch, groups, strict=True):

@@ -97,12 +97,15 @@ def record(
     now: datetime | None = None,
     units: frozenset[str] | None = None,
     worn: Mapping[str, list[Assignment]] | None = None,
+    outside: bool = True,
 ) -> list[Recorded]:
     """Store, judge and alert on a batch; per-item errors leave the other items untouched.
 
     With ``units``, a fix for a subject of another unit is refused as unknown, like one for
     a subject that does not exist. ``worn`` is who wore the batch's devices when, when the
-    caller has read it already (:func:`service.db.devices_store.assignments`)."""
+    caller has read it already (:func:`service.db.devices_store.assignments`). With
+    ``outside=False`` a fix's ``verdicts`` leave out the zones it is plainly outside of
+    (what a batch answer needs; a sighting check lists them all)."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
     with phase("attribution"):
@@ -135,7 +138,8 @@ def record(
     verdict_rows: list[dict[str, object]] = []
     with phase("judge"):
         verdicts = judging.judge_many(
-            [(spans[sid].context, [observations[i] for i in new]) for sid, new in fresh.items()]
+            [(spans[sid].context, [observations[i] for i in new]) for sid, new in fresh.items()],
+            outside=outside,
         )
     judged = [
         _judged(subjects[sid], spans[sid], changes[sid][2], observations, new, found, results,

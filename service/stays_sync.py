@@ -31,7 +31,7 @@ from sqlalchemy import DateTime, Integer, column, func, select, text, update
 from sqlalchemy.orm import Session
 
 from service import judging
-from service.db import alert_events, context_store, tables
+from service.db import alert_events, context_store, plain, tables
 from service.db.arrays import among
 from service.settings import ApiSettings
 from zones import model
@@ -39,6 +39,7 @@ from zones.stays import Stay
 
 EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
 Track = tuple[int, int, str]
+VerdictRow = tuple[int, int | None]  # a stored verdict's id, and the alert it counts towards
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +138,14 @@ def fixes_of(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> d
         return out
     o = tables.Observation
     w = _windows(spans)
-    rows = session.execute(
+    rows = plain.rows(
+        session,
         select(
             o.subject_id, o.id, o.observed_at, o.kind, func.ST_X(o.geom), func.ST_Y(o.geom), o.late
         )
         .join(w, (o.subject_id == w.c.sid) & (o.observed_at >= w.c.lo) & (o.observed_at <= w.c.hi))
         .where(o.valid)  # a fix its device marked invalid is no evidence of where one was
-        .order_by(o.subject_id, o.observed_at, o.id)
+        .order_by(o.subject_id, o.observed_at, o.id),
     )
     sighting = model.ObservationKind.SIGHTING.value
     for r in rows:
@@ -153,20 +155,20 @@ def fixes_of(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> d
 
 def stored_verdicts(
     session: Session, observation_ids: list[int]
-) -> tuple[dict[int, list[model.Verdict]], dict[tuple[int, int, int], int]]:
-    """The stored verdicts of the observations, and each one's row id keyed by
-    ``(observation, clause, zone)``."""
+) -> tuple[dict[int, list[model.Verdict]], dict[tuple[int, int, int], VerdictRow]]:
+    """The stored verdicts of the observations, and each one's row id and the alert it
+    points at, keyed by ``(observation, clause, zone)``."""
     v = tables.Verdict
     verdicts: dict[int, list[model.Verdict]] = defaultdict(list)
-    ids: dict[tuple[int, int, int], int] = {}
+    ids: dict[tuple[int, int, int], VerdictRow] = {}
     columns = (
-        v.id, v.observation_id, v.order_id, v.condition_id, v.zone_id, v.zone_version,
+        v.id, v.alert_id, v.observation_id, v.order_id, v.condition_id, v.zone_id, v.zone_version,
         v.status, v.distance_m, v.evidence, v.disc_fraction_inside, v.clause_id, v.applies,
     )  # fmt: skip
     for start in range(0, len(observation_ids), 5_000):
         chunk = observation_ids[start : start + 5_000]
         # Plain rows, not ORM objects: a late burst can bring tens of thousands.
-        for r in session.execute(select(*columns).where(among(v.observation_id, chunk))):
+        for r in plain.rows(session, select(*columns).where(among(v.observation_id, chunk))):
             verdicts[r.observation_id].append(
                 model.Verdict(
                     order_id=r.order_id,
@@ -181,7 +183,7 @@ def stored_verdicts(
                     applies=r.applies,
                 )
             )
-            ids[(r.observation_id, r.clause_id, r.zone_id)] = r.id
+            ids[(r.observation_id, r.clause_id, r.zone_id)] = (r.id, r.alert_id)
     return verdicts, ids
 
 
@@ -190,7 +192,7 @@ def sync(
     context: judging.Context,
     fixes: list[Fix],
     verdicts: dict[int, list[model.Verdict]],
-    verdict_ids: dict[tuple[int, int, int], int],
+    verdict_ids: dict[tuple[int, int, int], VerdictRow],
     stored: list[tables.Alert],
     tracks: set[Track],
     lo: datetime,
@@ -216,7 +218,7 @@ class _Plan:
 
     context: judging.Context
     verdicts: dict[int, list[model.Verdict]]
-    verdict_ids: dict[tuple[int, int, int], int]
+    verdict_ids: dict[tuple[int, int, int], VerdictRow]
     by_fix: dict[int, Fix]
     owned: dict[int, set[int]]
     now: datetime
@@ -229,7 +231,7 @@ def _plan(
     context: judging.Context,
     fixes: list[Fix],
     verdicts: dict[int, list[model.Verdict]],
-    verdict_ids: dict[tuple[int, int, int], int],
+    verdict_ids: dict[tuple[int, int, int], VerdictRow],
     stored: list[tables.Alert],
     tracks: set[Track],
     lo: datetime,
@@ -286,8 +288,9 @@ def _apply(session: Session, plans: list[_Plan]) -> list[dict[int, list[int]]]:
             fix_ids = [k for k in stay.keys if plan.by_fix[k].time >= stay.first_at]
             clause, zone_id, _ = track
             for k in fix_ids:
-                if (found := plan.verdict_ids.get((k, clause, zone_id))) is not None:
-                    pointed[found] = row.id
+                found = plan.verdict_ids.get((k, clause, zone_id))
+                if found is not None and found[1] != row.id:  # only those that change
+                    pointed[found[0]] = row.id
             if _visible(row):
                 for k in fix_ids:
                     counted[k].append(row.id)
@@ -329,14 +332,19 @@ def _touches(stay: Stay, cut: datetime) -> bool:
     return stay.closed_at is None or stay.closed_at >= cut or stay.last_at >= cut
 
 
-def _owned_fixes(session: Session, alert_ids: list[int]) -> dict[int, set[int]]:
+def _owned_fixes(
+    session: Session, alert_ids: list[int], among_fixes: list[int] | None = None
+) -> dict[int, set[int]]:
+    """The fixes each stored stay counts; with ``among_fixes``, only those of them (matching
+    stays compares their fixes with those of derived stays, which are all among them, and
+    a long stay owns thousands)."""
     owned: dict[int, set[int]] = defaultdict(set)
     if alert_ids:
-        for alert_id, obs_id in session.execute(
-            select(tables.Verdict.alert_id, tables.Verdict.observation_id).where(
-                among(tables.Verdict.alert_id, alert_ids)
-            )
-        ):
+        v = tables.Verdict
+        query = select(v.alert_id, v.observation_id).where(among(v.alert_id, alert_ids))
+        if among_fixes is not None:
+            query = query.where(among(v.observation_id, among_fixes))
+        for alert_id, obs_id in plain.rows(session, query):
             if alert_id is not None:
                 owned[alert_id].add(obs_id)
     return owned
@@ -591,8 +599,11 @@ def rederive_many(
     fixes = fixes_of(
         session, {sid: (span.lo - r, min(span.hi + r, now)) for sid, (span, now, _) in work.items()}
     )
-    verdicts, verdict_ids = stored_verdicts(session, [f.id for fs in fixes.values() for f in fs])
-    owned = _owned_fixes(session, [row.id for span, _, _ in work.values() for row in span.stored])
+    fix_ids = [f.id for fs in fixes.values() for f in fs]
+    verdicts, verdict_ids = stored_verdicts(session, fix_ids)
+    owned = _owned_fixes(
+        session, [row.id for span, _, _ in work.values() for row in span.stored], fix_ids
+    )
     plans: dict[int, _Plan] = {}
     for sid, (span, now, tracks) in work.items():
         if tracks is None:

@@ -83,6 +83,17 @@ class Judgement:
     def __len__(self) -> int:
         return len(self.observation)
 
+    def where(self, keep: npt.NDArray[np.bool_]) -> Judgement:
+        """The pairs where ``keep`` is true."""
+        return Judgement(
+            self.observation[keep],
+            self.target[keep],
+            self.status[keep],
+            self.distance_m[keep],
+            self.evidence[keep],
+            self.disc_fraction_inside[keep],
+        )
+
     def breach(self) -> npt.NDArray[np.bool_]:
         """True where the reported position lies inside the zone or its buffer (not warning)."""
         breach: npt.NDArray[np.bool_] = (self.status == 1) | (self.status == 2)

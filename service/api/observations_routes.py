@@ -351,7 +351,13 @@ def post_observations(
     with phase("parse"):
         good, where, results = parse_fixes(fixes, now)
     recorded = monitoring.record(
-        session, good, settings.api, reporter=user.username, now=now, units=user.units
+        session,
+        good,
+        settings.api,
+        reporter=user.username,
+        now=now,
+        units=user.units,
+        outside=False,
     )
     with phase("commit"):
         session.commit()

@@ -15,13 +15,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db import convert, tables
+from service.db import convert, plain, tables
 from service.db.arrays import among
 from zones import model
 
@@ -82,7 +82,15 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=CIVIL_TIME).astimezone(UTC)
 
 
-InForce = tuple[tables.Order, tables.OrderVersion, datetime, datetime | None]
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """What an order version's own row does not say: its order and the order's subject."""
+
+    id: int
+    subject_id: int
+
+
+InForce = tuple[OrderRef, Any, datetime, datetime | None]  # an order_versions row
 
 
 class Dated(Protocol):
@@ -150,13 +158,18 @@ def periods_of(
     batch of fixes from many tags); a zone many conditions name is read once. Those of one
     subject that hold within a narrower span are those of its periods that overlap it."""
     ov, o = tables.OrderVersion, tables.Order
-    query = select(o, ov).join(ov, ov.order_id == o.id).where(among(o.subject_id, subject_ids))
+    # Plain rows, not ORM objects: a batch from thousands of tags reads thousands of orders.
+    query = (
+        select(o.subject_id.label("order_subject_id"), *ov.__table__.c)
+        .join(ov, ov.order_id == o.id)
+        .where(among(o.subject_id, subject_ids))
+    )
     if as_of is not None:
         query = query.where(ov.created_at <= as_of)
-    rows = session.execute(query.order_by(ov.order_id, ov.version)).all()
-    by_order: dict[int, list[tuple[tables.Order, tables.OrderVersion]]] = defaultdict(list)
-    for found in rows:
-        by_order[found[0].id].append((found[0], found[1]))
+    rows = plain.rows(session, query.order_by(ov.order_id, ov.version)).all()
+    by_order: dict[int, list[tuple[OrderRef, Any]]] = defaultdict(list)
+    for row in rows:
+        by_order[row.order_id].append((OrderRef(row.order_id, row.order_subject_id), row))
     wanted = [w for versions in by_order.values() for w in in_force(versions, lo, hi)]
     out: dict[int, list[Period]] = {sid: [] for sid in subject_ids}
     if not wanted:

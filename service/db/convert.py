@@ -141,7 +141,8 @@ def subject(row: tables.Subject) -> model.Subject:
     )
 
 
-def condition(row: tables.Condition, zone_ids: tuple[int, ...]) -> model.Condition:
+def condition(row: Any, zone_ids: tuple[int, ...]) -> model.Condition:
+    """A condition from its row (an ORM object or a plain row of its columns)."""
     return model.Condition(
         id=row.id,
         text=row.text,
@@ -163,9 +164,9 @@ def condition(row: tables.Condition, zone_ids: tuple[int, ...]) -> model.Conditi
     )
 
 
-def order(
-    row: tables.Order, version: tables.OrderVersion, conditions: tuple[model.Condition, ...]
-) -> model.Order:
+def order(row: Any, version: Any, conditions: tuple[model.Condition, ...]) -> model.Order:
+    """An order from its row (anything with its ``id`` and ``subject_id``) and a version's
+    row (an ORM object or a plain row of its columns)."""
     return model.Order(
         id=row.id,
         subject_id=row.subject_id,

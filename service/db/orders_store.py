@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.db import alert_events, convert, like, tables
+from service.db import alert_events, convert, like, plain, tables
 from service.db.arrays import among
 from zones import model
 from zones.errors import Conflict, UnknownOrder, UnknownSubject, UnknownZone
@@ -321,21 +322,23 @@ def list_orders(session: Session, units: frozenset[str] | None = None) -> list[m
     return with_conditions(session, [(r[0], r[1]) for r in session.execute(query).all()])
 
 
-def with_conditions(
-    session: Session, rows: list[tuple[tables.Order, tables.OrderVersion]]
-) -> list[model.Order]:
+def with_conditions(session: Session, rows: Sequence[tuple[Any, Any]]) -> list[model.Order]:
+    """Orders from ``(order, order version)`` rows (ORM objects or plain rows with their
+    columns), with their conditions."""
     if not rows:
         return []
-    crow = session.scalars(
-        select(tables.Condition)
+    crow = plain.rows(  # a batch of fixes reads thousands of conditions
+        session,
+        select(*tables.Condition.__table__.c)
         .where(among(tables.Condition.order_version_id, [v.id for _, v in rows]))
-        .order_by(tables.Condition.position)
+        .order_by(tables.Condition.position),
     ).all()
     links: dict[int, list[int]] = defaultdict(list)
-    for cid, zid in session.execute(
+    for cid, zid in plain.rows(
+        session,
         select(tables.ConditionZone.condition_id, tables.ConditionZone.zone_id)
         .where(among(tables.ConditionZone.condition_id, [c.id for c in crow]))
-        .order_by(tables.ConditionZone.zone_id)
+        .order_by(tables.ConditionZone.zone_id),
     ):
         links[cid].append(zid)
     by_version: dict[int, list[model.Condition]] = defaultdict(list)

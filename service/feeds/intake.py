@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from service import device_alerts, monitoring
@@ -120,7 +120,7 @@ def accept(
             todo_wearers.append(wearer)
     observations = _flag_jumps(session, [o for _, o in todo], todo_wearers, settings.jump_speed_mps)
     recorded = monitoring.record(
-        session, observations, settings, reporter=reporter, now=now, worn=worn
+        session, observations, settings, reporter=reporter, now=now, worn=worn, outside=False
     )
     for (i, _), rec in zip(todo, recorded, strict=True):
         rec.index = i
@@ -196,15 +196,19 @@ def _flag_jumps(
         if obs.valid and subject is not None:
             by_subject[subject].append(k)
     flagged = list(observations)
-    for subject, ks in by_subject.items():
+    for ks in by_subject.values():
         ks.sort(key=lambda k: observations[k].time)
+    previous = _previous_fixes(
+        session, {subject: observations[ks[0]].time for subject, ks in by_subject.items()}
+    )
+    for subject, ks in by_subject.items():
         points = [
             filters.Point(observations[k].time, observations[k].lon, observations[k].lat,
                           observations[k].accuracy_m)
             for k in ks
         ]  # fmt: skip
-        previous = _previous_fix(session, subject, points[0].time)
-        for k, jump in zip(ks, filters.jumps(previous, points, limit_mps), strict=True):
+        jumps = filters.jumps(previous.get(subject), points, limit_mps)
+        for k, jump in zip(ks, jumps, strict=True):
             if jump:
                 flagged[k] = dataclasses.replace(
                     observations[k], flags=(*observations[k].flags, filters.JUMP)
@@ -212,17 +216,23 @@ def _flag_jumps(
     return flagged
 
 
-def _previous_fix(session: Session, subject_id: int, before: datetime) -> filters.Point | None:
-    o = tables.Observation
-    row = session.execute(
-        select(o.observed_at, func.ST_X(o.geom), func.ST_Y(o.geom), o.accuracy_m)
-        .where(
-            o.subject_id == subject_id,
-            o.observed_at < before,
-            o.kind == model.ObservationKind.FIX.value,
-            o.valid,
-        )
-        .order_by(o.observed_at.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else filters.Point(row[0], float(row[1]), float(row[2]), row[3])
+# Each subject's last valid fix before an instant, for a batch of subjects in one statement.
+_PREVIOUS = text(
+    "SELECT w.sid, p.observed_at, ST_X(p.geom), ST_Y(p.geom), p.accuracy_m "
+    "FROM unnest(CAST(:sids AS int[]), CAST(:befores AS timestamptz[])) AS w(sid, before) "
+    "CROSS JOIN LATERAL (SELECT o.observed_at, o.geom, o.accuracy_m FROM observations o "
+    "  WHERE o.subject_id = w.sid AND o.observed_at < w.before AND o.kind = :fix AND o.valid "
+    "  ORDER BY o.observed_at DESC LIMIT 1) AS p"
+)
+
+
+def _previous_fixes(session: Session, before: dict[int, datetime]) -> dict[int, filters.Point]:
+    """Each subject's last valid fix before its instant (none for a subject without one)."""
+    if not before:
+        return {}
+    rows = session.execute(
+        _PREVIOUS,
+        {"sids": list(before), "befores": list(before.values()),
+         "fix": model.ObservationKind.FIX.value},
+    )  # fmt: skip
+    return {r[0]: filters.Point(r[1], float(r[2]), float(r[3]), r[4]) for r in rows}

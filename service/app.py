@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from service import heap
 from service.api import (
     alerts_routes,
     audit_routes,
@@ -85,8 +86,10 @@ class VendorFiles(StaticFiles):
         return response
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; the database engine is created when the app starts, not at import."""
+def create_app(settings: Settings, *, own_process: bool = False) -> FastAPI:
+    """Build the app; the database engine is created when the app starts, not at import.
+    ``own_process``: the app is all its process serves (``zones serve``), so it may set the
+    garbage collector for itself (:mod:`service.heap`) once started."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +102,8 @@ def create_app(settings: Settings) -> FastAPI:
         hub = AlertHub(listen_conninfo(engine), stream_routes.renderer(app.state.sessionmaker))
         await hub.start()
         app.state.hub = hub
+        if own_process:
+            heap.settle()  # what the process holds now lives as long as it does
         try:
             yield
         finally:
@@ -203,4 +208,4 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The app with settings from the environment: what each ``--workers`` process imports."""
-    return create_app(Settings())
+    return create_app(Settings(), own_process=True)

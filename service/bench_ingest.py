@@ -483,12 +483,13 @@ def breakdown(url: str, fixes: Fixes, devices: list[str], batches: list[range]) 
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from service import monitoring
+    from service import heap, monitoring
     from service.api.observations_routes import parse_fixes
     from service.phase_clock import listening, phase
     from service.settings import ApiSettings
 
     settings = ApiSettings()
+    heap.settle()  # as each server process does once started
     engine = create_engine(url)
     try:
         with listening() as totals:

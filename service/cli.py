@@ -361,13 +361,14 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from service import worker
+    from service import heap, worker
     from service.audit_mac import AuditKey
     from service.db.migrate import upgrade
 
     engine = _engine(settings)
     try:
         upgrade(engine)
+        heap.settle()  # the worker is all this process does (see service.heap)
         worker.serve(
             engine,
             settings.api,

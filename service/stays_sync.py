@@ -37,6 +37,8 @@ from service.settings import ApiSettings
 from zones import model
 from zones.stays import Stay
 
+_STATUS = {s.value: s for s in model.Status}  # a lookup, not an enum call per stored row
+_EVIDENCE = {e.value: e for e in model.Evidence}
 EVIDENCE_RANK = {model.Evidence.NONE: 0, model.Evidence.POSSIBLE: 1, model.Evidence.DEFINITE: 2}
 Track = tuple[int, int, str]
 VerdictRow = tuple[int, int | None]  # a stored verdict's id, and the alert it counts towards
@@ -175,9 +177,9 @@ def stored_verdicts(
                     condition_id=r.condition_id,
                     zone_id=r.zone_id,
                     zone_version=r.zone_version,
-                    status=model.Status(r.status),
+                    status=_STATUS[r.status],
                     distance_m=r.distance_m,
-                    evidence=model.Evidence(r.evidence),
+                    evidence=_EVIDENCE[r.evidence],
                     disc_fraction_inside=r.disc_fraction_inside,
                     clause_id=r.clause_id,
                     applies=r.applies,

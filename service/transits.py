@@ -28,7 +28,7 @@ from service import judging
 from service.db import tables
 from service.db.arrays import among
 from zones import model
-from zones.transit import possible_transits
+from zones.transit import transits_of_groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,33 +93,37 @@ def update(session: Session, changes: Sequence[Change], min_gap_s: float) -> int
         gone = [s[0] for s in stale if (s[1], s[2]) not in consecutive]
         if gone:
             session.execute(delete(pt).where(among(pt.id, gone)))
-    values: list[dict[str, object]] = []
-    for sid, rows in rows_of.items():
-        if len(rows) >= 2:
-            values += _found(todo[sid], rows, min_gap_s)
+    values = _found([(todo[sid], rows) for sid, rows in rows_of.items() if len(rows) >= 2],
+                    min_gap_s)  # fmt: skip
     if values:
         session.execute(insert(pt).on_conflict_do_nothing(constraint="uq_transit"), values)
     return len(values)
 
 
-def _found(change: Change, rows: list[Any], min_gap_s: float) -> list[dict[str, object]]:
-    """The transits of one subject's pairs that involve a new fix, as rows to insert."""
-    context = change.context
-    ids = [r[0] for r in rows]
-    fresh = set(change.fresh_ids)
+def _found(work: list[tuple[Change, list[Any]]], min_gap_s: float) -> list[dict[str, object]]:
+    """The transits of the subjects' pairs that involve a new fix, as rows to insert: all
+    subjects are tested in one pass, each against the targets holding over its fixes."""
+    times: list[datetime] = []
+    lon: list[float] = []
+    lat: list[float] = []
+    acc: list[float] = []
+    groups: list[tuple[int, int, list[model.Target], float]] = []
+    for change, rows in work:
+        groups.append((len(times), len(rows), _targets(change.context, rows[0][1], rows[-1][1]),
+                       change.top_speed_mps))  # fmt: skip
+        times += [r[1] for r in rows]
+        lon += [r[2] for r in rows]
+        lat += [r[3] for r in rows]
+        acc += [np.nan if r[4] is None else r[4] for r in rows]
+    found = transits_of_groups(
+        times, np.array(lon), np.array(lat), groups, min_gap_s=min_gap_s, accuracy_m=np.array(acc)
+    )
     values: list[dict[str, object]] = []
-    for target_set in _target_sets(context, rows[0][1], rows[-1][1]):
-        targets = list(target_set)
-        found = possible_transits(
-            [r[1] for r in rows],
-            np.array([r[2] for r in rows], dtype=float),
-            np.array([r[3] for r in rows], dtype=float),
-            targets,
-            top_speed_mps=change.top_speed_mps,
-            min_gap_s=min_gap_s,
-            accuracy_m=np.array([np.nan if r[4] is None else r[4] for r in rows], dtype=float),
-        )
-        for t in found:
+    for (change, rows), (_, _, targets, _), transits in zip(work, groups, found, strict=True):
+        context = change.context
+        ids = [r[0] for r in rows]
+        fresh = set(change.fresh_ids)
+        for t in transits:
             a, b = ids[t.from_index], ids[t.to_index]
             if a not in fresh and b not in fresh:
                 continue
@@ -149,15 +153,15 @@ def _found(change: Change, rows: list[Any], min_gap_s: float) -> list[dict[str, 
     return values
 
 
-def _target_sets(context: judging.Context, lo: datetime, hi: datetime) -> list[list[model.Target]]:
-    """The distinct targets holding at some time in ``[lo, hi]`` (one set: each pair is then
+def _targets(context: judging.Context, lo: datetime, hi: datetime) -> list[model.Target]:
+    """The distinct targets holding at some time in ``[lo, hi]`` (each pair is then
     checked against those holding at its first fix)."""
     seen: dict[tuple[int, int, int], model.Target] = {}
     for p in context.periods:
         if p.start <= hi and (p.end is None or p.end > lo):
             t = p.target
             seen.setdefault((t.condition_id, t.zone_id, t.zone_version), t)
-    return [list(seen.values())] if seen else []
+    return list(seen.values())
 
 
 def _holds(context: judging.Context, target: model.Target, at: datetime) -> bool:

@@ -176,32 +176,97 @@ def possible_transits(
     list of Transit
         Sorted by pair, then target; at most one per pair and target.
     """
+    if not top_speed_mps > 0:
+        raise ValueError(f"top speed must be positive, got {top_speed_mps}")
+    [found] = transits_of_groups(
+        times, lon, lat, [(0, len(np.asarray(lon)), targets, top_speed_mps)],
+        min_gap_s=min_gap_s, accuracy_m=accuracy_m,
+    )  # fmt: skip
+    return found
+
+
+Group = tuple[int, int, Sequence[Target], float]
+
+
+def transits_of_groups(
+    times: Sequence[datetime] | npt.NDArray[np.datetime64],
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    groups: Sequence[Group],
+    *,
+    min_gap_s: float = MIN_GAP_S,
+    accuracy_m: npt.ArrayLike | None = None,
+) -> list[list[Transit]]:
+    """:func:`possible_transits` of many subjects in one pass.
+
+    ``groups`` are ``(first, count, targets, top_speed_mps)``: fixes ``first ..
+    first+count-1`` are one subject's, sorted by time, tested against its own targets at its
+    own top speed. Returns each group's transits, their fix indices counted from the group's
+    first fix and their target indices into the group's targets, as :func:`possible_transits`
+    gives them. A zone many subjects' targets share is indexed and framed once.
+    """
     t = _utc_microseconds(times)
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if not (len(t) == len(x) == len(y)):
         raise ValueError(f"times, lon and lat differ in length: {len(t)}, {len(x)}, {len(y)}")
-    if len(t) and np.any(np.diff(t) < np.timedelta64(0, "us")):
-        raise ValueError("fixes must be sorted by time")
-    if not top_speed_mps > 0:
-        raise ValueError(f"top speed must be positive, got {top_speed_mps}")
     acc = np.zeros(len(x)) if accuracy_m is None else np.asarray(accuracy_m, dtype=float)
     acc = np.nan_to_num(acc, nan=0.0)
-    if len(x) < 2 or not targets:
-        return []
-
+    out: list[list[Transit]] = [[] for _ in groups]
+    # Each fix's group (-1: in none), and the hops: consecutive fixes of one group.
+    group_of = np.full(len(t), -1, dtype=np.intp)
+    speeds = np.zeros(len(groups))
+    every: list[Target] = []  # all groups' targets; target_group says whose
+    target_group: list[int] = []
+    for g, (first, count, targets, speed) in enumerate(groups):
+        if count >= 2 and np.any(np.diff(t[first : first + count]) < np.timedelta64(0, "us")):
+            raise ValueError("fixes must be sorted by time")
+        if not speed > 0:
+            raise ValueError(f"top speed must be positive, got {speed}")
+        group_of[first : first + count] = g
+        speeds[g] = speed
+        every.extend(targets)
+        target_group += [g] * len(targets)
+    if len(t) < 2 or not every:
+        return out
     dt = (t[1:] - t[:-1]) / np.timedelta64(1, "s")
-    pair = np.flatnonzero((dt >= min_gap_s) & (dt > 0))
-    hops = _Hops.of(pair, dt[pair], x, y, acc, top_speed_mps)
-    geoms = np.array([tg.geometry for tg in targets], dtype=object)
-    buffers = np.array([tg.buffer_m for tg in targets], dtype=float)
-    cand_hop, cand_target = _candidates(hops, geoms, float(buffers.max()))
-
-    found: list[Transit] = []
-    for k in np.unique(cand_target):
-        rows = cand_hop[cand_target == k]
-        found += _judge_target(hops.take(rows), targets[int(k)], int(k), t)
-    found.sort(key=lambda tr: (tr.from_index, tr.target_index))
-    return found
+    same = (group_of[:-1] == group_of[1:]) & (group_of[:-1] >= 0)
+    pair = np.flatnonzero(same & (dt >= min_gap_s) & (dt > 0))
+    hops = _Hops.of(pair, dt[pair], x, y, acc, speeds[group_of[pair]])
+    # One tree over the distinct zones; a (hop, zone) candidate is one for every target of
+    # the hop's own subject on that zone.
+    shape_of: dict[int, int] = {}
+    target_shape = [shape_of.setdefault(id(tg.geometry), len(shape_of)) for tg in every]
+    shapes = np.empty(len(shape_of), dtype=object)
+    for tg, k in zip(every, target_shape, strict=True):
+        shapes[k] = tg.geometry
+    mine: dict[tuple[int, int], list[int]] = {}
+    for k, (g, sh) in enumerate(zip(target_group, target_shape, strict=True)):
+        mine.setdefault((g, sh), []).append(k)
+    widest = max(tg.buffer_m for tg in every)
+    cand_hop, cand_shape = _candidates(hops, shapes, widest)
+    hop_group = group_of[hops.a]
+    by_area: dict[tuple[int, float], tuple[list[int], list[int]]] = {}
+    for h, sh in zip(cand_hop.tolist(), cand_shape.tolist(), strict=True):
+        for k in mine.get((int(hop_group[h]), sh), ()):
+            rows, ks = by_area.setdefault((sh, every[k].buffer_m), ([], []))
+            rows.append(h)
+            ks.append(k)
+    firsts = np.array([first for first, _, _, _ in groups], dtype=np.intp)
+    offsets = np.cumsum([0] + [len(tg) for _, _, tg, _ in groups])
+    for rows, ks in by_area.values():
+        for tr in _judge_area(hops.take(np.array(rows, np.intp)), every, ks, t):
+            g = int(group_of[tr.from_index])
+            out[g].append(
+                replace(
+                    tr,
+                    from_index=tr.from_index - int(firsts[g]),
+                    to_index=tr.to_index - int(firsts[g]),
+                    target_index=tr.target_index - int(offsets[g]),
+                )
+            )
+    for found in out:
+        found.sort(key=lambda tr: (tr.from_index, tr.target_index))
+    return out
 
 
 @dataclass(frozen=True)
@@ -218,12 +283,13 @@ class _Hops:
     acc_b: FloatArray
     d_ab: FloatArray  # geodesic
     budget: FloatArray  # v * dt + accA + accB: the longest way from A to B there was time for
-    speed: float
+    speed: FloatArray  # the subject's top speed
 
     @classmethod
     def of(
-        cls, a: IntArray, dt: FloatArray, x: FloatArray, y: FloatArray, acc: FloatArray, v: float
-    ) -> _Hops:
+        cls, a: IntArray, dt: FloatArray, x: FloatArray, y: FloatArray, acc: FloatArray,
+        v: FloatArray,
+    ) -> _Hops:  # fmt: skip
         lon_a, lat_a, lon_b, lat_b = x[a], y[a], x[a + 1], y[a + 1]
         # Only where the hop is shorter the other way round: arithmetic on every longitude
         # would move a fix on a zone's edge off it by a rounding error.
@@ -234,8 +300,7 @@ class _Hops:
         return cls(a, dt, lon_a, lat_a, lon_b, lat_b, acc[a], acc[a + 1], d_ab, budget, v)
 
     def take(self, rows: IntArray) -> _Hops:
-        arrays = {f: getattr(self, f)[rows] for f in self.__dataclass_fields__ if f != "speed"}
-        return replace(self, **arrays)
+        return replace(self, **{f: getattr(self, f)[rows] for f in self.__dataclass_fields__})
 
     @property
     def implausible(self) -> npt.NDArray[np.bool_]:
@@ -273,10 +338,12 @@ def _candidates(hops: _Hops, geoms: Geometries, buffer_m: float) -> tuple[IntArr
     return both[:, 0], both[:, 1]
 
 
-def _judge_target(
-    hops: _Hops, target: Target, k: int, t: npt.NDArray[np.datetime64]
+def _judge_area(
+    hops: _Hops, targets: Sequence[Target], ks: list[int], t: npt.NDArray[np.datetime64]
 ) -> list[Transit]:
-    """The transits of the given hops through one target's area, all in one local frame."""
+    """The transits of the given hops through one area (a zone and a buffer), all in one
+    local frame; hop ``i`` is tested for target ``targets[ks[i]]``, which has that area."""
+    target = targets[ks[0]]
     project = _local_projection(target.geometry)
     zone_ll = target.geometry
     shapely.prepare(zone_ll)
@@ -295,6 +362,7 @@ def _judge_target(
     keep = np.flatnonzero(~in_a & ~in_b)
     if not keep.size:
         return []
+    ks = [ks[i] for i in keep]
     hops, pts_a, pts_b, d_a, d_b = hops.take(keep), pts_a[keep], pts_b[keep], d_a[keep], d_b[keep]
 
     ends = np.stack(
@@ -348,12 +416,15 @@ def _judge_target(
         first, last, inside_m[cross] = _entry_exit(paths[cross], area_m)
         start_s[cross], end_s[cross] = first * hops.dt[cross], last * hops.dt[cross]
 
-    label = zone(target.names, target.zone_id, target.zone_version)
+    labels: dict[int, str] = {}
     min_distance = shapely.distance(paths[report], zone_m)
     side_a, side_b = _sides(zone_m, pts_a[report]), _sides(zone_m, pts_b[report])
     out = []
     for j, r in enumerate(report):
-        a = int(hops.a[r])
+        a, k = int(hops.a[r]), ks[r]
+        if k not in labels:
+            tk = targets[k]
+            labels[k] = zone(tk.names, tk.zone_id, tk.zone_version)
         t_a, t_b = _instant(t[a]), _instant(t[a + 1])
         out.append(
             Transit(
@@ -368,13 +439,13 @@ def _judge_target(
                 implausible_speed=bool(hops.implausible[r]),
                 from_time=t_a,
                 to_time=t_b,
-                top_speed_mps=v,
+                top_speed_mps=float(v[r]),
                 inside_m=float(inside_m[r]),
                 from_distance_m=float(d_a[r]),
                 to_distance_m=float(d_b[r]),
                 from_side=side_a[j],
                 to_side=side_b[j],
-                zone_label=label,
+                zone_label=labels[k],
                 buffer_m=buf,
             )
         )

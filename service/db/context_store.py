@@ -166,7 +166,7 @@ def periods_of(
     )
     if as_of is not None:
         query = query.where(ov.created_at <= as_of)
-    rows = plain.rows(session, query.order_by(ov.order_id, ov.version)).all()
+    rows = plain.rows(session, query.order_by(ov.order_id, ov.version))
     by_order: dict[int, list[tuple[OrderRef, Any]]] = defaultdict(list)
     for row in rows:
         by_order[row.order_id].append((OrderRef(row.order_id, row.order_subject_id), row))

@@ -332,7 +332,7 @@ def with_conditions(session: Session, rows: Sequence[tuple[Any, Any]]) -> list[m
         select(*tables.Condition.__table__.c)
         .where(among(tables.Condition.order_version_id, [v.id for _, v in rows]))
         .order_by(tables.Condition.position),
-    ).all()
+    )
     links: dict[int, list[int]] = defaultdict(list)
     for cid, zid in plain.rows(
         session,

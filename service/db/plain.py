@@ -9,13 +9,15 @@ session holds so that they see it, as the session's own autoflush would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import Executable
 from sqlalchemy.orm import Session
 
 
-def rows(session: Session, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-    """Execute a read on the session's connection, after a flush."""
+def rows(session: Session, statement: Executable, parameters: Any = None) -> Sequence[Any]:
+    """Execute a read on the session's connection, after a flush; its rows, fetched at
+    once (plain rows: tuples with their columns by name too)."""
     session.flush()
-    return session.connection().execute(statement, parameters)
+    return session.connection().execute(statement, parameters).all()

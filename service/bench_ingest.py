@@ -610,6 +610,30 @@ def run_ingest_bench(
     return result
 
 
+STORING = ("json decode", "parse", "attribution", "insert", "commit")
+JUDGING = ("lock", "context", "judge", "verdicts", "transits", "stays")
+
+
+def ceiling(parts: dict[str, float], copy_rate: float) -> str:
+    """Where the ceiling is, from the breakdown: what one process could do storing alone,
+    and what judging adds per subject of a batch."""
+    fixes, subjects = parts.get("fixes", 0.0), parts.get("subject-batches", 0.0)
+    store = sum(parts.get(k, 0.0) for k in STORING)
+    judge = sum(parts.get(k, 0.0) for k in JUDGING)
+    if not (fixes and subjects and store and judge):
+        return "ceiling: not measured (no batch was timed)"
+    return (
+        f"ceiling, by this breakdown, one process: storing alone (decode, parse, attribution, "
+        f"insert, commit) {fixes / store:,.0f} fixes/s ({store / fixes * 1e6:,.0f} us a fix); "
+        f"judging adds {judge / subjects * 1e6:,.0f} us per subject of a batch "
+        f"({judge / (store + judge):.0%} of the time), so at these batches' mix "
+        f"({fixes / subjects:.1f} fixes a subject) one process tops out near "
+        f"{fixes / (store + judge):,.0f} fixes/s. 100,000 fixes/s "
+        f"on 2 cores leaves 20 us a fix for everything; COPY alone takes "
+        f"{1e6 / copy_rate:,.0f} us a row"
+    )
+
+
 def report(
     r: IngestResult, workers: int, clients: int, batch: int, out: Callable[[str], None]
 ) -> None:
@@ -625,20 +649,23 @@ def report(
         f"client peak {r.client_rss_peak_mb:,.0f} MB")  # fmt: skip
     total = r.breakdown.get("total", 0.0)
     out("where a live batch's time goes (the route's code in this process, one process):")
-    for name in ("json decode", "parse", "attribution", "lock", "insert", "judge", "verdicts",
-                 "transits", "stays", "commit"):  # fmt: skip
+    for name in ("json decode", "parse", "attribution", "lock", "insert", "context", "judge",
+                 "verdicts", "transits", "stays", "commit"):  # fmt: skip
         if name in r.breakdown:
             out(f"  {name:>12}: {r.breakdown[name]:7.2f} s  {r.breakdown[name] / total:6.1%}")
     out(f"  {'total':>12}: {total:7.2f} s")
     pairs = r.breakdown.get("subject-batches", 0.0)
-    per_subject = sum(r.breakdown.get(k, 0.0) for k in ("lock", "judge", "transits", "stays"))
+    per_subject = sum(
+        r.breakdown.get(k, 0.0) for k in ("lock", "context", "judge", "transits", "stays")
+    )
     if pairs:
         fixes = r.breakdown.get("fixes", 0.0)
         out(
             f"  {fixes:,.0f} fixes of {pairs:,.0f} subjects: per subject and batch "
-            f"{1000 * per_subject / pairs:.1f} ms of judging, transits and stays, "
+            f"{1000 * per_subject / pairs:.2f} ms of context, judging, transits and stays, "
             f"{1000 * (total - per_subject) / fixes:.3f} ms per fix of the rest"
         )
+        out(ceiling(r.breakdown, r.copy_rate))
     need = r.tags / 60
     out(
         f"real time: {r.tags:,} tags at one fix a minute send {need:,.0f} fixes/s; live end "

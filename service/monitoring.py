@@ -133,7 +133,7 @@ def record(
         )
     }
     changes = {sid: _change([observations[i].time for i in new], now) for sid, new in fresh.items()}
-    with phase("stays"):
+    with phase("context"):  # the stays around the new fixes, locked, and what held then
         spans = stays_sync.open_spans(session, changes, settings)
     verdict_rows: list[dict[str, object]] = []
     with phase("judge"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import types
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -54,18 +55,28 @@ def _items(annotation: Any) -> list[Any] | None:
     return None
 
 
-def not_a_number(value: object, annotation: Any) -> bool:
-    """Whether ``value`` stands where the annotation wants a JSON number but is not one:
-    ``true``/``false`` (unless booleans are admitted too), or text where only numbers are;
-    at the top or as an item of a list."""
+def number_check(annotation: Any) -> Callable[[object], bool] | None:
+    """A test of whether a value stands where the annotation wants a JSON number but is not
+    one: ``true``/``false`` (unless booleans are admitted too), or text where only numbers
+    are; at the top or as an item of a list. Worked out once per annotation; None when the
+    annotation admits no number anywhere."""
     kinds = _kinds(annotation) - {type(None)}
     numbers = kinds & {int, float}
-    if numbers and isinstance(value, bool):
-        return bool not in kinds
-    if numbers and kinds == numbers and isinstance(value, str):
-        return True
     items = _items(annotation)
-    if items and isinstance(value, list):
-        kinds_of = items if len(items) == len(value) else items[:1] * len(value)
-        return any(not_a_number(v, k) for v, k in zip(value, kinds_of, strict=False))
-    return False
+    item_checks = [number_check(k) for k in items] if items else []
+    if not numbers and not any(item_checks):
+        return None
+    booleans_refused = bool not in kinds
+    text_refused = bool(numbers) and kinds == numbers
+
+    def check(value: object) -> bool:
+        if numbers and isinstance(value, bool):
+            return booleans_refused
+        if text_refused and isinstance(value, str):
+            return True
+        if item_checks and isinstance(value, list):
+            checks = item_checks if len(item_checks) == len(value) else item_checks[:1] * len(value)
+            return any(c is not None and c(v) for v, c in zip(value, checks, strict=False))
+        return False
+
+    return check

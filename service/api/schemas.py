@@ -7,6 +7,7 @@ a client believes it set but the server dropped is worse than an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,7 +27,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from service.api.json_kinds import LOCAL_INSTANT_PATTERN, iso_day, iso_instant, not_a_number
+from service.api.json_kinds import LOCAL_INSTANT_PATTERN, iso_day, iso_instant, number_check
 from zones import model
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: anything else names nothing
@@ -114,11 +115,26 @@ class Wire(BaseModel):
     @classmethod
     def _json_numbers(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for name, field in cls.model_fields.items():
-                key = field.alias or name
-                if key in data and not_a_number(data[key], field.annotation):
+            for key, check in _number_checks(cls):
+                if key in data and check(data[key]):
                     raise ValueError(f"{key}: a number is expected here, not true, false or text")
         return data
+
+
+_CHECKS: dict[type[BaseModel], list[tuple[str, Callable[[object], bool]]]] = {}
+
+
+def _number_checks(cls: type[BaseModel]) -> list[tuple[str, Callable[[object], bool]]]:
+    """The fields of a model that admit numbers, each with its test (worked out once per
+    model: a batch validates thousands of fixes)."""
+    found = _CHECKS.get(cls)
+    if found is None:
+        found = _CHECKS[cls] = [
+            (field.alias or name, check)
+            for name, field in cls.model_fields.items()
+            if (check := number_check(field.annotation)) is not None
+        ]
+    return found
 
 
 class ErrorBody(Wire):

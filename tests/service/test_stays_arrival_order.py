@@ -145,3 +145,73 @@ def test_bus_stays_do_not_depend_on_arrival_order(shared_data: Path, session: Se
         assert results["late_bursts"] == results["in_order"], vehicle
         total_stays += len(results["in_order"])
     print(f"\n{total_stays} stays of 3 buses agree in time order, shuffled and in late bursts")
+
+
+def _transits(session: Session, subject_id: int) -> list[tuple[object, ...]]:
+    pt, o = tables.PossibleTransit, tables.Observation
+    rows = session.execute(
+        select(pt.clause_id, pt.zone_id, pt.kind, pt.starts, pt.ends, o.observed_at)
+        .join(o, o.id == pt.from_observation_id)
+        .where(pt.subject_id == subject_id)
+    ).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_buses_sent_together_get_what_each_gets_alone(shared_data: Path, session: Session) -> None:
+    """Batches mixing several subjects' fixes (as a gateway forwards them) are judged,
+    searched for transits and turned into stays subject by subject: each gets exactly
+    what it gets when its fixes arrive alone."""
+    fixes = pd.read_csv(
+        shared_data / BUSES, usecols=["vehicle_ref", "unix_ts", "longitude", "latitude"]
+    )
+    zones = gpd.read_file(shared_data / ZONES)
+    geoms = list(shapely.make_valid(zones.geometry.to_numpy()))
+    zone_ids = zones_store.create_many(
+        session, geoms, [f"geofence {i}" for i in range(len(geoms))], ["road"] * len(geoms),
+        ["Smart Cambridge"] * len(geoms),
+    )  # fmt: skip
+    settings = ApiSettings()
+    tracks = {
+        vehicle: [
+            (float(r.longitude), float(r.latitude), datetime.fromtimestamp(int(r.unix_ts), UTC))
+            # every twelfth fix: minutes apart, so that paths between fixes are searched too
+            for r in fixes[fixes["vehicle_ref"] == vehicle]
+            .drop_duplicates("unix_ts")
+            .sort_values("unix_ts")
+            .iloc[::12]
+            .itertuples()
+        ]
+        for vehicle in _busiest(fixes, zones, 4)
+    }
+    alone = {v: _subject(session, f"{v}-alone", zone_ids) for v in tracks}
+    together = {v: _subject(session, f"{v}-together", zone_ids) for v in tracks}
+    for vehicle, track in tracks.items():
+        sent = [model.Observation(x, y, t, 10.0, subject_id=alone[vehicle]) for x, y, t in track]
+        for i in range(0, len(sent), 10):
+            assert all(r.error is None for r in monitoring.record(session, sent[i : i + 10],
+                                                                   settings, now=NOW))  # fmt: skip
+    mixed = [
+        model.Observation(x, y, t, 10.0, subject_id=together[vehicle])
+        for vehicle, track in tracks.items()
+        for x, y, t in track
+    ]
+    random.Random(9).shuffle(mixed)
+    for i in range(0, len(mixed), 40):
+        batch = mixed[i : i + 40]
+        assert len({o.subject_id for o in batch}) > 1 or len(tracks) == 1
+        assert all(r.error is None for r in monitoring.record(session, batch, settings, now=NOW))
+    session.flush()
+    stays = transits = 0
+    for vehicle in tracks:
+        got = {}
+        for how, sid in (("alone", alone[vehicle]), ("together", together[vehicle])):
+            positions = _clause_positions(session, sid)
+            got[how] = (
+                [(positions[s[0]], *s[1:]) for s in _stays(session, sid)],  # type: ignore[index]
+                [(positions[s[0]], *s[1:]) for s in _transits(session, sid)],  # type: ignore[index]
+            )
+        assert got["together"] == got["alone"], vehicle
+        stays += len(got["alone"][0])
+        transits += len(got["alone"][1])
+    assert stays > 0 and transits > 0
+    print(f"\n{stays} stays and {transits} transits of 4 buses agree, sent alone and together")

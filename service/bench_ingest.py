@@ -535,12 +535,13 @@ def run_ingest_bench(
 ) -> IngestResult:
     """Seed, store history, time ``COPY``, send live and burst fixes, check alerts; print it all.
 
-    ``live``, ``stored`` and ``burst`` are fix counts (rounded to whole fixes per tag);
+    ``live``, ``stored`` and ``burst`` are fix counts (rounded up to whole fixes per tag);
     ``seconds`` stops the live phase taking new batches after that long.
     """
     tracks = bus_tracks(data_dir)
     buses = int(tracks["bus"].max()) + 1
-    per_live, per_stored, per_burst = (max(1, n // tags) for n in (live, stored, burst))
+    # whole fixes per tag, rounded up: --full stores and bursts at least its millions
+    per_live, per_stored, per_burst = (max(1, -(-n // tags)) for n in (live, stored, burst))
     per_tag = per_stored + per_live + per_burst
     now = datetime.now(UTC)
     everything = scaled(tracks, tags, per_tag, now - timedelta(minutes=5))

@@ -3,6 +3,7 @@ rate is asserted (the machine is shared and noisy); what it counts and checks is
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,13 @@ def test_a_small_ingest_run_counts_compares_with_copy_and_raises_each_alert_once
     assert r.alerts_after_resend == r.alerts
     assert r.copy_rows == 750 and r.copy_rate > 0
     assert r.server_rss_peak_mb > 50 and r.client_rss_peak_mb > 50
-    assert {"parse", "attribution", "insert", "judge", "stays", "commit"} <= set(r.breakdown)
+    assert {"parse", "attribution", "insert", "context", "judge", "stays", "commit"} <= set(
+        r.breakdown
+    )
     text = "\n".join(lines)
     assert "fixes/s end to end" in text and "live end to end / COPY" in text
     assert "server RSS peak" in text
+    # where the ceiling is: storing alone per fix, judging per subject, both measured
+    [ceiling] = [line for line in lines if line.startswith("ceiling")]
+    assert re.search(r"storing alone .* [\d,]+ fixes/s \([\d,]+ us a fix\)", ceiling)
+    assert re.search(r"judging adds [\d,]+ us per subject of a batch", ceiling)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service.db import alert_events, context_store, tables
+from service.db.arrays import among
 from service.monitoring import Recorded
 from service.settings import ApiSettings
 from zones import device_alerts
@@ -374,25 +375,34 @@ def raise_alarms(
 ) -> list[int]:
     """Open or extend an alert for each alarm the recorded fixes carry (one open alert per
     subject and kind, extended by repeats), in the caller's transaction; the fixes are its
-    evidence, and each fix's result lists it in ``alert_ids``. A resent fix extends nothing
-    but names the alerts its first copy raised. Returns the alerts opened or extended."""
+    evidence, and each fix's result lists it in ``alert_ids``. A resent fix names the
+    alerts its stored copy is evidence of and extends nothing with them; an alarm it
+    carries that no alert of the stored copy is of (a resend that adds the alarm its first
+    copy lacked) is raised from the stored fix. Returns the alerts opened or extended."""
     wanted: dict[int, list[AlertKind]] = {}
-    resent: set[int] = set()
+    resent: dict[int, list[AlertKind]] = {}
     for fix, rec in zip(fixes, results, strict=True):
         kinds = device_alerts.alarm_kinds(fix.alarms)
         if kinds and rec.observation_id is not None:
             if rec.duplicate:
-                resent.add(rec.observation_id)
+                resent.setdefault(rec.observation_id, []).extend(kinds)
             else:
                 wanted[rec.observation_id] = kinds
     raised: dict[int, set[int]] = defaultdict(set)  # observation -> its alarm alerts
-    touched = _raise(session, wanted, raised, now) if wanted else []
-    ao = tables.AlertObservation
     if resent:
-        for obs_id, alert_id in session.execute(
-            select(ao.observation_id, ao.alert_id).where(ao.observation_id.in_(resent))
+        ao, a = tables.AlertObservation, tables.Alert
+        known: dict[int, set[str]] = defaultdict(set)  # observation -> kinds it is evidence of
+        for obs_id, alert_id, kind in session.execute(
+            select(ao.observation_id, ao.alert_id, a.kind)
+            .join(a, a.id == ao.alert_id)
+            .where(among(ao.observation_id, resent))
         ):
             raised[obs_id].add(alert_id)
+            known[obs_id].add(kind)
+        for obs_id, kinds in resent.items():
+            if new := [k for k in kinds if k.value not in known[obs_id]]:
+                wanted[obs_id] = list(dict.fromkeys([*wanted.get(obs_id, []), *new]))
+    touched = _raise(session, wanted, raised, now) if wanted else []
     for rec in results:
         if rec.observation_id in raised:
             rec.alert_ids = sorted({*rec.alert_ids, *raised[rec.observation_id]})

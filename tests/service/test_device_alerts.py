@@ -202,6 +202,34 @@ def test_an_alarm_opens_one_alert_that_repeats_extend_with_their_fixes_as_eviden
     assert len(alerts(control, sid, kind="tamper")) == 2
 
 
+def test_a_resend_that_adds_an_alarm_raises_it_once_from_the_stored_fix(
+    officer: TestClient, control: TestClient, session: Session, settings: Settings
+) -> None:
+    """A gateway resends a fix it has since decoded an alarm for: the fix is stored once,
+    and the alarm it lacked the first time is raised, with the stored fix as its evidence."""
+    sid = subject_with_order(officer, "S-RESENT")
+    wear(session, "TAG-R", sid)
+    [plain] = send(session, settings, T0, fix("TAG-R", T0))
+    assert plain.alert_ids == [] and alerts(control, sid) == []
+    [with_alarm] = send(session, settings, T0 + timedelta(minutes=1), fix("TAG-R", T0, "strap_cut"))
+    [strap] = alerts(control, sid)
+    assert with_alarm.duplicate and with_alarm.observation_id == plain.observation_id
+    assert strap["kind"] == "strap_cut" and with_alarm.alert_ids == [strap["id"]]
+    assert strap["observation_count"] == 1 and datetime.fromisoformat(strap["first_at"]) == T0
+    evidence = control.get(f"/api/v1/alerts/{strap['id']}/evidence").json()
+    assert [e["observation_id"] for e in evidence] == [plain.observation_id]
+    # Sent a third time, with the alarm and another the stored fix now has one of: only
+    # the new one is raised; the strap cut is named, not raised or extended again.
+    [third] = send(session, settings, T0 + timedelta(minutes=2),
+                   fix("TAG-R", T0, "strap_cut", "tamper"))  # fmt: skip
+    strap_again, tamper = sorted(alerts(control, sid), key=lambda a: a["kind"])
+    assert strap_again["id"] == strap["id"] and strap_again["observation_count"] == 1
+    assert tamper["kind"] == "tamper" and third.alert_ids == sorted([strap["id"], tamper["id"]])
+    [fourth] = send(session, settings, T0 + timedelta(minutes=3),
+                    fix("TAG-R", T0, "strap_cut", "tamper"))  # fmt: skip
+    assert fourth.alert_ids == third.alert_ids and len(alerts(control, sid)) == 2
+
+
 def test_device_alerts_are_handled_listed_counted_and_streamed_like_stays(
     officer: TestClient,
     control: TestClient,

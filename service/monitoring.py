@@ -117,8 +117,9 @@ def record(
         subjects = _lock_subjects(session, sorted(by_subject))
     with phase("insert"):
         _store(session, observations, subject_of, results, settings, reporter, now)
-    # Judge every subject, store all the verdicts at once, then re-derive each one's stays
-    # (which reads the verdicts back): the subjects are independent of one another.
+    # Judge every subject, re-derive each one's stays from the stored verdicts and the new
+    # ones, then store the new verdicts at once, each with the alert it counts towards: the
+    # subjects are independent of one another.
     # Only the stays around the new fixes can change: those within reach of them, and those
     # touching these, until no more are found. Late data weeks back re-derives the weeks it
     # lands in, not everything since. What held then is loaded for all subjects at once.
@@ -136,6 +137,7 @@ def record(
     with phase("context"):  # the stays around the new fixes, locked, and what held then
         spans = stays_sync.open_spans(session, changes, settings)
     verdict_rows: list[dict[str, object]] = []
+    kept: dict[int, list[model.Verdict]] = {}  # what is stored of each new fix's verdicts
     with phase("judge"):
         verdicts = judging.judge_many(
             [(spans[sid].context, [observations[i] for i in new]) for sid, new in fresh.items()],
@@ -143,12 +145,15 @@ def record(
         )
     judged = [
         _judged(subjects[sid], spans[sid], changes[sid][2], observations, new, found, results,
-                verdict_rows)
+                verdict_rows, kept)
         for (sid, new), found in zip(fresh.items(), verdicts, strict=True)
     ]  # fmt: skip
+    alert_of = _sync(session, judged, observations, results, settings, kept)
     with phase("verdicts"):
+        for row in verdict_rows:
+            key = (row["observation_id"], row["clause_id"], row["zone_id"])
+            row["alert_id"] = alert_of.get(key)  # type: ignore[arg-type]
         observation_copy.copy_rows(session, "verdicts", verdict_rows)
-    _sync(session, judged, observations, results, settings)
     _count_repeats(session, results)
     return results
 
@@ -326,9 +331,10 @@ def _judged(
     judged: list[list[model.Verdict]],
     results: list[Recorded],
     verdict_rows: list[dict[str, object]],
+    kept: dict[int, list[model.Verdict]],
 ) -> _Judged:
     """Give the subject's new observations (``fresh``: indices into the batch) their
-    verdicts; add the verdicts to keep to ``verdict_rows``."""
+    verdicts; add the verdicts to keep to ``verdict_rows``, and to ``kept`` by fix."""
     tracks: set[stays_sync.Track] = {stays_sync.track_of_row(r) for r in span.stored}
     for i, verdicts in zip(fresh, judged, strict=True):
         res = results[i]
@@ -343,6 +349,7 @@ def _judged(
             )
             if keep and res.observation_id is not None:
                 verdict_rows.append(_verdict_row(res.observation_id, v))
+                kept.setdefault(res.observation_id, []).append(v)
     return _Judged(subject, fresh, span, until, tracks)
 
 
@@ -352,9 +359,11 @@ def _sync(
     observations: list[model.Observation],
     results: list[Recorded],
     settings: ApiSettings,
-) -> None:
+    kept: dict[int, list[model.Verdict]],
+) -> dict[tuple[int, int, int], int]:
     """Test the new fixes for possible transits, and bring the subjects' stays in line with
-    every fix now stored (their verdicts stored first)."""
+    every fix now stored, their verdicts ``kept`` (not stored yet) included. Returns the
+    alert each new verdict counts towards, by ``(fix, clause, zone)``."""
     changes = []
     for j in judged:
         stored = [i for i in j.fresh if results[i].observation_id is not None]
@@ -368,14 +377,15 @@ def _sync(
         transits.update(session, changes, settings.transit_min_gap_seconds)
     work = {j.span.context.subject_id: (j.span, j.until, j.tracks) for j in judged if j.tracks}
     with phase("stays"):
-        counted = stays_sync.rederive_many(session, work, settings)
+        done = stays_sync.rederive_many(session, work, settings, kept)
     for j in judged:
-        if (mine := counted.get(j.span.context.subject_id)) is None:
+        if (mine := done.counted.get(j.span.context.subject_id)) is None:
             continue
         for i in j.fresh:
             res = results[i]
             if res.observation_id is not None:
                 res.alert_ids = sorted(set(mine.get(res.observation_id, [])))
+    return done.unsaved
 
 
 def _count_repeats(session: Session, results: list[Recorded]) -> None:

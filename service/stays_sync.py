@@ -227,6 +227,9 @@ class _Plan:
     pairs: list[tuple[Track, Stay, tables.Alert]]
     leftovers: list[tuple[tables.Alert, list[tuple[Stay, tables.Alert]]]]
     fresh: list[tables.Alert]
+    # (fix, clause, zone) of verdicts not stored yet: recording copies them in afterwards,
+    # each with the alert it counts towards (see Rederived.unsaved)
+    unsaved: frozenset[tuple[int, int, int]] = frozenset()
 
 
 def _plan(
@@ -272,10 +275,15 @@ def _plan(
     return plan
 
 
-def _apply(session: Session, plans: list[_Plan]) -> list[dict[int, list[int]]]:
+def _apply(
+    session: Session,
+    plans: list[_Plan],
+    unsaved: dict[tuple[int, int, int], int] | None = None,
+) -> list[dict[int, list[int]]]:
     """Write the plans: all new rows in one flush, every row brought up to date, stored
     rows no derived stay took merged, and the verdicts pointed at their rows in one
-    statement. Returns, per plan, the visible alert ids each fix now counts towards."""
+    statement (those not stored yet: in ``unsaved``, ``(fix, clause, zone) -> alert``).
+    Returns, per plan, the visible alert ids each fix now counts towards."""
     fresh = [row for plan in plans for row in plan.fresh]
     if fresh:
         session.add_all(fresh)
@@ -293,6 +301,8 @@ def _apply(session: Session, plans: list[_Plan]) -> list[dict[int, list[int]]]:
                 found = plan.verdict_ids.get((k, clause, zone_id))
                 if found is not None and found[1] != row.id:  # only those that change
                     pointed[found[0]] = row.id
+                elif unsaved is not None and (k, clause, zone_id) in plan.unsaved:
+                    unsaved[(k, clause, zone_id)] = row.id
             if _visible(row):
                 for k in fix_ids:
                     counted[k].append(row.id)
@@ -587,25 +597,42 @@ def rederive(
     """Derive the span's stays again from every stored fix and bring the stored rows in
     line. ``tracks`` None: the stored stays' tracks and every track a fix is in."""
     sid = span.context.subject_id
-    return rederive_many(session, {sid: (span, now, tracks)}, settings)[sid]
+    return rederive_many(session, {sid: (span, now, tracks)}, settings).counted[sid]
+
+
+@dataclass
+class Rederived:
+    """What re-deriving stays did: for each subject, the visible alerts each fix now counts
+    towards; and the alert each not yet stored verdict, ``(fix, clause, zone)``, counts
+    towards (to be stored with it)."""
+
+    counted: dict[int, dict[int, list[int]]]
+    unsaved: dict[tuple[int, int, int], int]
 
 
 def rederive_many(
     session: Session,
     work: Mapping[int, tuple[Span, datetime, set[Track] | None]],
     settings: ApiSettings,
-) -> dict[int, dict[int, list[int]]]:
+    unsaved: Mapping[int, list[model.Verdict]] | None = None,
+) -> Rederived:
     """:func:`rederive` for many subjects (``subject -> (span, now, tracks)``): their fixes,
-    verdicts and the fixes their stored stays own are read once for all of them."""
+    verdicts and the fixes their stored stays own are read once for all of them.
+    ``unsaved``: verdicts of fixes (by fix id) not stored yet, taken as if they were."""
     r = reach(settings)
     fixes = fixes_of(
         session, {sid: (span.lo - r, min(span.hi + r, now)) for sid, (span, now, _) in work.items()}
     )
     fix_ids = [f.id for fs in fixes.values() for f in fs]
     verdicts, verdict_ids = stored_verdicts(session, fix_ids)
+    keys: set[tuple[int, int, int]] = set()
+    for fix_id, found in (unsaved or {}).items():
+        verdicts[fix_id].extend(found)
+        keys.update((fix_id, v.clause, v.zone_id) for v in found)
     owned = _owned_fixes(
         session, [row.id for span, _, _ in work.values() for row in span.stored], fix_ids
     )
+    unsaved_keys = frozenset(keys)
     plans: dict[int, _Plan] = {}
     for sid, (span, now, tracks) in work.items():
         if tracks is None:
@@ -616,8 +643,10 @@ def rederive_many(
         if tracks:
             plans[sid] = _plan(span.context, fixes[sid], verdicts, verdict_ids, span.stored,
                                tracks, span.lo - r, span.lo, now, span.hi, owned)  # fmt: skip
-    applied = dict(zip(plans, _apply(session, list(plans.values())), strict=True))
-    return {sid: applied.get(sid, {}) for sid in work}
+            plans[sid].unsaved = unsaved_keys
+    pointed: dict[tuple[int, int, int], int] = {}
+    applied = dict(zip(plans, _apply(session, list(plans.values()), pointed), strict=True))
+    return Rederived({sid: applied.get(sid, {}) for sid in work}, pointed)
 
 
 def load_context(

@@ -360,10 +360,10 @@ def _sync(
     results: list[Recorded],
     settings: ApiSettings,
     kept: dict[int, list[model.Verdict]],
-) -> dict[tuple[int, int, int], int]:
+) -> dict[tuple[int, int, int], int | None]:
     """Test the new fixes for possible transits, and bring the subjects' stays in line with
     every fix now stored, their verdicts ``kept`` (not stored yet) included. Returns the
-    alert each new verdict counts towards, by ``(fix, clause, zone)``."""
+    alert each new verdict counts towards (None: none), by ``(fix, clause, zone)``."""
     changes = []
     for j in judged:
         stored = [i for i in j.fresh if results[i].observation_id is not None]

@@ -62,20 +62,12 @@ def track_of_row(row: tables.Alert) -> Track:
     return (row.clause_id, row.zone_id, row.severity)
 
 
-def stored_stays_around(
-    session: Session, subject_id: int, lo: datetime, hi: datetime, now: datetime
-) -> tuple[list[tables.Alert], datetime, datetime]:
-    """The subject's stays (not merged ones) overlapping ``[lo, hi]``, widened until no
-    stored stay straddles its ends; returns them and the widened span. An open stay
-    reaches ``now``."""
-    return stored_stays_of(session, {subject_id: (lo, hi, now)})[subject_id]
-
-
 def stored_stays_of(
     session: Session, windows: dict[int, tuple[datetime, datetime, datetime]]
 ) -> dict[int, tuple[list[tables.Alert], datetime, datetime]]:
-    """:func:`stored_stays_around` for many subjects (``subject -> (lo, hi, now)``), locked,
-    in one statement a round for all of them."""
+    """Each subject's stays (not merged ones) overlapping its ``(lo, hi)``, widened until no
+    stored stay straddles its ends, locked; returns them and the widened span. An open stay
+    reaches ``now``. One statement a round for all the subjects."""
     a = tables.Alert
     found: dict[int, tuple[list[tables.Alert], datetime, datetime]] = {}
     pending = dict(windows)
@@ -126,10 +118,6 @@ def _windows(spans: Mapping[int, tuple[datetime, ...]], *, now: bool = False) ->
         .columns(*columns)
         .subquery("w")
     )
-
-
-def fixes_between(session: Session, subject_id: int, lo: datetime, hi: datetime) -> list[Fix]:
-    return fixes_of(session, {subject_id: (lo, hi)})[subject_id]
 
 
 def fixes_of(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Fix]]:
@@ -189,31 +177,6 @@ def stored_verdicts(
     return verdicts, ids
 
 
-def sync(
-    session: Session,
-    context: judging.Context,
-    fixes: list[Fix],
-    verdicts: dict[int, list[model.Verdict]],
-    verdict_ids: dict[tuple[int, int, int], VerdictRow],
-    stored: list[tables.Alert],
-    tracks: set[Track],
-    lo: datetime,
-    cut: datetime,
-    now: datetime,
-    last: datetime | None = None,
-    owned: dict[int, set[int]] | None = None,
-) -> dict[int, list[int]]:
-    """Bring the stored stays of ``tracks`` in line with the fixes; returns the visible
-    alert ids each fix now counts towards. Only derived stays that touch ``cut`` or later,
-    and (with ``last``) begin by ``last``, are reconciled: ``stored`` must be exactly the
-    stored stays of that span. ``owned``: the fixes each stored row owns, when read already."""
-    if owned is None:
-        owned = _owned_fixes(session, [r.id for r in stored])
-    plan = _plan(context, fixes, verdicts, verdict_ids, stored, tracks, lo, cut, now, last,
-                 owned)  # fmt: skip
-    return _apply(session, [plan])[0]
-
-
 @dataclass
 class _Plan:
     """One subject's derived stays matched to its stored rows (new rows not yet written)."""
@@ -227,9 +190,6 @@ class _Plan:
     pairs: list[tuple[Track, Stay, tables.Alert]]
     leftovers: list[tuple[tables.Alert, list[tuple[Stay, tables.Alert]]]]
     fresh: list[tables.Alert]
-    # (fix, clause, zone) of verdicts not stored yet: recording copies them in afterwards,
-    # each with the alert it counts towards (see Rederived.unsaved)
-    unsaved: frozenset[tuple[int, int, int]] = frozenset()
 
 
 def _plan(
@@ -276,14 +236,13 @@ def _plan(
 
 
 def _apply(
-    session: Session,
-    plans: list[_Plan],
-    unsaved: dict[tuple[int, int, int], int] | None = None,
+    session: Session, plans: list[_Plan], unsaved: dict[tuple[int, int, int], int | None]
 ) -> list[dict[int, list[int]]]:
     """Write the plans: all new rows in one flush, every row brought up to date, stored
-    rows no derived stay took merged, and the verdicts pointed at their rows in one
-    statement (those not stored yet: in ``unsaved``, ``(fix, clause, zone) -> alert``).
-    Returns, per plan, the visible alert ids each fix now counts towards."""
+    rows no derived stay took merged, and the stored verdicts pointed at their rows in one
+    statement; those not stored yet (the keys of ``unsaved``, ``(fix, clause, zone)``) get
+    their alert there. Returns, per plan, the visible alert ids each fix now counts
+    towards."""
     fresh = [row for plan in plans for row in plan.fresh]
     if fresh:
         session.add_all(fresh)
@@ -301,7 +260,7 @@ def _apply(
                 found = plan.verdict_ids.get((k, clause, zone_id))
                 if found is not None and found[1] != row.id:  # only those that change
                     pointed[found[0]] = row.id
-                elif unsaved is not None and (k, clause, zone_id) in plan.unsaved:
+                elif (k, clause, zone_id) in unsaved:
                     unsaved[(k, clause, zone_id)] = row.id
             if _visible(row):
                 for k in fix_ids:
@@ -345,17 +304,17 @@ def _touches(stay: Stay, cut: datetime) -> bool:
 
 
 def _owned_fixes(
-    session: Session, alert_ids: list[int], among_fixes: list[int] | None = None
+    session: Session, alert_ids: list[int], among_fixes: list[int]
 ) -> dict[int, set[int]]:
-    """The fixes each stored stay counts; with ``among_fixes``, only those of them (matching
-    stays compares their fixes with those of derived stays, which are all among them, and
-    a long stay owns thousands)."""
+    """The fixes each stored stay counts, of ``among_fixes`` only (matching stays compares
+    their fixes with those of derived stays, which are all among them, and a long stay owns
+    thousands)."""
     owned: dict[int, set[int]] = defaultdict(set)
     if alert_ids:
         v = tables.Verdict
-        query = select(v.alert_id, v.observation_id).where(among(v.alert_id, alert_ids))
-        if among_fixes is not None:
-            query = query.where(among(v.observation_id, among_fixes))
+        query = select(v.alert_id, v.observation_id).where(
+            among(v.alert_id, alert_ids), among(v.observation_id, among_fixes)
+        )
         for alert_id, obs_id in plain.rows(session, query):
             if alert_id is not None:
                 owned[alert_id].add(obs_id)
@@ -607,7 +566,7 @@ class Rederived:
     towards (to be stored with it)."""
 
     counted: dict[int, dict[int, list[int]]]
-    unsaved: dict[tuple[int, int, int], int]
+    unsaved: dict[tuple[int, int, int], int | None]  # None: in no stay
 
 
 def rederive_many(
@@ -625,14 +584,13 @@ def rederive_many(
     )
     fix_ids = [f.id for fs in fixes.values() for f in fs]
     verdicts, verdict_ids = stored_verdicts(session, fix_ids)
-    keys: set[tuple[int, int, int]] = set()
+    alert_of: dict[tuple[int, int, int], int | None] = {}
     for fix_id, found in (unsaved or {}).items():
         verdicts[fix_id].extend(found)
-        keys.update((fix_id, v.clause, v.zone_id) for v in found)
+        alert_of.update(dict.fromkeys((fix_id, v.clause, v.zone_id) for v in found))
     owned = _owned_fixes(
         session, [row.id for span, _, _ in work.values() for row in span.stored], fix_ids
     )
-    unsaved_keys = frozenset(keys)
     plans: dict[int, _Plan] = {}
     for sid, (span, now, tracks) in work.items():
         if tracks is None:
@@ -643,10 +601,8 @@ def rederive_many(
         if tracks:
             plans[sid] = _plan(span.context, fixes[sid], verdicts, verdict_ids, span.stored,
                                tracks, span.lo - r, span.lo, now, span.hi, owned)  # fmt: skip
-            plans[sid].unsaved = unsaved_keys
-    pointed: dict[tuple[int, int, int], int] = {}
-    applied = dict(zip(plans, _apply(session, list(plans.values()), pointed), strict=True))
-    return Rederived({sid: applied.get(sid, {}) for sid in work}, pointed)
+    applied = dict(zip(plans, _apply(session, list(plans.values()), alert_of), strict=True))
+    return Rederived({sid: applied.get(sid, {}) for sid in work}, alert_of)
 
 
 def load_context(

@@ -14,7 +14,18 @@ from service.db import alert_events, convert, like, tables
 from zones import handling, model
 from zones.errors import UnknownAlert
 
-Row = tuple[tables.Alert, float, float, tables.Subject, tables.OrderVersion, tables.Condition, str]
+# An alert, its position, its subject, the order version and condition, the zone's name and
+# the flags of its evidence: what the alert queries select.
+Named = Select[
+    tables.Alert,
+    float,
+    float,
+    tables.Subject,
+    tables.OrderVersion,
+    tables.Condition,
+    str,
+    list[str],
+]
 
 
 @dataclass(frozen=True)
@@ -74,16 +85,7 @@ def _flags() -> Any:
     return of(verdicts, verdicts.observation_id).op("||")(of(links, links.observation_id))
 
 
-def _named() -> Select[
-    tables.Alert,
-    float,
-    float,
-    tables.Subject,
-    tables.OrderVersion,
-    tables.Condition,
-    str,
-    list[str],
-]:
+def _named() -> Named:
     """Alerts with their position and the names of what they were judged against, as judged:
     the clause wording and order version of the condition, the zone version's name, and the
     flags of their evidence. A device alert has no zone (and an alarm no condition): outer
@@ -104,16 +106,7 @@ def _alert(row: tuple[Any, ...]) -> model.Alert:
 
 def _filtered(
     f: AlertFilter,
-) -> Select[
-    tables.Alert,
-    float,
-    float,
-    tables.Subject,
-    tables.OrderVersion,
-    tables.Condition,
-    str,
-    list[str],
-]:
+) -> Named:
     q, a = _named(), tables.Alert
     if f.stages:
         q = q.where(or_(*(_stage(s) for s in f.stages)))

@@ -92,7 +92,10 @@ def _clause_positions(session: Session, subject_id: int) -> dict[int, int]:
     return {clause: position for clause, position in rows}
 
 
-def test_bus_stays_do_not_depend_on_arrival_order(shared_data: Path, session: Session) -> None:
+def _buses_and_geofences(
+    shared_data: Path, session: Session
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, list[int]]:
+    """The real bus fixes, and the real geofences stored as zones (with their ids)."""
     fixes = pd.read_csv(
         shared_data / BUSES, usecols=["vehicle_ref", "unix_ts", "longitude", "latitude"]
     )
@@ -102,6 +105,11 @@ def test_bus_stays_do_not_depend_on_arrival_order(shared_data: Path, session: Se
         session, geoms, [f"geofence {i}" for i in range(len(geoms))], ["road"] * len(geoms),
         ["Smart Cambridge"] * len(geoms),
     )  # fmt: skip
+    return fixes, zones, zone_ids
+
+
+def test_bus_stays_do_not_depend_on_arrival_order(shared_data: Path, session: Session) -> None:
+    fixes, zones, zone_ids = _buses_and_geofences(shared_data, session)
     settings = ApiSettings()
     total_stays = 0
     for vehicle in _busiest(fixes, zones, 3):
@@ -161,15 +169,7 @@ def test_buses_sent_together_get_what_each_gets_alone(shared_data: Path, session
     """Batches mixing several subjects' fixes (as a gateway forwards them) are judged,
     searched for transits and turned into stays subject by subject: each gets exactly
     what it gets when its fixes arrive alone."""
-    fixes = pd.read_csv(
-        shared_data / BUSES, usecols=["vehicle_ref", "unix_ts", "longitude", "latitude"]
-    )
-    zones = gpd.read_file(shared_data / ZONES)
-    geoms = list(shapely.make_valid(zones.geometry.to_numpy()))
-    zone_ids = zones_store.create_many(
-        session, geoms, [f"geofence {i}" for i in range(len(geoms))], ["road"] * len(geoms),
-        ["Smart Cambridge"] * len(geoms),
-    )  # fmt: skip
+    fixes, zones, zone_ids = _buses_and_geofences(shared_data, session)
     settings = ApiSettings()
     tracks = {
         vehicle: [

@@ -59,7 +59,7 @@ python_env() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
     say "installing Python dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip || fail "upgrading pip in .venv"
-    .venv/bin/python -m pip install -q -e '.[dev]' || fail "installing the Python dependencies"
+    .venv/bin/python -m pip install -q -e '.[dev,bench]' || fail "installing the Python dependencies"
     echo "$sum" > "$stamp"
   fi
 }

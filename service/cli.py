@@ -7,7 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,13 +288,23 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         if args.data
         else Path(__file__).resolve().parents[1].parent / "shared" / "data"
     )
-    bench.run_judge_bench(
-        data if data.is_dir() else None,
-        fixes=args.fixes,
-        zones=args.zones,
-        seed=args.seed,
-        repeat=args.repeat,
-    )
+    with ExitStack() as stack:
+        peers: dict[str, bench.Method] = {}
+        if not args.no_postgis:
+            from service.bench_flood import _database
+            from service.bench_postgis import PostgisCovers
+
+            postgis = PostgisCovers(stack.enter_context(_database(args.database_url)))
+            stack.callback(postgis.close)
+            peers["postgis"] = postgis
+        bench.run_judge_bench(
+            data if data.is_dir() else None,
+            fixes=args.fixes,
+            zones=args.zones,
+            seed=args.seed,
+            repeat=args.repeat,
+            peers=peers,
+        )
     return 0
 
 
@@ -588,12 +598,22 @@ def parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_import)
     b = sub.add_parser("bench", help="benchmarks against peers, run together")
     bsub = b.add_subparsers(dest="bench", required=True)
-    bj = bsub.add_parser("judge", help="bulk judging vs geopandas.sjoin and a shapely STRtree")
+    bj = bsub.add_parser(
+        "judge",
+        help="bulk judging vs geopandas sjoin, shapely STRtree, a numpy grid, DuckDB, PostGIS",
+    )
     bj.add_argument("--fixes", type=int, default=1_000_000)
     bj.add_argument("--zones", type=int, default=10_000)
     bj.add_argument("--seed", type=int, default=0)
     bj.add_argument("--repeat", type=int, default=3)
     bj.add_argument("--data", help="folder of the shared data (default ../shared/data)")
+    bj.add_argument(
+        "--no-postgis", action="store_true", help="leave out the PostGIS peer (no database)"
+    )
+    bj.add_argument(
+        "--database-url",
+        help="a PostGIS database for the PostGIS peer (default: a scratch one, dropped after)",
+    )
     bj.set_defaults(func=cmd_bench)
     bf = bsub.add_parser(
         "flood", help="signed-in sighting checks, alone and under an anonymous sign-in flood"

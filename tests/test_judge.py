@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from zones.crs import metric_epsg
-from zones.judge import ZoneIndex, judge
+from zones.grid import GridIndex
+from zones.judge import judge
 from zones.model import Evidence, Status, Target
 
 PARK = box(0.119, 52.199, 0.121, 52.201)
@@ -27,12 +28,12 @@ def target(geom: Polygon = PARK, buffer_m: float = 0.0) -> Target:
 
 
 def test_points_on_the_edge_and_on_a_corner_are_covered() -> None:
-    point, zone = ZoneIndex([PARK]).covering_pairs([0.119, 0.119, 0.1215], [52.2, 52.199, 52.2])
+    point, zone = GridIndex([PARK]).covering_pairs([0.119, 0.119, 0.1215], [52.2, 52.199, 52.2])
     assert point.tolist() == [0, 1] and zone.tolist() == [0, 0]
 
 
 def test_a_hole_is_outside_and_its_edge_is_inside() -> None:
-    point, _ = ZoneIndex([WITH_POND]).covering_pairs([0.12, 0.1198, 0.1195], [52.2, 52.2, 52.2])
+    point, _ = GridIndex([WITH_POND]).covering_pairs([0.12, 0.1198, 0.1195], [52.2, 52.2, 52.2])
     assert point.tolist() == [1, 2]
     [v] = judge([0.12], [52.2], None, [target(WITH_POND)]).verdicts_for(0, [target(WITH_POND)])
     assert v.status is Status.OUTSIDE and v.distance_m == pytest.approx(13.674, abs=0.01)
@@ -82,7 +83,7 @@ def test_bulk_and_full_judging_agree_on_inside(points: list[tuple[float, float]]
         for o, t, s in zip(j.observation, j.target, j.status, strict=True)
         if s == 2
     }
-    bulk_point, bulk_zone = ZoneIndex([PARK, WITH_POND]).covering_pairs(lon, lat)
+    bulk_point, bulk_zone = GridIndex([PARK, WITH_POND]).covering_pairs(lon, lat)
     assert full == set(zip(bulk_point.tolist(), bulk_zone.tolist(), strict=True))
 
 

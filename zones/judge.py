@@ -25,37 +25,15 @@ import numpy as np
 import numpy.typing as npt
 
 import shapely
-from shapely import STRtree
 
 from zones.discs import disc_fraction_in_area
 from zones.geodesy import boundary_distance_m
+from zones.grid import GridIndex
 from zones.model import Evidence, Status, Target, Verdict
 
 # Codes are indices into these tuples; WARNING came last so the older codes kept their meaning.
 STATUS_CODES = (Status.OUTSIDE, Status.BUFFER, Status.INSIDE, Status.WARNING)
 EVIDENCE_CODES = (Evidence.NONE, Evidence.POSSIBLE, Evidence.DEFINITE)
-
-
-class ZoneIndex:
-    """An STRtree over zones in EPSG:4326, built once and queried with many points."""
-
-    def __init__(self, geometries: npt.ArrayLike) -> None:
-        self.geometries = np.asarray(geometries, dtype=object)
-        shapely.prepare(self.geometries)
-        self.tree = STRtree(self.geometries)
-
-    def covering_pairs(
-        self, lon: npt.ArrayLike, lat: npt.ArrayLike
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Indices ``(point, zone)`` of every zone that covers every point, sorted by point."""
-        x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        # Index first (bounding boxes only), then one vectorised exact test on the candidates.
-        # STRtree.query(..., predicate=) would prepare the query points, not our zones; testing
-        # coordinates against the prepared zones with intersects_xy uses the preparation, and
-        # for a point "intersects" equals "covered by" (a point on the boundary is covered).
-        point, zone = self.tree.query(_points(x, y))
-        hit = shapely.intersects_xy(self.geometries[zone], x[point], y[point])
-        return point[hit], zone[hit]
 
 
 def _points(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.object_]:
@@ -65,8 +43,9 @@ def _points(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.object_]:
 def covering_pairs(
     lon: npt.ArrayLike, lat: npt.ArrayLike, geometries: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Indices ``(point, zone)`` of every zone covering every point (boundary counts inside)."""
-    return ZoneIndex(geometries).covering_pairs(lon, lat)
+    """Indices ``(point, zone)`` of every zone covering every point (boundary counts inside),
+    sorted by point; see :class:`zones.grid.GridIndex` to build the index once."""
+    return GridIndex(geometries).covering_pairs(lon, lat)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, text
 import geopandas as gpd
 import shapely
 
-from zones.judge import ZoneIndex, judge
+from zones.grid import GridIndex
+from zones.judge import judge
 from zones.model import Target
 
 BUSES = (
@@ -28,7 +29,7 @@ def test_every_real_bus_fix_gets_the_same_answer_as_st_covers(
     assert (len(fixes), len(zones)) == (16_445, 86)
     lon, lat = fixes["longitude"].to_numpy(float), fixes["latitude"].to_numpy(float)
 
-    point, zone = ZoneIndex(zones.geometry.to_numpy()).covering_pairs(lon, lat)
+    point, zone = GridIndex(zones.geometry.to_numpy()).covering_pairs(lon, lat)
     ours = set(zip(point.tolist(), zone.tolist(), strict=True))
 
     connection.execute(text("CREATE TEMP TABLE t_zones (i int, geom geometry(Geometry, 4326))"))

@@ -19,7 +19,7 @@ from service import monitoring
 from service.db import orders_store, tables, units_store, zones_store
 from service.settings import ApiSettings
 from zones import model
-from zones.judge import ZoneIndex
+from zones.grid import GridIndex
 
 BUSES = (
     "cambridge-uk-bus-positions-smartcambridge/sirivm_cambridge_city_bbox_2019-10-01_0900-1000.csv"
@@ -30,7 +30,7 @@ NOW = datetime(2026, 11, 29, tzinfo=UTC)  # long after: every stay has ended by 
 
 def _busiest(fixes: pd.DataFrame, zones: gpd.GeoDataFrame, n: int) -> list[str]:
     """The ``n`` vehicles with the most fixes inside a geofence."""
-    point, _ = ZoneIndex(zones.geometry.to_numpy()).covering_pairs(
+    point, _ = GridIndex(zones.geometry.to_numpy()).covering_pairs(
         fixes["longitude"].to_numpy(float), fixes["latitude"].to_numpy(float)
     )
     inside = fixes.iloc[np.unique(point)]

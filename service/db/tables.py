@@ -411,6 +411,10 @@ class Alert(Base):
         Index("ix_alerts_status_first", "status", "first_at"),
         Index("ix_alerts_handling_first", "handling", "first_at"),
         Index("ix_alerts_geom", "geom", postgresql_using="gist"),
+        # The alert list's order and its common filters (migration 0014).
+        Index("ix_alerts_first_id", "first_at", "id"),
+        Index("ix_alerts_subject_first_id", "subject_id", "first_at", "id"),
+        Index("ix_alerts_closed", "closed_at"),
         Index(
             "ix_alerts_device_open",
             "subject_id",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from service.api import out
 from service.api.deps import AlertHandler, AlertReader, PositionsReader, SessionDep
+from service.api.paging import PagerDep, page_responses
 from service.api.schemas import (
     AlertActed,
     AlertActionIn,
@@ -35,10 +37,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.get("", response_model=list[AlertOut], responses=ERRORS)
+@router.get(
+    "", response_model=list[AlertOut], responses={**ERRORS, **page_responses(list[AlertOut])}
+)
 def list_alerts(
     session: SessionDep,
     user: AlertReader,
+    pager: PagerDep,
     subject_id: Id | None = None,
     subject: Annotated[
         Line | None,
@@ -58,7 +63,7 @@ def list_alerts(
     bbox: Annotated[
         Line | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="The page size")] = 500,
     stage: Annotated[
         list[model.Stage] | None,
         Query(
@@ -80,7 +85,10 @@ def list_alerts(
     """Alerts, newest first, filtered by subject (id, or part of a reference or name), stay,
     handling, disposition, order type, time range (overlap), bbox and kind; each names its
     subject, order, clause and zone (a device alert has no zone; an alarm no order).
-    Pending, authorised and merged stays are listed only when asked for with ``stage``."""
+    Pending, authorised and merged stays are listed only when asked for with ``stage``.
+
+    Paged: at most ``limit`` alerts; when more match, the ``Link`` (``rel="next"``) and
+    ``Next-Cursor`` headers lead to the next page."""
     f = alerts_store.AlertFilter(
         subject_id=subject_id,
         subject=subject,
@@ -91,13 +99,17 @@ def list_alerts(
         since=since,
         until=until,
         bbox=parse_bbox(bbox) if bbox else None,
-        limit=limit,
+        limit=limit + 1,
         stages=tuple(stage) if stage else (model.Stage.ALERT,),
         severity=severity,
         units=user.units,
         kinds=tuple(kind or ()),
+        after=pager.after(alerts_store.ORDER, (datetime, int)),
     )
-    return [out.alert(a) for a in alerts_store.search(session, f)]
+    found = alerts_store.search(session, f)
+    return [
+        out.alert(a) for a in pager.page(found, limit, alerts_store.ORDER, alerts_store.sort_key)
+    ]
 
 
 @router.get("/{alert_id}/evidence", response_model=list[EvidenceOut], responses=ERRORS)

@@ -48,6 +48,10 @@ class InvalidAuditQuery(errors.ZonesError):
     code = "invalid_audit_query"
 
 
+class InvalidCursor(errors.ZonesError):
+    code = "invalid_cursor"
+
+
 class UnsupportedMediaType(errors.ZonesError):
     code = "unsupported_media_type"
 
@@ -74,6 +78,7 @@ STATUS: dict[type[errors.ZonesError], int] = {
     EmptyBatch: 422,
     BatchTooLarge: 413,
     InvalidAuditQuery: 422,
+    InvalidCursor: 422,
     errors.Conflict: 409,
     errors.InvalidAlertAction: 409,
     errors.InvalidWebhook: 422,

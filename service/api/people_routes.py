@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from service import zone_copies
 from service.api import out
 from service.api.deps import Access, SessionDep, SubjectMover, SubjectReader, SubjectWriter
+from service.api.paging import PagerDep, page_responses
 from service.api.schemas import (
     ConditionIn,
     ErrorResponse,
@@ -55,10 +56,15 @@ def create_subject(body: SubjectIn, session: SessionDep, user: SubjectWriter) ->
     return out.subject(subject)
 
 
-@router.get("/subjects", response_model=list[SubjectListed], responses=ERRORS)
+@router.get(
+    "/subjects",
+    response_model=list[SubjectListed],
+    responses={**ERRORS, **page_responses(list[SubjectListed])},
+)
 def list_subjects(
     session: SessionDep,
     user: SubjectReader,
+    pager: PagerDep,
     q: Annotated[
         Line | None,
         Query(
@@ -67,11 +73,19 @@ def list_subjects(
             description="Part of a reference or a name, any case (exact references first)",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=5_000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=5_000, description="The page size")] = 500,
 ) -> list[SubjectListed]:
-    """Subjects: all, or those whose reference or name contains ``q``, each with how many
-    orders they have and how many of those are in force today."""
-    subjects = orders_store.list_subjects(session, q, limit, user.units)
+    """Subjects: all (by id), or those whose reference or name contains ``q``, each with how
+    many orders they have and how many of those are in force today.
+
+    Paged: at most ``limit`` subjects; when more match, the ``Link`` (``rel="next"``) and
+    ``Next-Cursor`` headers lead to the next page."""
+    order = orders_store.subject_order(q)
+    shape = (bool, bool, bool, str, int) if q else (int,)
+    found = orders_store.list_subjects(
+        session, q, limit + 1, user.units, after=pager.after(order, shape)
+    )
+    subjects = [s for s, _ in pager.page(found, limit, order, lambda keyed: keyed[1])]
     today = orders_store.civil_day([datetime.now(UTC)])[0]
     counts = orders_store.order_counts(session, [s.id for s in subjects if s.id], today)
     return [out.subject_listed(s, *counts.get(s.id or 0, (0, 0))) for s in subjects]

@@ -21,6 +21,7 @@ from service.api.deps import (
     ZoneEditor,
     ZoneReader,
 )
+from service.api.paging import PagerDep, page_responses
 from service.api.schemas import (
     BufferIn,
     BufferOut,
@@ -112,10 +113,13 @@ def create_zone(
     return out.zone(zone, notes)
 
 
-@router.get("", response_model=FeatureCollection, responses=ERRORS)
+@router.get(
+    "", response_model=FeatureCollection, responses={**ERRORS, **page_responses(FeatureCollection)}
+)
 def list_zones(
     session: SessionDep,
     user: ZoneReader,
+    pager: PagerDep,
     bbox: Annotated[
         Line | None,
         Query(
@@ -128,12 +132,24 @@ def list_zones(
     q: Annotated[
         Line | None, Query(max_length=100, description="Part of a zone's name, any case")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=50_000)] = 5_000,
+    limit: Annotated[int, Query(ge=1, le=50_000, description="The page size")] = 5_000,
 ) -> FeatureCollection:
     """Current versions of the zones that intersect ``bbox``, of a ``category``, or whose name
-    contains ``q`` (names that start with it first), as a FeatureCollection."""
+    contains ``q`` (names that start with it first), as a FeatureCollection, by zone id.
+
+    Paged: at most ``limit`` zones; when more match, the ``Link`` (``rel="next"``) and
+    ``Next-Cursor`` headers lead to the next page."""
     box = parse_bbox(bbox) if bbox else None
-    zones = zones_store.current(session, bbox=box, category=category, name=q, limit=limit)
+    order = zones_store.current_order(q)
+    found = zones_store.current_page(
+        session,
+        bbox=box,
+        category=category,
+        name=q,
+        limit=limit + 1,
+        after=pager.after(order, (bool, str, int) if q else (int,)),
+    )
+    zones = [z for z, _ in pager.page(found, limit, order, lambda keyed: keyed[1])]
     return FeatureCollection(features=[out.zone(z) for z in zones])
 
 

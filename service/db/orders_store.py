@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,39 +69,55 @@ def get_subject(session: Session, subject_id: int, *, lock: bool = False) -> mod
     return convert.subject(row)
 
 
+def subject_order(q: str | None) -> str:
+    """The name of the subject list's order: by id, or by how well ``q`` matches (so a
+    cursor made for one ``q`` is refused for another)."""
+    if not q:
+        return "subjects:id"
+    return "subjects:match:" + hashlib.sha256(q.lower().encode()).hexdigest()[:16]
+
+
 def list_subjects(
     session: Session,
     q: str | None = None,
     limit: int | None = None,
     units: frozenset[str] | None = None,
-) -> list[model.Subject]:
+    after: tuple[Any, ...] | None = None,
+) -> list[tuple[model.Subject, tuple[Any, ...]]]:
     """Subjects, all or those whose reference or name contains ``q`` (any case), of
-    ``units`` only when given.
+    ``units`` only when given, each with its sort key; after the key ``after`` if given.
 
-    Exact reference matches come first, then references and names that start with ``q``.
+    Exact reference matches come first, then references and names that start with ``q``;
+    the id breaks any tie, so the order is total and pages neither skip nor repeat.
     """
-    query = select(tables.Subject)
+    s = tables.Subject
+    if q:
+        key: tuple[Any, ...] = (
+            (func.lower(s.reference) != q.lower()),
+            ~(func.lower(s.reference).startswith(q.lower(), autoescape=True)),
+            ~(func.lower(s.name).startswith(q.lower(), autoescape=True)),
+            s.reference,
+            s.id,
+        )
+    else:
+        key = (s.id,)
+    query = select(s, *key)
     if units is not None:
-        query = query.where(tables.Subject.unit.in_(units))
+        query = query.where(s.unit.in_(units))
     if q:
         pattern = like.contains(q)
-        s = tables.Subject
         query = query.where(
             or_(
                 s.reference.ilike(pattern, escape=like.ESCAPE),
                 s.name.ilike(pattern, escape=like.ESCAPE),
             )
-        ).order_by(
-            (func.lower(s.reference) != q.lower()),
-            ~(func.lower(s.reference).startswith(q.lower(), autoescape=True)),
-            ~(func.lower(s.name).startswith(q.lower(), autoescape=True)),
-            s.reference,
         )
-    else:
-        query = query.order_by(tables.Subject.id)
+    if after is not None:
+        query = query.where(tuple_(*key) > tuple_(*after))
+    query = query.order_by(*key)
     if limit is not None:
         query = query.limit(limit)
-    return [convert.subject(r) for r in session.scalars(query)]
+    return [(convert.subject(row[0]), tuple(row[1:])) for row in session.execute(query)]
 
 
 def _check_zones(session: Session, conditions: Sequence[model.Condition]) -> dict[int, int]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from shapely.geometry.base import BaseGeometry
@@ -147,6 +149,14 @@ def versions(session: Session, zone_id: int) -> list[model.Zone]:
     return [convert.zone(r) for r in rows]
 
 
+def current_order(name: str | None) -> str:
+    """The name of the zone list's order: by id, or names starting with ``name`` first (so
+    a cursor made for one ``name`` is refused for another)."""
+    if not name:
+        return "zones:id"
+    return "zones:match:" + hashlib.sha256(name.lower().encode()).hexdigest()[:16]
+
+
 def current(
     session: Session,
     *,
@@ -158,27 +168,46 @@ def current(
 ) -> list[model.Zone]:
     """Current versions of zones, optionally within a bbox (intersecting), a category, ids,
     or whose name contains ``name`` (any case; names that start with it first)."""
+    found = current_page(session, bbox=bbox, category=category, ids=ids, name=name, limit=limit)
+    return [zone for zone, _ in found]
+
+
+def current_page(
+    session: Session,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    category: str | None = None,
+    ids: list[int] | None = None,
+    name: str | None = None,
+    limit: int | None = None,
+    after: tuple[Any, ...] | None = None,
+) -> list[tuple[model.Zone, tuple[Any, ...]]]:
+    """As :func:`current`, each zone with its sort key, after the key ``after`` if given;
+    the zone id ends every key, so the order is total and pages neither skip nor repeat."""
+    zv = tables.ZoneVersion
+    key: tuple[Any, ...] = (zv.zone_id,)
+    if name:
+        starts = ~func.lower(zv.name).startswith(name.lower(), autoescape=True)
+        key = (starts, zv.name, zv.zone_id)
     q = (
-        select(tables.ZoneVersion)
-        .join(tables.Zone, tables.Zone.id == tables.ZoneVersion.zone_id)
-        .where(tables.ZoneVersion.version == tables.Zone.current_version)
+        select(zv, *key)
+        .join(tables.Zone, tables.Zone.id == zv.zone_id)
+        .where(zv.version == tables.Zone.current_version)
     )
     if name:
-        pattern = like.contains(name)
-        q = q.where(tables.ZoneVersion.name.ilike(pattern, escape=like.ESCAPE)).order_by(
-            ~func.lower(tables.ZoneVersion.name).startswith(name.lower(), autoescape=True),
-            tables.ZoneVersion.name,
-        )
-    q = q.order_by(tables.ZoneVersion.zone_id)
+        q = q.where(zv.name.ilike(like.contains(name), escape=like.ESCAPE))
     if bbox is not None:
-        q = q.where(func.ST_Intersects(tables.ZoneVersion.geom, func.ST_MakeEnvelope(*bbox, 4326)))
+        q = q.where(func.ST_Intersects(zv.geom, func.ST_MakeEnvelope(*bbox, 4326)))
     if category is not None:
-        q = q.where(tables.ZoneVersion.category == category)
+        q = q.where(zv.category == category)
     if ids is not None:
-        q = q.where(tables.ZoneVersion.zone_id.in_(ids))
+        q = q.where(zv.zone_id.in_(ids))
+    if after is not None:
+        q = q.where(tuple_(*key) > tuple_(*after))
+    q = q.order_by(*key)
     if limit is not None:
         q = q.limit(limit)
-    return [convert.zone(r) for r in session.scalars(q)]
+    return [(convert.zone(row[0]), tuple(row[1:])) for row in session.execute(q)]
 
 
 def versions_between(

@@ -8,7 +8,8 @@ each size: three alerts per start time (one every two minutes backwards from now
 rows share a ``first_at``), the subjects in turn, one in ten unhandled, one in ten
 acknowledged, the rest resolved, the newest 30 still open. At each size it times the list
 through the real app (in-process, FastAPI's TestClient, the production engine and pool)
-with the default query and common filters, and prints the median milliseconds per request.
+with the default query, common filters and a cursor to the list's last page, and prints
+the median milliseconds per request.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def main(argv: list[str] | None = None) -> None:
                 "from: last hour": ("control", {"from": _ago(1 / 24)}),
                 "limit=50": ("control", {"limit": 50}),
             }
-            print(f"{'alerts':>8}  " + "  ".join(f"{name:>32}" for name in queries))
+            deepest = "cursor: the list's last page"
+            print(f"{'alerts':>8}  " + "  ".join(f"{n:>32}" for n in [*queries, deepest]))
             stored = 0
             for size in sizes:
                 with engine.begin() as connection:
@@ -168,7 +170,8 @@ def main(argv: list[str] | None = None) -> None:
                     connection.execute(text("ANALYZE alerts"))
                 stored = size
                 row = []
-                for who, params in queries.values():
+                last = {"cursor": _cursor_before_last(engine, settings, 500)}
+                for who, params in [*queries.values(), ("control", last)]:
                     client = clients[who]
 
                     def call(client: TestClient = client, params: Any = params) -> None:
@@ -178,6 +181,20 @@ def main(argv: list[str] | None = None) -> None:
                     row.append(_median_ms(call, args.runs))
                 print(f"{size:>8}  " + "  ".join(f"{ms:>29.1f} ms" for ms in row), flush=True)
         engine.dispose()
+
+
+def _cursor_before_last(engine: Engine, settings: Settings, n: int) -> str:
+    """The cursor of the default list's page that holds its ``n`` oldest alerts."""
+    from service.api import paging
+    from service.auth import signing_key
+    from service.db import alerts_store
+
+    with engine.connect() as connection:
+        key = connection.execute(
+            text("SELECT first_at, id FROM alerts ORDER BY first_at, id OFFSET :n LIMIT 1"),
+            {"n": n},
+        ).one()
+    return paging.encode(signing_key(settings.auth), alerts_store.ORDER, (key[0], key[1]))
 
 
 def _ago(days: float) -> str:

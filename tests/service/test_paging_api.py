@@ -63,7 +63,9 @@ def barred(officer: TestClient, session: Session) -> dict[str, Any]:
                 "subject_id": s.json()["id"],
                 "reference": f"SHPO/PG/{n}",
                 "starts": "2020-01-01",
-                "conditions": [{"text": "Not to enter Paging Park.", "zone_ids": [zone.json()["id"]]}],
+                "conditions": [
+                    {"text": "Not to enter Paging Park.", "zone_ids": [zone.json()["id"]]}
+                ],
             },
         )
         assert order.status_code == 201, order.text

@@ -17,6 +17,7 @@ from service.api import (
     alerts_routes,
     audit_routes,
     auth_routes,
+    bench_floor_routes,
     docs_routes,
     documented,
     errors,
@@ -147,6 +148,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> FastAPI:
         webhooks_routes,
     ):
         api.include_router(module.router)
+    if settings.api.bench_floor:  # zones bench api's floor; off unless the bench asks
+        api.include_router(bench_floor_routes.router)
     app.include_router(api)
     # The trackers' protocols carry parameters of their own (OsmAnd's ``hdop``, ``rpm``...),
     # kept as the protocol defines them: no refusal of unknown query parameters here.

@@ -348,14 +348,18 @@ def alert_checks(url: str) -> tuple[int, int]:
 
 
 @contextlib.contextmanager
-def zones_serve(url: str, *, workers: int) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
-    """``zones serve`` on a free port, in its own process group; killed afterwards."""
+def zones_serve(
+    url: str, *, workers: int, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+    """``zones serve`` on a free port, in its own process group; killed afterwards. ``env``:
+    settings of the bench's own on top of the environment."""
     host, port = "127.0.0.1", _free_port()
-    env = dict(os.environ)
+    extra, env = env or {}, dict(os.environ)
     env.update(
         ZONES_DATABASE_URL=url,
         ZONES_MAP_TILES="none",
         PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT), env.get("PYTHONPATH")) if p),
+        **extra,
     )
     command = [sys.executable, "-m", "service.cli", "serve", "--host", host,
                "--port", str(port), "--workers", str(workers)]  # fmt: skip

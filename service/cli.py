@@ -346,6 +346,19 @@ def cmd_bench_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_api(args: argparse.Namespace, settings: Settings) -> int:
+    from service.bench_api import run_api_bench
+
+    result = run_api_bench(
+        args.database_url,
+        seconds=args.seconds,
+        warmup_s=args.warmup,
+        subjects=args.subjects,
+        workers=args.workers,
+    )
+    return 0 if result.met() or not args.strict else 1
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from service.db.engine import check_database
     from service.localdb import LocalCluster
@@ -654,6 +667,20 @@ def parser() -> argparse.ArgumentParser:
         "--database-url", help="a database to seed and use (default: a scratch one, dropped)"
     )
     bi.set_defaults(func=cmd_bench_ingest)
+    ba = bsub.add_parser(
+        "api", help="sighting checks over HTTP at 1 and 8 connections, vs a floor of our own"
+    )
+    ba.add_argument("--seconds", type=float, default=10.0, help="timed seconds per phase")
+    ba.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before each")
+    ba.add_argument("--subjects", type=int, default=64, help="subjects sighted (at least 8)")
+    ba.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="server processes, in turn"
+    )
+    ba.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ba.add_argument(
+        "--database-url", help="a database to seed and use (default: a scratch one, dropped)"
+    )
+    ba.set_defaults(func=cmd_bench_api)
     w = sub.add_parser(
         "worker", help="keep time: open and close stays at window edges, visits, lost signal"
     )

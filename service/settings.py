@@ -335,6 +335,11 @@ class ApiSettings(BaseSettings):
         description="Also serve the OsmAnd protocol on this port, at / and /<secret>, as "
         "Traccar serves it on 5055 (zones serve --osmand-port)",
     )
+    bench_floor: bool = Field(
+        default=False,
+        description="Serve POST /api/v1/bench/floor, which inserts one row into the scratch "
+        "table zones bench api creates: for that bench only, refused in production",
+    )
     # Here because the worker's jobs take these settings, retention among them.
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
@@ -485,6 +490,13 @@ class Settings(BaseSettings):
             for name, url in (("ISSUER", oidc.issuer), ("REDIRECT_URL", oidc.redirect_url)):
                 if not url.startswith("https://"):
                     raise ValueError(f"ZONES_OIDC_{name} must be an https:// URL in production")
+        return self
+
+    @model_validator(mode="after")
+    def _no_bench_in_production(self) -> Self:
+        """The bench's floor endpoint writes without signing in: never in production."""
+        if self.environment is Environment.PRODUCTION and self.api.bench_floor:
+            raise ValueError("ZONES_API_BENCH_FLOOR is for zones bench api, not production")
         return self
 
     @model_validator(mode="after")

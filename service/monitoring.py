@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import convert, devices_store, observation_copy, retention_store, tables
+from service.db import convert, devices_store, observation_copy, tables
 from service.db.arrays import among
 from service.phase_clock import phase
 from service.settings import ApiSettings
@@ -108,13 +108,13 @@ def record(
     (what a batch answer needs; a sighting check lists them all)."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
-    with phase("attribution"):
-        subject_of = _resolve_subjects(session, observations, results, settings, units, worn)
+    with phase("attribution"):  # the subjects are locked here too, in the same statement
+        subject_of, subjects = _resolve_subjects(
+            session, observations, results, settings, units, worn
+        )
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
-    with phase("lock"):
-        subjects = _lock_subjects(session, sorted(by_subject))
     with phase("insert"):
         _store(session, observations, subject_of, results, settings, reporter, now)
     # Judge every subject, re-derive each one's stays from the stored verdicts and the new
@@ -158,16 +158,24 @@ def record(
     return results
 
 
-def _lock_subjects(session: Session, ids: list[int]) -> dict[int, model.Subject]:
-    """Lock the subjects' rows, in id order: a fixed lock order keeps concurrent batches
-    deadlock-free, and a batch's stays are re-derived by one writer at a time."""
-    rows = session.scalars(
-        select(tables.Subject)
-        .where(among(tables.Subject.id, ids))
-        .order_by(tables.Subject.id)
-        .with_for_update()
+def _lock_subjects(
+    session: Session, ids: Collection[int], units: frozenset[str] | None
+) -> dict[int, tuple[model.Subject, datetime | None]]:
+    """Lock the subjects' rows, in id order, and read how far retention has deleted each
+    one's positions, in one statement: a fixed lock order keeps concurrent batches
+    deadlock-free, and a batch's stays are re-derived by one writer at a time. With
+    ``units``, a subject of another unit is neither locked nor returned."""
+    s, m = tables.Subject, tables.RetentionMark
+    query = (
+        select(s, m.observations_before)
+        .outerjoin(m, m.subject_id == s.id)
+        .where(among(s.id, ids))
+        .order_by(s.id)
+        .with_for_update(of=s)
     )
-    return {row.id: convert.subject(row) for row in rows}
+    if units is not None:  # a subject beyond the caller's reach is as unknown as none
+        query = query.where(s.unit.in_(units))
+    return {row.id: (convert.subject(row), before) for row, before in session.execute(query)}
 
 
 def _resolve_subjects(
@@ -177,9 +185,10 @@ def _resolve_subjects(
     settings: ApiSettings,
     units: frozenset[str] | None,
     worn: Mapping[str, list[Assignment]] | None = None,
-) -> dict[int, int]:
-    """The subject of each observation that may be recorded: refused when its device was not
-    worn by its subject then, or when retention has deleted positions around it."""
+) -> tuple[dict[int, int], dict[int, model.Subject]]:
+    """The subject of each observation that may be recorded, and those subjects, locked
+    (:func:`_lock_subjects`): refused when its device was not worn by its subject then, or
+    when retention has deleted positions around it."""
     if worn is None:
         worn = devices_store.assignments(
             session, sorted({o.device_id for o in observations if o.device_id})
@@ -215,18 +224,13 @@ def _resolve_subjects(
             )
         else:
             subject_of[i] = sid
-    wanted = set(subject_of.values())
-    reachable = select(tables.Subject.id).where(among(tables.Subject.id, wanted))
-    if units is not None:  # a subject beyond the caller's reach is as unknown as none
-        reachable = reachable.where(tables.Subject.unit.in_(units))
-    known = set(session.scalars(reachable))
-    deleted_before = retention_store.marks(session, wanted)
+    locked = _lock_subjects(session, set(subject_of.values()), units) if subject_of else {}
     for i, sid in list(subject_of.items()):
         o = observations[i]
-        if sid not in known:
+        if sid not in locked:
             results[i].error = UnknownSubject(f"no subject with id {sid}", field="subject_id")
-        elif sid in deleted_before and o.span[0] < (
-            oldest := oldest_accepted(deleted_before[sid], settings)
+        elif (deleted_before := locked[sid][1]) is not None and o.span[0] < (
+            oldest := oldest_accepted(deleted_before, settings)
         ):
             results[i].error = ObservationTooOld(
                 f"time {o.span[0].isoformat()} is too old: retention has deleted this "
@@ -237,7 +241,8 @@ def _resolve_subjects(
         else:
             continue
         del subject_of[i]
-    return subject_of
+    wanted = set(subject_of.values())
+    return subject_of, {sid: subject for sid, (subject, _) in locked.items() if sid in wanted}
 
 
 def oldest_accepted(deleted_before: datetime, settings: ApiSettings) -> datetime:

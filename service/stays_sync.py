@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, column, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from service import judging
 from service.db import alert_events, context_store, plain, tables
@@ -66,7 +66,8 @@ def stored_stays_of(
     session: Session, windows: dict[int, tuple[datetime, datetime, datetime]]
 ) -> dict[int, tuple[list[tables.Alert], datetime, datetime]]:
     """Each subject's stays (not merged ones) overlapping its ``(lo, hi)``, widened until no
-    stored stay straddles its ends, locked; returns them and the widened span. An open stay
+    stored stay straddles its ends, locked against other writers of stays (the worker, a
+    visit withdrawn) and of handling; returns them and the widened span. An open stay
     reaches ``now``. One statement a round for all the subjects."""
     a = tables.Alert
     found: dict[int, tuple[list[tables.Alert], datetime, datetime]] = {}
@@ -87,7 +88,11 @@ def stored_stays_of(
             .where(a.merged_into.is_(None))
             .where(a.kind == model.AlertKind.ZONE.value)  # device alerts are no stays
             .order_by(a.subject_id, a.first_at, a.id)
-            .with_for_update(of=a)
+            # Where the stay was first seen is written once, when it is made.
+            .options(defer(a.geom))
+            # FOR NO KEY UPDATE: their ids never change here, so rows that merely point at
+            # them (verdicts, events, notes of another writer) need not wait for this one.
+            .with_for_update(of=a, key_share=True)
         ):
             rows_of[row.subject_id].append(row)
         widened: dict[int, tuple[datetime, datetime, datetime]] = {}

@@ -74,21 +74,33 @@ def judge_many(
     batch: Sequence[tuple[Context, Sequence[model.Observation]]],
     *,
     outside: bool = True,
+    near_m: float | None = None,
 ) -> list[list[list[model.Verdict]]]:
     """:func:`judge` for many subjects in one vectorised pass: each subject's observations
     against its own targets only. ``outside=False`` leaves out the verdicts of fixes plainly
     outside a zone (outside, with no evidence of being in): those of sightings are kept,
-    and they are all that is stored of a fix (see :mod:`service.monitoring`)."""
+    and they are all that is stored of a fix (see :mod:`service.monitoring`).
+
+    ``near_m`` None judges every fix against every zone in force. A number judges only the
+    zones a fix is inside, in the buffer or warning ring of, possibly inside, or within
+    ``near_m`` of, and the nearest zone of each condition (for sightings, or for every fix
+    with ``outside``): a condition of 1,000 zones then costs about what one does
+    (:func:`zones.judge.judge_groups`)."""
     groups: list[tuple[int, int, list[model.Target]]] = []
     every: list[model.Observation] = []
     for context, observations in batch:
         groups.append((len(every), len(observations), context.targets()))
         every.extend(observations)
+    nearest = near_m is not None and (
+        outside or any(o.kind is model.ObservationKind.SIGHTING for o in every)
+    )
     j, targets = judging.judge_groups(
         [o.lon for o in every],
         [o.lat for o in every],
         [np.nan if o.accuracy_m is None else o.accuracy_m for o in every],
         groups,
+        near_m=near_m,
+        nearest=nearest,
     )
     if not outside:
         sighting = np.array([o.kind is model.ObservationKind.SIGHTING for o in every], bool)
@@ -128,6 +140,16 @@ def _in_force(
         window = schedule.window_at(o.time) if applies else schedule.describe()
         kept.append(replace(v, applies=applies, window=window))
     return kept
+
+
+def in_force(context: Context, at: datetime) -> list[model.Target]:
+    """The targets (zone versions of conditions) in force at an instant, each once."""
+    seen: dict[tuple[int, int, int], model.Target] = {}
+    for p in context.periods:
+        if p.holds(at):
+            t = p.target
+            seen.setdefault((t.condition_id, t.zone_id, t.zone_version), t)
+    return list(seen.values())
 
 
 def track_of(v: model.Verdict) -> tuple[int, int, str] | None:

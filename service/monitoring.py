@@ -42,6 +42,8 @@ class Recorded:
     duplicate: bool = False
     late: bool = False
     verdicts: list[model.Verdict] = field(default_factory=list)
+    # What was in force at the fix's time (with ``outside``): judged against, listed or not.
+    in_force: list[model.Target] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
     error: ZonesError | None = None
 
@@ -98,6 +100,7 @@ def record(
     units: frozenset[str] | None = None,
     worn: Mapping[str, list[Assignment]] | None = None,
     outside: bool = True,
+    near_m: float | None = None,
 ) -> list[Recorded]:
     """Store, judge and alert on a batch; per-item errors leave the other items untouched.
 
@@ -105,7 +108,10 @@ def record(
     a subject that does not exist. ``worn`` is who wore the batch's devices when, when the
     caller has read it already (:func:`service.db.devices_store.assignments`). With
     ``outside=False`` a fix's ``verdicts`` leave out the zones it is plainly outside of
-    (what a batch answer needs; a sighting check lists them all)."""
+    (what a batch answer needs), and only the zones that matter are measured; with it,
+    ``near_m`` None lists every zone in force, a number only those that matter, those
+    within ``near_m`` and the nearest of each condition (see :func:`judging.judge_many`),
+    and ``in_force`` says what was in force."""
     now = now or datetime.now(UTC)
     results = [Recorded(index=i) for i in range(len(observations))]
     with phase("attribution"):  # the subjects are locked here too, in the same statement
@@ -142,7 +148,13 @@ def record(
         verdicts = judging.judge_many(
             [(spans[sid].context, [observations[i] for i in new]) for sid, new in fresh.items()],
             outside=outside,
+            # Fixes plainly outside are neither answered nor stored: never measured either.
+            near_m=near_m if outside else 0.0,
         )
+        if outside:
+            for sid, new in fresh.items():
+                for i in new:
+                    results[i].in_force = judging.in_force(spans[sid].context, observations[i].time)
     judged = [
         _judged(subjects[sid], spans[sid], changes[sid][2], observations, new, found, results,
                 verdict_rows, kept)

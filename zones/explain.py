@@ -220,12 +220,18 @@ def _rules(a: Alert, lead: str) -> str:
 
 
 def sighting(
-    subject: Subject, verdicts: list[Verdict], accuracy_m: float | None, when: str
+    subject: Subject,
+    verdicts: list[Verdict],
+    accuracy_m: float | None,
+    when: str,
+    *,
+    in_force: int | None = None,
 ) -> tuple[str, Outcome]:
     """The answer to a sighting check in one sentence, and its outcome.
 
     ``verdicts`` come ranked (breaches first). "Nothing to judge against" is said as such:
-    it is not "no breach".
+    it is not "no breach". ``in_force`` is how many zones of conditions were in force when
+    the verdicts list only those that matter (default: one a verdict).
     """
     who = f"{subject.reference} ({subject.name})"
     if not verdicts:
@@ -262,7 +268,8 @@ def sighting(
     nearest = min(applying, key=lambda v: v.distance_m - v.buffer_m)
     named = zone(nearest.names, nearest.zone_id, nearest.zone_version)
     return (
-        f"No breach by {who} {when}: judged against {len(verdicts)} zone(s) in force; the "
+        f"No breach by {who} {when}: judged against "
+        f"{len(verdicts) if in_force is None else in_force} zone(s) in force; the "
         f"nearest that applied then is {named}, {metres(nearest.distance_m)} away.{aside}",
         "no_breach",
     )

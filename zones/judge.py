@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 import shapely
 
+from zones import reach
 from zones.discs import disc_fraction_in_area
 from zones.geodesy import boundary_distance_m
 from zones.grid import GridIndex
@@ -62,8 +63,8 @@ class Judgement:
     def __len__(self) -> int:
         return len(self.observation)
 
-    def where(self, keep: npt.NDArray[np.bool_]) -> Judgement:
-        """The pairs where ``keep`` is true."""
+    def where(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> Judgement:
+        """The pairs where ``keep`` is true (or at the rows ``keep`` lists, in its order)."""
         return Judgement(
             self.observation[keep],
             self.target[keep],
@@ -123,8 +124,11 @@ def judge(
     lat: npt.ArrayLike,
     accuracy_m: npt.ArrayLike | None,
     targets: Sequence[Target],
+    *,
+    near_m: float | None = None,
+    nearest: bool = False,
 ) -> Judgement:
-    """Judge every observation against every target (the full cross product).
+    """Judge observations against targets.
 
     Parameters
     ----------
@@ -134,23 +138,20 @@ def judge(
         Accuracy radius of each observation in metres (NaN or 0 for none), or None.
     targets
         The zone versions of the conditions to judge against, each with its buffer.
+    near_m, nearest
+        None: every pair (the full cross product). A number: only the pairs that matter,
+        and with ``nearest`` the nearest zone of each condition (see :func:`judge_groups`).
 
     Returns
     -------
     Judgement
-        One row per (observation, target) pair, observation-major.
+        One row per judged (observation, target) pair, observation-major.
     """
     lon_a = np.asarray(lon, dtype=float)
-    lat_a = np.asarray(lat, dtype=float)
-    n_obs, n_tgt = len(lon_a), len(targets)
-    obs_idx = np.repeat(np.arange(n_obs), n_tgt)
-    tgt_idx = np.tile(np.arange(n_tgt), n_obs)
-    acc = np.zeros(n_obs) if accuracy_m is None else np.asarray(accuracy_m, dtype=float)
-    acc = np.nan_to_num(acc, nan=0.0)
-    geoms = np.array([t.geometry for t in targets], dtype=object)
-    buffers = np.array([t.buffer_m for t in targets], dtype=float)
-    warnings = np.array([t.warning_m for t in targets], dtype=float)
-    return judge_pairs(lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx, warnings)
+    judgement, _ = judge_groups(
+        lon_a, lat, accuracy_m, [(0, len(lon_a), targets)], near_m=near_m, nearest=nearest
+    )
+    return judgement
 
 
 def judge_groups(
@@ -158,26 +159,32 @@ def judge_groups(
     lat: npt.ArrayLike,
     accuracy_m: npt.ArrayLike | None,
     groups: Sequence[tuple[int, int, Sequence[Target]]],
+    *,
+    near_m: float | None = None,
+    nearest: bool = False,
 ) -> tuple[Judgement, list[Target]]:
     """Judge many subjects' observations at once, each group's against its own targets.
 
     ``groups`` are ``(first, count, targets)``: observations ``first .. first+count-1`` are
-    judged against every one of ``targets`` (a cross product per group, none across groups).
-    Returns the judgement, whose target indices point into the returned list (the groups'
-    targets in order). A zone's geometry object shared by many groups is measured once.
+    judged against ``targets`` (none across groups). Returns the judgement, whose target
+    indices point into the returned list (the groups' targets in order). A zone's geometry
+    object shared by many groups is measured once.
+
+    With ``near_m`` None every pair is judged (a cross product per group). With a number,
+    only the pairs that matter (:mod:`zones.reach`): the zones an observation is inside, in
+    the buffer or warning ring of, possibly inside (its accuracy disc reaches the area), or
+    within ``near_m`` of; with ``nearest``, also the nearest zone of each condition. These
+    verdicts are exactly those the cross product gives for the same pairs. Rows come
+    sorted by observation, then target.
     """
     lon_a = np.asarray(lon, dtype=float)
     lat_a = np.asarray(lat, dtype=float)
     acc = np.zeros(len(lon_a)) if accuracy_m is None else np.asarray(accuracy_m, dtype=float)
     acc = np.nan_to_num(acc, nan=0.0)
     every: list[Target] = []
-    obs_parts: list[npt.NDArray[np.intp]] = []
-    tgt_parts: list[npt.NDArray[np.intp]] = []
+    spans: list[tuple[int, int, int, int]] = []  # (first, count, first target, targets)
     for first, count, targets in groups:
-        if count and targets:
-            offset, m = len(every), len(targets)
-            obs_parts.append(np.repeat(np.arange(first, first + count), m))
-            tgt_parts.append(np.tile(np.arange(offset, offset + m), count))
+        spans.append((first, count, len(every), len(targets)))
         every.extend(targets)
     shapes: dict[int, int] = {}  # one row per geometry object (the loader shares them)
     geometry_of = np.array(
@@ -186,14 +193,139 @@ def judge_groups(
     geoms = np.empty(len(shapes), dtype=object)
     for t, g in zip(every, geometry_of, strict=True):
         geoms[g] = t.geometry
-    obs_idx = np.concatenate(obs_parts) if obs_parts else np.zeros(0, np.intp)
-    tgt_idx = np.concatenate(tgt_parts) if tgt_parts else np.zeros(0, np.intp)
     buffers = np.array([t.buffer_m for t in every], dtype=float)
     warnings = np.array([t.warning_m for t in every], dtype=float)
-    judgement = judge_pairs(
-        lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx, warnings, geometry_of=geometry_of
-    )
-    return judgement, every
+    if near_m is None:
+        obs_parts, tgt_parts = [], []
+        for first, count, offset, m in spans:
+            if count and m:
+                obs_parts.append(np.repeat(np.arange(first, first + count), m))
+                tgt_parts.append(np.tile(np.arange(offset, offset + m), count))
+        obs_idx = np.concatenate(obs_parts) if obs_parts else np.zeros(0, np.intp)
+        tgt_idx = np.concatenate(tgt_parts) if tgt_parts else np.zeros(0, np.intp)
+        judgement = judge_pairs(
+            lon_a, lat_a, acc, geoms, buffers, obs_idx, tgt_idx, warnings, geometry_of=geometry_of
+        )
+        return judgement, every
+    pairs = _Pairs(lon_a, lat_a, acc, geoms, geometry_of, buffers, warnings, spans, near_m)
+    judgement = pairs.within_reach()
+    if nearest:
+        conditions = np.array([t.condition_id for t in every], dtype=np.int64)
+        judgement = pairs.with_nearest(judgement, conditions)
+    order = np.lexsort((judgement.target, judgement.observation))
+    return judgement.where(order), every
+
+
+class _Pairs:
+    """The observations and targets of :func:`judge_groups` when only some pairs matter."""
+
+    def __init__(
+        self,
+        lon: npt.NDArray[np.float64],
+        lat: npt.NDArray[np.float64],
+        accuracy_m: npt.NDArray[np.float64],
+        geometries: npt.NDArray[np.object_],
+        geometry_of: npt.NDArray[np.intp],
+        buffers_m: npt.NDArray[np.float64],
+        warnings_m: npt.NDArray[np.float64],
+        spans: list[tuple[int, int, int, int]],
+        near_m: float,
+    ) -> None:
+        self.lon, self.lat, self.acc = lon, lat, accuracy_m
+        self.geoms, self.geometry_of = geometries, geometry_of
+        self.buffers, self.warnings = buffers_m, warnings_m
+        self.spans, self.near_m = spans, near_m
+        self.group_of_obs = np.full(len(lon), -1, np.intp)
+        self.group_of_target = np.full(len(geometry_of), -1, np.intp)
+        # How far each observation's verdicts can matter: the farthest of its targets' areas
+        # and rings, its accuracy disc beyond the buffer, or near_m.
+        self.radius = np.zeros(len(lon))
+        for g, (first, count, offset, m) in enumerate(spans):
+            self.group_of_obs[first : first + count] = g
+            self.group_of_target[offset : offset + m] = g
+            if count and m:
+                b = buffers_m[offset : offset + m]
+                w = warnings_m[offset : offset + m]
+                self.radius[first : first + count] = np.maximum(
+                    np.maximum((b + w).max(), b.max() + accuracy_m[first : first + count]),
+                    near_m,
+                )
+        # Targets by (group, geometry row), to turn geometries found into targets.
+        n_geo = max(1, len(geometries))
+        self._n_geo = n_geo
+        key = self.group_of_target.astype(np.int64) * n_geo + geometry_of
+        self._target_order = np.argsort(key, kind="stable")
+        self._target_keys = key[self._target_order]
+
+    def _judge(self, obs: npt.NDArray[np.intp], tgt: npt.NDArray[np.intp]) -> Judgement:
+        return judge_pairs(
+            self.lon, self.lat, self.acc, self.geoms, self.buffers, obs, tgt, self.warnings,
+            geometry_of=self.geometry_of,
+        )  # fmt: skip
+
+    def _targets_of(
+        self, point: npt.NDArray[np.intp], geometry: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        key = self.group_of_obs[point].astype(np.int64) * self._n_geo + geometry
+        lo = np.searchsorted(self._target_keys, key, "left")
+        hi = np.searchsorted(self._target_keys, key, "right")
+        n = hi - lo
+        at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
+        return np.repeat(point, n), self._target_order[at]
+
+    def within_reach(self) -> Judgement:
+        """The pairs within each observation's reach, judged; those the rules keep."""
+        judged = np.flatnonzero(self.group_of_obs >= 0)
+        point, target = reach.candidates(
+            self.lon[judged],
+            self.lat[judged],
+            self.radius[judged],
+            self.geoms,
+            lambda p, g: self._targets_of(judged[p], g),
+        )
+        j = self._judge(point, target)
+        d = np.abs(j.distance_m)
+        return j.where((j.status != 0) | (j.evidence != 0) | (d <= self.near_m))
+
+    def with_nearest(self, kept: Judgement, conditions: npt.NDArray[np.int64]) -> Judgement:
+        """``kept`` and the nearest zone of each observation's every condition."""
+        parts = [kept]
+        for first, count, offset, m in self.spans:
+            if not (count and m):
+                continue
+            for c in np.unique(conditions[offset : offset + m]):
+                mine = offset + np.flatnonzero(conditions[offset : offset + m] == c)
+                obs = np.arange(first, first + count)
+                bounds = shapely.bounds(self.geoms[self.geometry_of[mine]]).reshape(-1, 4)
+
+                def measure(
+                    p: npt.NDArray[np.intp],
+                    z: npt.NDArray[np.intp],
+                    obs: object = obs,
+                    mine: object = mine,
+                ) -> npt.NDArray[np.float64]:
+                    return self._judge(obs[p], mine[z]).distance_m  # type: ignore[index]
+
+                zone, _ = reach.nearest(self.lon[obs], self.lat[obs], bounds, measure)
+                found = zone >= 0
+                parts.append(self._judge(obs[found], mine[zone[found]]))
+        every = _concat(parts)
+        # A pair kept already and found nearest too is given once.
+        key = every.observation.astype(np.int64) * (len(self.geometry_of) + 1) + every.target
+        _, first_of = np.unique(key, return_index=True)
+        return every.where(np.sort(first_of))
+
+
+def _concat(parts: Sequence[Judgement]) -> Judgement:
+    return Judgement(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in (
+                "observation", "target", "status", "distance_m", "evidence",
+                "disc_fraction_inside",
+            )
+        )
+    )  # fmt: skip
 
 
 def judge_pairs(

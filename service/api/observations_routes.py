@@ -4,6 +4,7 @@ sighting form needs: grid references and local times."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -144,9 +145,28 @@ def _ranked(verdicts: list[model.Verdict]) -> list[model.Verdict]:
     )
 
 
+class VerdictList(StrEnum):
+    """Which verdicts a sighting check lists."""
+
+    RELEVANT = "relevant"
+    ALL = "all"
+
+
 @router.post("/sightings/check", response_model=SightingResult, responses=ERRORS)
 def check_sighting(
-    body: SightingIn, session: SessionDep, settings: SettingsDep, user: SightingChecker
+    body: SightingIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: SightingChecker,
+    verdicts: Annotated[
+        VerdictList,
+        Query(
+            alias="verdicts",
+            description="relevant (the default): the zones the sighting is inside, in the "
+            "buffer or warning ring of, possibly inside, or within 1 km of, and the nearest "
+            "zone of each condition; all: every zone in force",
+        ),
+    ] = VerdictList.RELEVANT,
 ) -> SightingResult:
     """Store a reported sighting and judge it at once against every condition in force.
 
@@ -154,7 +174,9 @@ def check_sighting(
     offset) or ``local_time`` in ``time_zone``, optionally a window up to ``time_to`` /
     ``local_time_to``. The answer says plainly whether anything was in force
     (``judged_against``), the ``outcome``, one ``summary`` sentence, every verdict named as
-    people name things, and the zones of the subject's conditions within 1 km.
+    people name things, and the zones of the subject's conditions within 1 km. A condition
+    of many zones ("every park") lists the zones that matter, not all of them, unless
+    ``verdicts=all``; ``judged_against`` counts everything in force either way.
     """
     now = datetime.now(UTC)
     user.check(session, "subject_id", body.subject_id)
@@ -173,22 +195,31 @@ def check_sighting(
         source_detail=(body.source_detail or "").strip() or None,
         window=(start, end) if end > start else None,
     )
-    [rec] = monitoring.record(session, [obs], settings.api, reporter=user.username, now=now)
+    [rec] = monitoring.record(
+        session,
+        [obs],
+        settings.api,
+        reporter=user.username,
+        now=now,
+        near_m=None if verdicts is VerdictList.ALL else NEAREST_M,
+    )
     if rec.error is not None:
         raise rec.error
     session.commit()
     assert rec.observation_id is not None
-    verdicts = _ranked(rec.verdicts)
+    ranked = _ranked(rec.verdicts)
     local = describe_local(middle)
     if end > start:
         local = f"between {describe_local(start)} and {describe_local(end)}"
-    summary, outcome = explain.sighting(subject, verdicts, accuracy, local)
+    summary, outcome = explain.sighting(
+        subject, ranked, accuracy, local, in_force=len(rec.in_force)
+    )
     return SightingResult(
         observation_id=rec.observation_id,
         outcome=outcome,
         summary=summary,
-        breach=any(v.is_breach for v in verdicts),
-        possible_breach=any(v.applies and v.evidence is not model.Evidence.NONE for v in verdicts),
+        breach=any(v.is_breach for v in ranked),
+        possible_breach=any(v.applies and v.evidence is not model.Evidence.NONE for v in ranked),
         duplicate=rec.duplicate,
         late=rec.late,
         subject=out.subject_ref(subject),
@@ -209,15 +240,15 @@ def check_sighting(
         source_detail=obs.source_detail,
         reporter=user.username,
         judged_against=JudgedAgainst(
-            in_force=bool(verdicts),
-            orders=len({v.order_id for v in verdicts}),
-            conditions=len({v.condition_id for v in verdicts}),
-            zones=len({v.zone_id for v in verdicts}),
+            in_force=bool(rec.in_force),
+            orders=len({t.order_id for t in rec.in_force}),
+            conditions=len({t.condition_id for t in rec.in_force}),
+            zones=len({t.zone_id for t in rec.in_force}),
         ),
-        verdicts=[out.verdict(v, subject, accuracy) for v in verdicts],
+        verdicts=[out.verdict(v, subject, accuracy) for v in ranked],
         nearest=[
             out.verdict(v, subject, accuracy)
-            for v in sorted(verdicts, key=lambda v: v.distance_m)
+            for v in sorted(ranked, key=lambda v: v.distance_m)
             if v.distance_m <= NEAREST_M
         ],
         alert_id=rec.alert_ids[0] if rec.alert_ids else None,

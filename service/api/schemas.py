@@ -596,8 +596,15 @@ class SightingResult(BaseModel):
     source: model.SightingSource
     source_detail: str | None
     reporter: str
-    judged_against: JudgedAgainst
-    verdicts: list[VerdictOut] = Field(description="Breaches first, then by distance")
+    judged_against: JudgedAgainst = Field(
+        description="Every order, condition and zone in force at the time, listed or not"
+    )
+    verdicts: list[VerdictOut] = Field(
+        description="Breaches first, then by distance. By default the zones that matter: "
+        "those the sighting is inside, in the buffer or warning ring of, possibly inside, or "
+        "within 1 km of, and the nearest zone of each condition; every zone in force with "
+        "`?verdicts=all`"
+    )
     nearest: list[VerdictOut] = Field(
         description="Zones of the subject's conditions within 1 km, nearest first"
     )

@@ -37,10 +37,6 @@ STATUS_CODES = (Status.OUTSIDE, Status.BUFFER, Status.INSIDE, Status.WARNING)
 EVIDENCE_CODES = (Evidence.NONE, Evidence.POSSIBLE, Evidence.DEFINITE)
 
 
-def _points(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.object_]:
-    return np.asarray(shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float)))
-
-
 def covering_pairs(
     lon: npt.ArrayLike, lat: npt.ArrayLike, geometries: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -263,6 +259,20 @@ class _Pairs:
             geometry_of=self.geometry_of,
         )  # fmt: skip
 
+    def _signed(
+        self, obs: npt.NDArray[np.intp], tgt: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.float64]:
+        """Signed distances (negative inside) of pairs, without the rest of a verdict."""
+        if not len(obs):
+            return np.zeros(0)
+        geo = self.geometry_of[tgt]
+        used = np.unique(geo)
+        geoms, row = self.geoms[used], np.searchsorted(used, geo)
+        shapely.prepare(geoms)
+        inside = shapely.intersects_xy(geoms[row], self.lon[obs], self.lat[obs])
+        d = boundary_distance_m(self.lon, self.lat, geoms, obs, row)
+        return np.where(inside, -d, d)
+
     def _targets_of(
         self, point: npt.NDArray[np.intp], geometry: npt.NDArray[np.intp]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -296,7 +306,6 @@ class _Pairs:
             for c in np.unique(conditions[offset : offset + m]):
                 mine = offset + np.flatnonzero(conditions[offset : offset + m] == c)
                 obs = np.arange(first, first + count)
-                bounds = shapely.bounds(self.geoms[self.geometry_of[mine]]).reshape(-1, 4)
 
                 def measure(
                     p: npt.NDArray[np.intp],
@@ -306,7 +315,9 @@ class _Pairs:
                 ) -> npt.NDArray[np.float64]:
                     return self._judge(obs[p], mine[z]).distance_m  # type: ignore[index]
 
-                zone, _ = reach.nearest(self.lon[obs], self.lat[obs], bounds, measure)
+                zone, _ = reach.nearest(
+                    self.lon[obs], self.lat[obs], self.geoms[self.geometry_of[mine]], measure
+                )
                 found = zone >= 0
                 parts.append(self._judge(obs[found], mine[zone[found]]))
         every = _concat(parts)
@@ -347,11 +358,20 @@ def judge_pairs(
     so that targets sharing a zone share its measuring.
     """
     n = len(obs_idx)
-    points = _points(lon, lat)
-    shapely.prepare(geometries)
-    # Inside is decided on the stored EPSG:4326 geometry, as PostGIS ST_Covers decides it.
     geo_idx = tgt_idx if geometry_of is None else geometry_of[tgt_idx]
-    inside = shapely.covers(geometries[geo_idx], points[obs_idx]) if n else np.zeros(0, bool)
+    # Only the zones some pair names are prepared and broken into edges: a condition of
+    # 1,000 zones of which a fix is near three costs three.
+    used = np.unique(geo_idx)
+    if len(used) < len(geometries):
+        geometries, geo_idx = geometries[used], np.searchsorted(used, geo_idx)
+    shapely.prepare(geometries)
+    # Inside is decided on the stored EPSG:4326 geometry, as PostGIS ST_Covers decides it;
+    # for a point "intersects" is "covered by" (on the boundary counts), with no point made.
+    inside = (
+        shapely.intersects_xy(geometries[geo_idx], lon[obs_idx], lat[obs_idx])
+        if n
+        else np.zeros(0, bool)
+    )
     # The distance is geodesic, to the same lon/lat-straight edges covers decided on.
     d = boundary_distance_m(lon, lat, geometries, obs_idx, geo_idx) if n else np.zeros(0)
     distance = np.where(inside, -d, d)

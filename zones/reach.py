@@ -29,8 +29,6 @@ GeometryArray = npt.NDArray[np.object_]
 M_PER_DEG_LAT_MIN = 110_574.0  # the shortest degree of latitude (at the equator), WGS 84
 A_M = 6_378_137.0  # WGS 84 semi-major axis: a parallel's radius is at least a cos(phi)
 SLACK = 1.0 + 1e-6  # beyond rounding in the conversions below
-# Pairs of fixes and zones of one condition compared by bounding box at once, at most.
-_LOWER_BOUND_CELLS = 4_000_000
 
 
 def degrees_within(lat: FloatArray, radius_m: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -84,65 +82,40 @@ def candidates(
     return allowed(key // len(geometries), key % len(geometries))
 
 
-def bbox_distance_m(
-    lon: FloatArray, lat: FloatArray, bounds: FloatArray, *, lat_reach_m: FloatArray | None = None
-) -> FloatArray:
-    """Lower bounds of the geodesic distance from points (rows) to boxes (columns).
-
-    ``lat_reach_m``: how far (per point) the geodesic that matters can go, which bounds the
-    latitudes it crosses and so how short a degree of longitude can be along it. Without it
-    the bound uses latitude alone.
-    """
-    x, y = lon[:, None], lat[:, None]
-    d_lat = np.maximum(0.0, np.maximum(bounds[None, :, 1] - y, y - bounds[None, :, 3]))
-    d_lon = np.maximum(0.0, np.maximum(bounds[None, :, 0] - x, x - bounds[None, :, 2]))
-    # The other way round the world, for boxes near 180 degrees.
-    width = bounds[None, :, 2] - bounds[None, :, 0]
-    d_lon = np.minimum(d_lon, np.maximum(0.0, 360.0 - width - d_lon))
-    by_lat = d_lat * M_PER_DEG_LAT_MIN / SLACK
-    if lat_reach_m is None:
-        return by_lat
-    highest = np.minimum(np.abs(lat) + lat_reach_m / M_PER_DEG_LAT_MIN * SLACK, 90.0)
-    per_degree = A_M * np.cos(np.radians(highest)) * np.pi / 180.0 / SLACK
-    return np.maximum(by_lat, d_lon * per_degree[:, None])
-
-
 def nearest(
     lon: FloatArray,
     lat: FloatArray,
-    bounds: FloatArray,
+    geometries: GeometryArray,
     measure: Callable[[IntArray, IntArray], FloatArray],
 ) -> tuple[IntArray, FloatArray]:
-    """For each point, the box (zone) nearest to it and its signed distance, exactly; -1
-    and inf where no zone has a boundary.
+    """For each point, the zone nearest to it and its signed distance, exactly; -1 and inf
+    where no zone has a boundary.
 
     ``measure(point, zone)`` gives exact signed distances (negative inside) for pairs. The
-    zones whose lower bound could beat the best found so far are measured; the rest cannot
-    be nearer. Ties go to the lowest zone index.
+    zone nearest in degrees is measured first; its distance bounds the answer, so only the
+    zones whose boxes come that close (conservative boxes, as for :func:`candidates`) are
+    measured besides. Ties go to the lowest zone index.
     """
-    n, m = len(lon), len(bounds)
+    n = len(lon)
     best_zone = np.full(n, -1, np.intp)
     best = np.full(n, np.inf)
-    step = max(1, _LOWER_BOUND_CELLS // max(1, m))
-    for lo in range(0, n, step):
-        rows = np.arange(lo, min(n, lo + step))
-        rough = bbox_distance_m(lon[rows], lat[rows], bounds)
-        # First the zone whose box is nearest (by latitude, the cheap bound), measured: its
-        # distance bounds how far the nearest can be, which tightens the bound by longitude.
-        first = np.argmin(rough, axis=1)
-        d0 = measure(rows, first)
-        better = d0 < best[rows]
-        best_zone[rows[better]], best[rows[better]] = first[better], d0[better]
-        reach = np.maximum(best[rows], 0.0)
-        bound = bbox_distance_m(
-            lon[rows], lat[rows], bounds, lat_reach_m=np.where(np.isfinite(reach), reach, 2e7)
-        )
-        point, zone = np.nonzero(bound <= reach[:, None])
-        d = measure(rows[point], zone)
-        order = np.lexsort((zone, d, point))
-        point, zone, d = point[order], zone[order], d[order]
-        head = np.flatnonzero(np.r_[True, point[1:] != point[:-1]]) if len(point) else point
-        p, z, dd = rows[point[head]], zone[head], d[head]
-        win = (dd < best[p]) | ((dd == best[p]) & (z < best_zone[p]))
-        best_zone[p[win]], best[p[win]] = z[win], dd[win]
+    if not n or not len(geometries):
+        return best_zone, best
+    tree = STRtree(geometries)
+    point, guess = tree.query_nearest(shapely.points(lon, lat), all_matches=False)
+    if not len(point):
+        return best_zone, best
+    reach = np.full(n, np.inf)
+    reach[point] = np.maximum(measure(point, guess), 0.0)
+    has = np.flatnonzero(np.isfinite(reach))
+    around, owner = boxes(lon[has], lat[has], reach[has])
+    found_box, zone = tree.query(around)
+    key = np.unique(has[owner[found_box]].astype(np.int64) * len(geometries) + zone)
+    p, z = key // len(geometries), key % len(geometries)
+    d = measure(p, z)
+    # Per point the least distance, then the lowest zone (keys come sorted by zone).
+    order = np.lexsort((z, d, p))
+    p, z, d = p[order], z[order], d[order]
+    head = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    best_zone[p[head]], best[p[head]] = z[head], d[head]
     return best_zone, best

@@ -19,9 +19,9 @@ from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from service.db import convert, plain, tables
+from service.db import convert, plain, tables, zone_shapes
 from service.db.arrays import among
 from zones import model
 
@@ -230,20 +230,25 @@ def _zone_spans(
     session: Session, zone_ids: list[int], as_of: datetime | None
 ) -> dict[int, list[tuple[model.Zone, datetime, datetime | None]]]:
     zv = tables.ZoneVersion
-    query = select(zv).where(among(zv.zone_id, zone_ids))
+    # The geometry comes from zone_shapes (read once a process and version), not each time.
+    query = select(zv).options(defer(zv.geom)).where(among(zv.zone_id, zone_ids))
     if as_of is not None:
         query = query.where(zv.created_at <= as_of)
     rows = session.scalars(query.order_by(zv.zone_id, zv.version)).all()
     by_zone: dict[int, list[tables.ZoneVersion]] = defaultdict(list)
     for row in rows:
         by_zone[row.zone_id].append(row)
+    spans = {
+        zid: _spans([(v.version, v.effective_from) for v in versions])
+        for zid, versions in by_zone.items()
+    }
+    shapes = zone_shapes.geometries(
+        session, [(zid, n) for zid, found in spans.items() for n, _, _ in found]
+    )
     out: dict[int, list[tuple[model.Zone, datetime, datetime | None]]] = {}
     for zid, versions in by_zone.items():
         by_number = {v.version: v for v in versions}
-        out[zid] = [
-            (convert.zone(by_number[n]), s, e)
-            for n, s, e in _spans([(v.version, v.effective_from) for v in versions])
-        ]
+        out[zid] = [(convert.zone(by_number[n], shapes[(zid, n)]), s, e) for n, s, e in spans[zid]]
     return out
 
 

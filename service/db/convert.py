@@ -26,13 +26,15 @@ def geom_from_db(value: Any) -> BaseGeometry:
     return to_shape(value)
 
 
-def zone(row: tables.ZoneVersion) -> model.Zone:
+def zone(row: tables.ZoneVersion, geometry: BaseGeometry | None = None) -> model.Zone:
+    """The zone version of a row; ``geometry`` when the caller has it already (the row's
+    geometry column is then never read)."""
     return model.Zone(
         id=row.zone_id,
         version=row.version,
         name=row.name,
         category=row.category,
-        geometry=geom_from_db(row.geom),
+        geometry=geom_from_db(row.geom) if geometry is None else geometry,
         source=row.source,
         area_m2=row.area_m2,
         reason=row.reason,

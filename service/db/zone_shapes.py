@@ -46,7 +46,7 @@ def geometries(session: Session, keys: Iterable[Key]) -> dict[Key, BaseGeometry]
     """The geometry of each zone version, read from the database only where not held."""
     cache = _cache(session)
     wanted = set(keys)
-    missing = sorted(wanted - cache.keys())
+    missing = set(wanted - cache.keys())
     if missing:
         zv = tables.ZoneVersion
         # By zone id, one array parameter; a zone's other versions are few, and skipped.
@@ -56,7 +56,7 @@ def geometries(session: Session, keys: Iterable[Key]) -> dict[Key, BaseGeometry]
             )
         )
         for zone_id, version, geom in rows:
-            if (zone_id, version) in wanted:
+            if (zone_id, version) in missing:
                 cache[(zone_id, version)] = convert.geom_from_db(geom)
     out = {}
     for key in wanted:

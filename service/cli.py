@@ -309,6 +309,16 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
             repeat=args.repeat,
             peers=peers,
         )
+    if args.subject_fixes:
+        from zones.bench_subject import run_subject_bench
+        from zones.benchdata import synthetic_dataset
+
+        print()
+        run_subject_bench(
+            synthetic_dataset(args.fixes, args.zones, args.seed),
+            fixes=args.subject_fixes,
+            repeat=args.repeat,
+        )
     return 0
 
 
@@ -638,6 +648,12 @@ def parser() -> argparse.ArgumentParser:
     bj.add_argument("--data", help="folder of the shared data (default ../shared/data)")
     bj.add_argument(
         "--no-postgis", action="store_true", help="leave out the PostGIS peer (no database)"
+    )
+    bj.add_argument(
+        "--subject-fixes",
+        type=int,
+        default=100_000,
+        help="fixes of one subject for the per-subject part (0: leave it out)",
     )
     bj.add_argument(
         "--database-url",

@@ -66,8 +66,8 @@ def run_subject_bench(
         "every pair": {},
     }
     results = []
-    for k in SIZES:
-        chosen = order[: min(k, len(order))]
+    for k in [k for k in SIZES if k <= len(order)] or [len(order)]:
+        chosen = order[:k]
         targets = [Target(1, 1, int(z) + 1, 1, data.zones[z], buffer_m=BUFFER_M) for z in chosen]
         for way, options in ways.items():
             if way == "every pair" and len(lon) * len(targets) > EVERY_PAIR_UP_TO:

@@ -43,6 +43,7 @@ def test_the_command_runs_every_peer_on_a_scratch_database(shared_data: Path) ->
         [
             *(sys.executable, "-m", "service.cli", "bench", "judge"),
             *("--fixes", "5000", "--zones", "100", "--repeat", "1", "--data", str(shared_data)),
+            *("--subject-fixes", "2000"),
         ],
         capture_output=True,
         text=True,
@@ -54,3 +55,10 @@ def test_the_command_runs_every_peer_on_a_scratch_database(shared_data: Path) ->
     out = run.stdout.splitlines()
     assert "all 7 methods found exactly the same (fix, zone) pairs on every dataset" in out
     assert any(line.startswith("synthetic  postgis") for line in out)
+    # The per-subject part: every size, recorded and answered, and the floor.
+    assert any(line.startswith("per-subject judging: 2,000 fixes of one subject") for line in out)
+    rows = [line.split() for line in out if line[:5].strip() in {"1", "10", "100", "1,000"}]
+    assert {(r[0], r[1]) for r in rows} >= {
+        (k, w) for k in ("1", "10", "100") for w in ("recording", "answering")
+    }
+    assert any(line.startswith("floor: PROJ's geodesic inverse") for line in out)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
-from service.db import convert, devices_store, observation_copy, tables
+from service.db import context_store, convert, devices_store, observation_copy, tables
 from service.db.arrays import among
 from service.phase_clock import phase
 from service.settings import ApiSettings
@@ -141,7 +141,8 @@ def record(
     }
     changes = {sid: _change([observations[i].time for i in new], now) for sid, new in fresh.items()}
     with phase("context"):  # the stays around the new fixes, locked, and what held then
-        spans = stays_sync.open_spans(session, changes, settings)
+        versions = {sid: subjects[sid][1] for sid in changes}
+        spans = stays_sync.open_spans(session, changes, settings, versions)
     verdict_rows: list[dict[str, object]] = []
     kept: dict[int, list[model.Verdict]] = {}  # what is stored of each new fix's verdicts
     with phase("judge"):
@@ -156,7 +157,7 @@ def record(
                 for i in new:
                     results[i].in_force = judging.in_force(spans[sid].context, observations[i].time)
     judged = [
-        _judged(subjects[sid], spans[sid], changes[sid][2], observations, new, found, results,
+        _judged(subjects[sid][0], spans[sid], changes[sid][2], observations, new, found, results,
                 verdict_rows, kept)
         for (sid, new), found in zip(fresh.items(), verdicts, strict=True)
     ]  # fmt: skip
@@ -172,14 +173,15 @@ def record(
 
 def _lock_subjects(
     session: Session, ids: Collection[int], units: frozenset[str] | None
-) -> dict[int, tuple[model.Subject, datetime | None]]:
+) -> dict[int, tuple[model.Subject, datetime | None, context_store.HeldVersion]]:
     """Lock the subjects' rows, in id order, and read how far retention has deleted each
-    one's positions, in one statement: a fixed lock order keeps concurrent batches
-    deadlock-free, and a batch's stays are re-derived by one writer at a time. With
-    ``units``, a subject of another unit is neither locked nor returned."""
+    one's positions and the version of what held for it, in one statement: a fixed lock
+    order keeps concurrent batches deadlock-free, and a batch's stays are re-derived by one
+    writer at a time. With ``units``, a subject of another unit is neither locked nor
+    returned."""
     s, m = tables.Subject, tables.RetentionMark
     query = (
-        select(s, m.observations_before)
+        select(s, m.observations_before, *context_store.held_version(s.id))
         .outerjoin(m, m.subject_id == s.id)
         .where(among(s.id, ids))
         .order_by(s.id)
@@ -187,7 +189,10 @@ def _lock_subjects(
     )
     if units is not None:  # a subject beyond the caller's reach is as unknown as none
         query = query.where(s.unit.in_(units))
-    return {row.id: (convert.subject(row), before) for row, before in session.execute(query)}
+    return {
+        row.id: (convert.subject(row), before, tuple(version))  # type: ignore[misc]
+        for row, before, *version in session.execute(query)
+    }
 
 
 def _resolve_subjects(
@@ -197,10 +202,11 @@ def _resolve_subjects(
     settings: ApiSettings,
     units: frozenset[str] | None,
     worn: Mapping[str, list[Assignment]] | None = None,
-) -> tuple[dict[int, int], dict[int, model.Subject]]:
+) -> tuple[dict[int, int], dict[int, tuple[model.Subject, context_store.HeldVersion]]]:
     """The subject of each observation that may be recorded, and those subjects, locked
-    (:func:`_lock_subjects`): refused when its device was not worn by its subject then, or
-    when retention has deleted positions around it."""
+    (:func:`_lock_subjects`), each with the version of what held for it: refused when its
+    device was not worn by its subject then, or when retention has deleted positions
+    around it."""
     if worn is None:
         worn = devices_store.assignments(
             session, sorted({o.device_id for o in observations if o.device_id})
@@ -254,7 +260,7 @@ def _resolve_subjects(
             continue
         del subject_of[i]
     wanted = set(subject_of.values())
-    return subject_of, {sid: subject for sid, (subject, _) in locked.items() if sid in wanted}
+    return subject_of, {sid: (s, v) for sid, (s, _, v) in locked.items() if sid in wanted}
 
 
 def oldest_accepted(deleted_before: datetime, settings: ApiSettings) -> datetime:

@@ -560,9 +560,12 @@ def open_spans(
     session: Session,
     changes: dict[int, tuple[datetime, datetime, datetime]],
     settings: ApiSettings,
+    versions: Mapping[int, context_store.HeldVersion] | None = None,
 ) -> dict[int, Span]:
     """:func:`open_span` for many subjects (``subject -> (first, last, now)``), loading
-    what held for all of them at once."""
+    what held for all of them at once; with the ``versions`` of what held for them (read
+    as they were locked), what is kept of it from an earlier request while it is the same
+    (:func:`service.db.context_store.held_of`)."""
     r = reach(settings)
     found = stored_stays_of(
         session, {sid: (first - r, last + r, now) for sid, (first, last, now) in changes.items()}
@@ -572,8 +575,13 @@ def open_spans(
     lo_all = min(lo for _, lo, _ in found.values()) - r
     hi_all = max(now for _, _, now in changes.values())
     ids = list(changes)
-    periods = context_store.periods_of(session, ids, lo_all, hi_all)
-    visits = context_store.visits_of(session, ids, lo_all, hi_all)
+    if versions is not None:
+        held = context_store.held_of(session, {sid: versions[sid] for sid in ids})
+        periods = {sid: p for sid, (p, _) in held.items()}
+        visits = {sid: v for sid, (_, v) in held.items()}
+    else:
+        periods = context_store.periods_of(session, ids, lo_all, hi_all)
+        visits = context_store.visits_of(session, ids, lo_all, hi_all)
     spans: dict[int, Span] = {}
     for sid, (stored, lo, hi) in found.items():
         since, now = lo - r, changes[sid][2]

@@ -11,14 +11,15 @@ a mis-drawn zone from the original date.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from service.db import convert, plain, tables, zone_shapes
@@ -300,3 +301,71 @@ def visit(row: tables.AuthorisedVisit) -> Visit:
         subject_id=row.subject_id,
         withdrawn_by=row.withdrawn_by,
     )
+
+
+# What held, kept per subject between requests while it cannot have changed. Orders and
+# zones are never edited in place (an edit is a new version row) and never deleted; a visit
+# is recorded (a new row) or withdrawn (its ``withdrawn_at`` set). So the number of a
+# subject's order versions, of the versions of the zones its conditions name, and of its
+# visits and withdrawn visits change whenever what held for it does. A count, not a
+# maximum id: a version committed after a later-numbered one still moves it. Recording
+# reads this version in the statement that locks the subject, and loads again what held
+# for a subject whose version moved. The periods and visits kept are those of all time:
+# a caller keeps those overlapping its own span, as it would of a narrower load.
+HELD_KEPT = 4096  # subjects per process; the least recently used go first
+# Wider than any instant accepted (1900-2199) and than the reach around one.
+ALL_TIME = (datetime(1800, 1, 1, tzinfo=UTC), datetime(2300, 1, 1, tzinfo=UTC))
+HeldVersion = tuple[int, int, int, int]
+_held: dict[int, tuple[HeldVersion, list[Period], list[Visit]]] = {}
+_held_lock = threading.Lock()
+
+
+def held_version(subject_id: Any) -> list[Any]:
+    """Scalar subqueries giving the version of what held for the subject (a column or an
+    id), to read in a statement the caller sends anyway: see :func:`held_of`."""
+    o, ov, c, cz, zv = (
+        tables.Order, tables.OrderVersion, tables.Condition, tables.ConditionZone,
+        tables.ZoneVersion,
+    )  # fmt: skip
+    av = tables.AuthorisedVisit
+    zones = (
+        select(cz.zone_id)
+        .join(c, c.id == cz.condition_id)
+        .join(o, o.id == c.order_id)
+        .where(o.subject_id == subject_id)
+    )
+    return [
+        select(func.count(ov.id))
+        .join(o, o.id == ov.order_id)
+        .where(o.subject_id == subject_id)
+        .scalar_subquery(),
+        select(func.count(zv.id)).where(zv.zone_id.in_(zones)).scalar_subquery(),
+        select(func.count(av.id)).where(av.subject_id == subject_id).scalar_subquery(),
+        select(func.count(av.withdrawn_at)).where(av.subject_id == subject_id).scalar_subquery(),
+    ]
+
+
+def held_of(
+    session: Session, versions: Mapping[int, HeldVersion]
+) -> dict[int, tuple[list[Period], list[Visit]]]:
+    """The periods and (not withdrawn) visits of all time of each subject, as known now:
+    kept from an earlier request while the subject's version (:func:`held_version`) is the
+    same, loaded (in the statements of :func:`periods_of` and :func:`visits_of`) for the
+    others."""
+    out: dict[int, tuple[list[Period], list[Visit]]] = {}
+    with _held_lock:
+        for sid, version in versions.items():
+            if (kept := _held.pop(sid, None)) is not None and kept[0] == version:
+                _held[sid] = kept  # to the end: the most recently used
+                out[sid] = (kept[1], kept[2])
+    missing = [sid for sid in versions if sid not in out]
+    if missing:
+        periods = periods_of(session, missing, *ALL_TIME)
+        visits = visits_of(session, missing, *ALL_TIME)
+        with _held_lock:
+            for sid in missing:
+                out[sid] = (periods[sid], visits[sid])
+                _held[sid] = (versions[sid], periods[sid], visits[sid])
+            while len(_held) > HELD_KEPT:
+                del _held[next(iter(_held))]
+    return out

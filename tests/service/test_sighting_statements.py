@@ -13,12 +13,16 @@ from fastapi.testclient import TestClient
 from tests.service.test_checking_api import PARK, check, east_of, park_order, when
 
 __all__ = ["park_order"]
-# Signing in (2), the subject (1), locking it with its retention mark (1), storing it (4),
-# the stays around it (1), what held then (5), its neighbours and their transits (2), the
-# fixes and verdicts around it (2), the fixes the stays own (1), its verdicts (1), a stay
-# written (0-1), the events announced (2). It was 24-25 before the lock took the retention
+# Signing in (2), the subject (1), locking it with its retention mark and the version of
+# what held for it (1), storing it (4), the stays around it (1), its neighbours and their
+# transits (2), the fixes and verdicts around it (2), the fixes the stays own (1), its
+# verdicts (1), a stay written (0-1), the events announced (2). What held (5 statements)
+# is read only when its version moved since the subject's last check in this process;
+# each test here makes its subject afresh, so the first of its checks reads it and the
+# counted one does not. It was 22-23 before that and before a new stay went in by one
+# INSERT instead of an INSERT and an UPDATE; 24-25 before the lock took the retention
 # mark along and attribution stopped reading the subjects a second time.
-MOST = 23
+MOST = 18
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ a mis-drawn zone from the original date.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -316,7 +317,10 @@ HELD_KEPT = 4096  # subjects per process; the least recently used go first
 # Wider than any instant accepted (1900-2199) and than the reach around one.
 ALL_TIME = (datetime(1800, 1, 1, tzinfo=UTC), datetime(2300, 1, 1, tzinfo=UTC))
 HeldVersion = tuple[int, int, int, int]
-_held: dict[int, tuple[HeldVersion, list[Period], list[Visit]]] = {}
+Held = dict[int, tuple[HeldVersion, list[Period], list[Visit]]]
+# One store per engine (or connection) the session is bound to, as in zone_shapes: two
+# databases in one process never share a subject's entry.
+_held_by_bind: weakref.WeakKeyDictionary[object, Held] = weakref.WeakKeyDictionary()
 _held_lock = threading.Lock()
 
 
@@ -354,6 +358,7 @@ def held_of(
     others."""
     out: dict[int, tuple[list[Period], list[Visit]]] = {}
     with _held_lock:
+        _held = _held_by_bind.setdefault(session.get_bind(), {})
         for sid, version in versions.items():
             if (kept := _held.pop(sid, None)) is not None and kept[0] == version:
                 _held[sid] = kept  # to the end: the most recently used

@@ -99,28 +99,31 @@ class GridIndex:
         self.rows = math.floor((north - south) * self.inverse) + 1
         zone_cells = np.full((len(zones), 4), -1, dtype=np.int64)
         zone_cells[known] = _cell_ranges(bounds[known], self.origin, self.inverse)
-        cell, zone, whole = _mark_cells(
-            zone_cells,
-            self._zone_rings,
-            self._ring_coords,
-            self._xs,
-            self._ys,
-            self.origin[0],
-            self.origin[1],
-            self.inverse,
-            self.columns,
-        )
+        # The zones' cells are marked in parts on every core (the loops release the GIL).
+        parts = np.array_split(np.arange(len(zones)), max(1, min(self.threads, len(zones))))
+
+        def mark(part: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+            return _mark_cells(  # type: ignore[no-any-return]
+                zone_cells, part[0] if len(part) else 0, part[-1] + 1 if len(part) else 0,
+                self._zone_rings, self._ring_coords, self._xs, self._ys,
+                self.origin[0], self.origin[1], self.inverse, self.columns,
+            )  # fmt: skip
+
+        if len(parts) > 1:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                marked = list(pool.map(mark, parts))
+        else:
+            marked = [mark(parts[0])]
+        cell = np.concatenate([m[0] for m in marked])
+        zone = np.concatenate([m[1] for m in marked])
+        whole = np.concatenate([m[2] for m in marked])
         # Blocks some zone reaches get a slot each; entries are bucketed by slot and cell.
         self.block_columns = (self.columns >> BLOCK_BITS) + 1
-        row, column = cell // self.columns, cell % self.columns
-        block = (row >> BLOCK_BITS) * self.block_columns + (column >> BLOCK_BITS)
-        used = np.zeros(((self.rows >> BLOCK_BITS) + 1) * self.block_columns, dtype=np.bool_)
-        used[block] = True
-        self._block_slot = np.where(used, np.cumsum(used) - 1, -1).astype(np.int32)
-        local = (row & (BLOCK - 1)) * BLOCK + (column & (BLOCK - 1))
-        key = self._block_slot[block].astype(np.int64) * (BLOCK * BLOCK) + local
-        n_cells = int(used.sum()) * BLOCK * BLOCK
-        self._cell_start = np.zeros(n_cells + 1, np.int32 if len(key) < 2**31 else np.int64)
+        n_blocks = ((self.rows >> BLOCK_BITS) + 1) * self.block_columns
+        self._block_slot, key, used = _block_keys(cell, self.columns, self.block_columns, n_blocks)
+        self._cell_start = np.zeros(
+            used * BLOCK * BLOCK + 1, np.int32 if len(key) < 2**31 else np.int64
+        )
         order = _bucket(key, self._cell_start)
         self._entry_zone = zone[order].astype(np.int32)
         self._entry_whole = whole[order]
@@ -196,21 +199,46 @@ class GridIndex:
 def _rings(
     zones: npt.NDArray[np.object_],
 ) -> tuple[IntArray, IntArray, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Each zone's range of rings and each ring's range of coordinates (shapely's layout)."""
-    if not len(zones):
-        return np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
-    kind, coords, offsets = shapely.to_ragged_array(zones)
-    if kind == shapely.GeometryType.POLYGON:
-        ring_coords, zone_rings = offsets[0], offsets[1]
-    else:
-        ring_coords, polygon_rings, zone_polygons = offsets
-        zone_rings = polygon_rings[zone_polygons]
-    return (
-        np.ascontiguousarray(zone_rings, dtype=np.int64),
-        np.ascontiguousarray(ring_coords, dtype=np.int64),
-        np.ascontiguousarray(coords[:, 0], dtype=np.float64),
-        np.ascontiguousarray(coords[:, 1], dtype=np.float64),
-    )
+    """Each zone's range of rings and each ring's range of coordinates.
+
+    From the flat coordinates alone (no ring objects, which cost more than the rest of the
+    build): a ring ends where its first coordinate comes again. A ring that touches itself
+    at a vertex is split there into two closed rings with the same edges between them,
+    which counts crossings the same; only the edges matter here.
+    """
+    coords, owner = shapely.get_coordinates(zones, return_index=True)
+    xs = np.ascontiguousarray(coords[:, 0])
+    ys = np.ascontiguousarray(coords[:, 1])
+    zone_rings, ring_coords = _split_rings(xs, ys, owner.astype(np.int64), len(zones))
+    return zone_rings, ring_coords, xs, ys
+
+
+@njit(cache=True, nogil=True)
+def _split_rings(
+    xs: np.ndarray, ys: np.ndarray, owner: np.ndarray, n_zones: int
+) -> tuple[np.ndarray, np.ndarray]:
+    zone_rings = np.zeros(n_zones + 1, np.int64)
+    ring_coords = np.zeros(len(xs) + 1, np.int64)
+    rings = 0
+    k = 0
+    while k < len(xs):
+        start = k
+        k += 1
+        while (
+            k < len(xs)
+            and owner[k] == owner[start]
+            and not (xs[k] == xs[start] and ys[k] == ys[start])
+        ):
+            k += 1
+        if k < len(xs) and owner[k] == owner[start]:
+            k += 1  # past the closing coordinate (a ring never closed ends with its zone)
+        rings += 1
+        ring_coords[rings] = k
+        zone_rings[owner[start] + 1] = rings
+    # Zones without rings (empty) end where the zone before them ended.
+    for z in range(n_zones):
+        zone_rings[z + 1] = max(zone_rings[z + 1], zone_rings[z])
+    return zone_rings, ring_coords[: rings + 1]
 
 
 def _cell_width(bounds: npt.NDArray[np.float64], span_x: float, span_y: float) -> float:
@@ -262,8 +290,35 @@ def _cell_of(v: float, origin: float, inverse: float) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _block_keys(
+    cell: np.ndarray, columns: int, block_columns: int, n_blocks: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each block's slot (-1: no zone reaches it), each entry's key (slot, then the cell
+    within the block) and how many blocks are used."""
+    slot = np.full(n_blocks, -1, np.int32)
+    block = np.empty(len(cell), np.int64)
+    for e in range(len(cell)):
+        row, column = cell[e] // columns, cell[e] % columns
+        block[e] = (row >> BLOCK_BITS) * block_columns + (column >> BLOCK_BITS)
+        slot[block[e]] = 0
+    used = 0
+    for b in range(n_blocks):
+        if slot[b] == 0:
+            slot[b] = used
+            used += 1
+    key = np.empty(len(cell), np.int64)
+    for e in range(len(cell)):
+        row, column = cell[e] // columns, cell[e] % columns
+        local = ((row & (BLOCK - 1)) << BLOCK_BITS) + (column & (BLOCK - 1))
+        key[e] = (np.int64(slot[block[e]]) << (2 * BLOCK_BITS)) + local
+    return slot, key, used
+
+
+@njit(cache=True, nogil=True)
 def _mark_cells(
     zone_cells: np.ndarray,
+    first_zone: int,
+    stop_zone: int,
     zone_rings: np.ndarray,
     ring_coords: np.ndarray,
     xs: np.ndarray,
@@ -281,7 +336,7 @@ def _mark_cells(
     out_whole = np.empty(capacity, np.bool_)
     n = 0
     width = 1.0 / inverse
-    for z in range(zone_cells.shape[0]):
+    for z in range(first_zone, stop_zone):
         i0, j0, i1, j1 = zone_cells[z, 0], zone_cells[z, 1], zone_cells[z, 2], zone_cells[z, 3]
         if i0 < 0:
             continue

@@ -204,10 +204,13 @@ def judge_groups(
         )
         return judgement, every
     pairs = _Pairs(lon_a, lat_a, acc, geoms, geometry_of, buffers, warnings, spans, near_m)
-    judgement = pairs.within_reach()
+    judged = pairs.within_reach()
+    d = np.abs(judged.distance_m)
+    keep = (judged.status != 0) | (judged.evidence != 0) | (d <= near_m)
+    judgement = judged.where(keep)
     if nearest:
         conditions = np.array([t.condition_id for t in every], dtype=np.int64)
-        judgement = pairs.with_nearest(judgement, conditions)
+        judgement = pairs.with_nearest(judged, keep, conditions)
     order = np.lexsort((judgement.target, judgement.observation))
     return judgement.where(order), every
 
@@ -284,7 +287,7 @@ class _Pairs:
         return np.repeat(point, n), self._target_order[at]
 
     def within_reach(self) -> Judgement:
-        """The pairs within each observation's reach, judged; those the rules keep."""
+        """Every pair within its observation's reach, judged (the caller keeps some)."""
         judged = np.flatnonzero(self.group_of_obs >= 0)
         point, target = reach.candidates(
             self.lon[judged],
@@ -293,38 +296,45 @@ class _Pairs:
             self.geoms,
             lambda p, g: self._targets_of(judged[p], g),
         )
-        j = self._judge(point, target)
-        d = np.abs(j.distance_m)
-        return j.where((j.status != 0) | (j.evidence != 0) | (d <= self.near_m))
+        return self._judge(point, target)
 
-    def with_nearest(self, kept: Judgement, conditions: npt.NDArray[np.int64]) -> Judgement:
-        """``kept`` and the nearest zone of each observation's every condition."""
-        parts = [kept]
+    def with_nearest(
+        self, judged: Judgement, keep: npt.NDArray[np.bool_], conditions: npt.NDArray[np.int64]
+    ) -> Judgement:
+        """The kept pairs and the nearest zone of each observation's every condition.
+
+        Where a condition's nearest candidate lies within the observation's reach it is the
+        nearest of all (a zone nearer would have been a candidate); the rest are searched
+        (:func:`zones.reach.nearest`), every condition of every group in one pass.
+        """
+        cond = conditions[judged.target]
+        order = np.lexsort((judged.target, judged.distance_m, cond, judged.observation))
+        o, c = judged.observation[order], cond[order]
+        head = (
+            order[np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (c[1:] != c[:-1])])]
+            if len(o)
+            else order
+        )
+        proven = head[judged.distance_m[head] <= self.radius[judged.observation[head]]]
+        keep = keep.copy()
+        keep[proven] = True
+        done = set(zip(judged.observation[proven].tolist(), cond[proven].tolist(), strict=True))
+        sets = []
         for first, count, offset, m in self.spans:
             if not (count and m):
                 continue
-            for c in np.unique(conditions[offset : offset + m]):
-                mine = offset + np.flatnonzero(conditions[offset : offset + m] == c)
-                obs = np.arange(first, first + count)
-
-                def measure(
-                    p: npt.NDArray[np.intp],
-                    z: npt.NDArray[np.intp],
-                    obs: object = obs,
-                    mine: object = mine,
-                ) -> npt.NDArray[np.float64]:
-                    return self._judge(obs[p], mine[z]).distance_m  # type: ignore[index]
-
-                zone, _ = reach.nearest(
-                    self.lon[obs], self.lat[obs], self.geoms[self.geometry_of[mine]], measure
+            for k in np.unique(conditions[offset : offset + m]).tolist():
+                mine = offset + np.flatnonzero(conditions[offset : offset + m] == k)
+                asked = np.array(
+                    [q for q in range(first, first + count) if (q, k) not in done], dtype=np.intp
                 )
-                found = zone >= 0
-                parts.append(self._judge(obs[found], mine[zone[found]]))
-        every = _concat(parts)
-        # A pair kept already and found nearest too is given once.
-        key = every.observation.astype(np.int64) * (len(self.geometry_of) + 1) + every.target
-        _, first_of = np.unique(key, return_index=True)
-        return every.where(np.sort(first_of))
+                if len(asked):
+                    sets.append((asked, self.geoms[self.geometry_of[mine]], mine))
+        parts = [judged.where(keep)]
+        if sets:
+            point, target = reach.nearest(self.lon, self.lat, sets, self._signed)
+            parts.append(self._judge(point, target))
+        return _concat(parts)
 
 
 def _concat(parts: Sequence[Judgement]) -> Judgement:

@@ -85,37 +85,51 @@ def candidates(
 def nearest(
     lon: FloatArray,
     lat: FloatArray,
-    geometries: GeometryArray,
+    sets: list[tuple[IntArray, GeometryArray, IntArray]],
     measure: Callable[[IntArray, IntArray], FloatArray],
-) -> tuple[IntArray, FloatArray]:
-    """For each point, the zone nearest to it and its signed distance, exactly; -1 and inf
-    where no zone has a boundary.
+) -> tuple[IntArray, IntArray]:
+    """The nearest zone of each set for each of its points, exactly: ``(point, zone)``.
 
-    ``measure(point, zone)`` gives exact signed distances (negative inside) for pairs. The
-    zone nearest in degrees is measured first; its distance bounds the answer, so only the
-    zones whose boxes come that close (conservative boxes, as for :func:`candidates`) are
-    measured besides. Ties go to the lowest zone index.
+    ``sets`` are ``(points, geometries, zone ids)``: the points (indices into lon/lat) ask
+    for their nearest among the geometries, answered by their zone ids. ``measure(point,
+    zone id)`` gives exact signed distances (negative inside) for pairs, and is called
+    twice in all, whatever the number of sets. The zone nearest in degrees is measured
+    first; its distance bounds the answer, so only the zones whose boxes come that close
+    (conservative boxes, as for :func:`candidates`) are measured besides. Ties go to the
+    lowest zone id; a point whose set has no zone with a boundary gets none.
     """
-    n = len(lon)
-    best_zone = np.full(n, -1, np.intp)
-    best = np.full(n, np.inf)
-    if not n or not len(geometries):
-        return best_zone, best
-    tree = STRtree(geometries)
-    point, guess = tree.query_nearest(shapely.points(lon, lat), all_matches=False)
-    if not len(point):
-        return best_zone, best
-    reach = np.full(n, np.inf)
-    reach[point] = np.maximum(measure(point, guess), 0.0)
-    has = np.flatnonzero(np.isfinite(reach))
-    around, owner = boxes(lon[has], lat[has], reach[has])
-    found_box, zone = tree.query(around)
-    key = np.unique(has[owner[found_box]].astype(np.int64) * len(geometries) + zone)
-    p, z = key // len(geometries), key % len(geometries)
+    trees = [STRtree(geoms) if len(geoms) else None for _, geoms, _ in sets]
+    guesses = []  # per set: its points with a first guess, and the guessed zone ids
+    for (points, _, ids), tree in zip(sets, trees, strict=True):
+        if tree is None or not len(points):
+            guesses.append((np.zeros(0, np.intp), np.zeros(0, np.intp)))
+            continue
+        p, g = tree.query_nearest(shapely.points(lon[points], lat[points]), all_matches=False)
+        guesses.append((points[p], ids[g]))
+    if not any(len(p) for p, _ in guesses):
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    first = measure(
+        np.concatenate([p for p, _ in guesses]), np.concatenate([z for _, z in guesses])
+    )
+    bounds = np.split(np.maximum(first, 0.0), np.cumsum([len(p) for p, _ in guesses])[:-1])
+    cand_p, cand_z, cand_set = [], [], []
+    for which, ((asked, _), radius, (_, _, ids), tree) in enumerate(
+        zip(guesses, bounds, sets, trees, strict=True)
+    ):
+        ok = np.isfinite(radius)
+        if tree is None or not ok.any():
+            continue
+        around, owner = boxes(lon[asked[ok]], lat[asked[ok]], radius[ok])
+        found_box, g = tree.query(around)
+        cand_p.append(asked[ok][owner[found_box]])
+        cand_z.append(ids[g])
+        cand_set.append(np.full(len(g), which))
+    if not cand_p:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    p, z, s = np.concatenate(cand_p), np.concatenate(cand_z), np.concatenate(cand_set)
     d = measure(p, z)
-    # Per point the least distance, then the lowest zone (keys come sorted by zone).
-    order = np.lexsort((z, d, p))
-    p, z, d = p[order], z[order], d[order]
-    head = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    best_zone[p[head]], best[p[head]] = z[head], d[head]
-    return best_zone, best
+    # Per (set, point) the least distance, then the lowest zone id.
+    order = np.lexsort((z, d, p, s))
+    p, z, s = p[order], z[order], s[order]
+    head = np.flatnonzero(np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]) if len(p) else p
+    return p[head], z[head]

@@ -27,6 +27,7 @@ from fastapi import Depends, Query, Request, Response
 
 from service.api.deps import SettingsDep
 from service.api.errors import InvalidCursor
+from service.api.schemas import Line
 from service.auth import signing_key
 
 MAC_BYTES = 16
@@ -44,7 +45,7 @@ HEADERS = {
     },
 }
 Cursor = Annotated[
-    str | None,
+    Line | None,
     Query(
         max_length=1000,
         description="Where the page starts: the `Next-Cursor` header (or the `Link` URL) "

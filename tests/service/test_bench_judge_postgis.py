@@ -58,7 +58,7 @@ def test_the_command_runs_every_peer_on_a_scratch_database(shared_data: Path) ->
     # The per-subject part: every size, recorded and answered, and the floor.
     assert any(line.startswith("per-subject judging: 2,000 fixes of one subject") for line in out)
     rows = [line.split() for line in out if line[:5].strip() in {"1", "10", "100", "1,000"}]
-    assert {(r[0], r[1]) for r in rows} >= {
-        (k, w) for k in ("1", "10", "100") for w in ("recording", "answering")
-    }
+    assert {(r[0], r[1]) for r in rows} >= {("1", "recording"), ("100", "recording")}
+    checks = [line for line in out if line.strip().endswith("verdicts listed")]
+    assert [line.split()[0] for line in checks] == ["1", "10", "100"]
     assert any(line.startswith("floor: PROJ's geodesic inverse") for line in out)

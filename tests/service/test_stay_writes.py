@@ -4,6 +4,7 @@ are re-derived, found equal to their rows and left alone (no UPDATE, no event)."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +13,17 @@ from sqlalchemy import Connection, event, select, text
 from sqlalchemy.orm import Session
 
 from service.db import tables
-from tests.service.test_checking_api import PARK, check, east_of, park_order, when
+from tests.service.test_checking_api import PARK, check, east_of, park_order
 
 __all__ = ["park_order"]
 AWAY = east_of(*PARK, 2000)  # outside every clause of the park order
+
+
+def minutes_before(now: datetime) -> Any:
+    """Times counted back from ``now``, taken when the test starts: test_checking_api's
+    ``when`` counts from when that module was imported, which in a whole run is many
+    minutes earlier, and how stays close depends on how long ago their last fix was."""
+    return lambda minutes: (now - timedelta(minutes=minutes)).isoformat()
 
 
 @pytest.fixture
@@ -57,6 +65,7 @@ def test_a_sighting_check_writes_only_the_stays_it_changes(
     session: Session,
     alert_writes: list[tuple[str, int]],
 ) -> None:
+    when = minutes_before(datetime.now(UTC).replace(microsecond=0))
     sid = park_order["subject"]["id"]
     clauses = len(park_order["order"]["conditions"])  # the park is in the area of each
     # In and out of the park each minute: many stays, all within reach of the next check.

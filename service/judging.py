@@ -42,12 +42,14 @@ class Context:
     last_known_seconds: float
     as_of: datetime | None = None
 
-    def targets(self) -> list[model.Target]:
-        """Each distinct target (a zone version of a condition) once."""
+    def targets(self, at: datetime | None = None) -> list[model.Target]:
+        """Each distinct target (a zone version of a condition) once; with ``at``, only
+        those in force at that instant."""
         seen: dict[tuple[int, int, int], model.Target] = {}
         for p in self.periods:
-            t = p.target
-            seen.setdefault((t.condition_id, t.zone_id, t.zone_version), t)
+            if at is None or p.holds(at):
+                t = p.target
+                seen.setdefault((t.condition_id, t.zone_id, t.zone_version), t)
         return list(seen.values())
 
     def rules_for(self, clause: int, zone_id: int) -> Rules:
@@ -140,16 +142,6 @@ def _in_force(
         window = schedule.window_at(o.time) if applies else schedule.describe()
         kept.append(replace(v, applies=applies, window=window))
     return kept
-
-
-def in_force(context: Context, at: datetime) -> list[model.Target]:
-    """The targets (zone versions of conditions) in force at an instant, each once."""
-    seen: dict[tuple[int, int, int], model.Target] = {}
-    for p in context.periods:
-        if p.holds(at):
-            t = p.target
-            seen.setdefault((t.condition_id, t.zone_id, t.zone_version), t)
-    return list(seen.values())
 
 
 def track_of(v: model.Verdict) -> tuple[int, int, str] | None:

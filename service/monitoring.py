@@ -155,7 +155,7 @@ def record(
         if outside:
             for sid, new in fresh.items():
                 for i in new:
-                    results[i].in_force = judging.in_force(spans[sid].context, observations[i].time)
+                    results[i].in_force = spans[sid].context.targets(observations[i].time)
     judged = [
         _judged(subjects[sid][0], spans[sid], changes[sid][2], observations, new, found, results,
                 verdict_rows, kept)

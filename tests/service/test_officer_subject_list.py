@@ -10,7 +10,11 @@ from fastapi.testclient import TestClient
 from service.db.orders_store import civil_day
 from tests.service.conftest import square, zone_feature
 
-TODAY = civil_day([datetime.now(UTC)])[0]  # the UK civil date, as the API counts
+
+def today() -> date:
+    """The UK civil date, as the API counts it, read when a test runs (not at import: a whole CI
+    run takes long enough to cross midnight between collecting this file and running it)."""
+    return civil_day([datetime.now(UTC)])[0]
 
 
 def subject(officer: TestClient, reference: str, name: str) -> int:
@@ -39,6 +43,7 @@ def listed(officer: TestClient, q: str) -> dict[str, tuple[int, int]]:
 
 
 def test_each_listed_subject_has_its_order_counts(officer: TestClient) -> None:
+    TODAY = today()  # noqa: N806 (reads like the data)
     busy = subject(officer, "COUNT-1", "Busy Subject")
     subject(officer, "COUNT-2", "Idle Subject")
     park = officer.post("/api/v1/zones", json=zone_feature(square(0.4, 52.4))).json()["id"]
@@ -63,6 +68,7 @@ def test_each_listed_subject_has_its_order_counts(officer: TestClient) -> None:
 
 
 def test_an_order_ending_today_is_still_in_force(officer: TestClient) -> None:
+    TODAY = today()  # noqa: N806 (reads like the data)
     sid = subject(officer, "COUNT-3", "Last Day")
     order(officer, sid, "SHPO/C/5", TODAY - timedelta(days=1), ends=TODAY.isoformat())
     order(officer, sid, "SHPO/C/6", TODAY)

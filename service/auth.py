@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, text, update
@@ -138,14 +139,11 @@ def end_sign_ins(session: Session, user_id: int, reason: str, *, keep: str | Non
         notify(session, {"kind": "revoked", "credential": sign_in})
 
 
-def units_of(session: Session, username: str) -> frozenset[str]:
-    """The codes of the units ``username`` belongs to."""
-    found = session.scalars(
-        select(tables.UserUnit.unit)
-        .join(tables.User, tables.User.id == tables.UserUnit.user_id)
-        .where(tables.User.username == username)
-    )
-    return frozenset(found)
+def units_column(user_id: Any) -> Any:
+    """The codes of the units of the user whose id is ``user_id`` (a column), as one array
+    column: read with the credential's own row, not in a statement of its own."""
+    uu = tables.UserUnit
+    return func.array(select(uu.unit).where(uu.user_id == user_id).scalar_subquery()).label("units")
 
 
 def set_disabled(session: Session, username: str, disabled: bool) -> None:

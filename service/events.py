@@ -119,6 +119,11 @@ class AlertHub:
             log.warning("ignoring a malformed %s notification", CHANNEL)
             return
         if kind == "alert":
+            if not self.subscriptions:
+                # No page of this process is listening: rendering would read the alert for
+                # nobody, on every change of every stay. A page that opens later catches up
+                # from the stored events (Last-Event-ID), so nothing is lost.
+                return
             event_id = int(body["id"])
             rendered = await anyio.to_thread.run_sync(self.render, event_id)
             if rendered is not None:

@@ -38,6 +38,7 @@ class Recorded:
     """What became of one incoming observation."""
 
     index: int
+    subject: model.Subject | None = None  # whose it is, once that is known
     observation_id: int | None = None
     duplicate: bool = False
     late: bool = False
@@ -121,6 +122,7 @@ def record(
     by_subject: dict[int, list[int]] = defaultdict(list)
     for i, sid in subject_of.items():
         by_subject[sid].append(i)
+        results[i].subject = subjects[sid][0]
     with phase("insert"):
         _store(session, observations, subject_of, results, settings, reporter, now)
     # Judge every subject, re-derive each one's stays from the stored verdicts and the new

@@ -20,7 +20,14 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.orm import Session
 
-from service.auth import NotAuthenticated, PrincipalKind, TokenScope, User, notify, units_of
+from service.auth import (
+    NotAuthenticated,
+    PrincipalKind,
+    TokenScope,
+    User,
+    notify,
+    units_column,
+)
 from service.db import tables
 from zones.errors import NotFound, ZonesError
 from zones.model import Role
@@ -138,7 +145,9 @@ def revoke(session: Session, token_id: int, by: User) -> PersonalToken:
 def check(session: Session, value: str) -> User:
     """The user of a presented token, if it is live and its user active."""
     found = session.execute(
-        _select(tables.User.disabled).where(tables.PersonalToken.token_hash == _hash(value))
+        _select(tables.User.disabled, units_column(tables.User.id)).where(
+            tables.PersonalToken.token_hash == _hash(value)
+        )
     ).first()
     if found is None:
         raise NotAuthenticated("invalid personal access token")
@@ -148,7 +157,9 @@ def check(session: Session, value: str) -> User:
 def recheck(session: Session, token_id: int) -> User:
     """As :func:`check`, by id: for a stream opened with the token."""
     found = session.execute(
-        _select(tables.User.disabled).where(tables.PersonalToken.id == token_id)
+        _select(tables.User.disabled, units_column(tables.User.id)).where(
+            tables.PersonalToken.id == token_id
+        )
     ).first()
     if found is None:
         raise NotAuthenticated("invalid personal access token")
@@ -164,7 +175,7 @@ def _live(session: Session, found: Row[Any]) -> User:
     if token.expires_at <= datetime.now(UTC):
         raise NotAuthenticated("this personal access token has expired")
     role = Role(found.role)
-    units = units_of(session, token.username)
+    units = frozenset(found.units)
     return User(
         token.username, role, credential(token.id), PrincipalKind.PAT, token.scope, units=units
     )

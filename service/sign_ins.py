@@ -24,7 +24,14 @@ import jwt
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from service.auth import NotAuthenticated, PrincipalKind, User, notify, signing_key, units_of
+from service.auth import (
+    NotAuthenticated,
+    PrincipalKind,
+    User,
+    notify,
+    signing_key,
+    units_column,
+)
 from service.db import tables
 from service.settings import AuthSettings
 from zones.model import Role
@@ -142,7 +149,9 @@ def check(session: Session, sign_in: str, username: str) -> tuple[User, datetime
     """The user of a live sign-in as the database knows them now, and the sign-in's end."""
     s, u = tables.SignIn, tables.User
     row = session.execute(
-        select(u.username, u.role, u.disabled, s.ends_at, s.ended_at, s.end_reason)
+        select(
+            u.username, u.role, u.disabled, s.ends_at, s.ended_at, s.end_reason, units_column(u.id)
+        )
         .join(u, u.id == s.user_id)
         .where(s.id == sign_in)
     ).first()
@@ -159,7 +168,7 @@ def check(session: Session, sign_in: str, username: str) -> tuple[User, datetime
         Role(row.role),
         sign_in,
         PrincipalKind.SESSION,
-        units=units_of(session, row.username),
+        units=frozenset(row.units),
     )
     return user, row.ends_at
 

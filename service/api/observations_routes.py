@@ -41,7 +41,7 @@ from service.api.schemas import (
     TimeOptions,
     WhenOut,
 )
-from service.db import devices_store, orders_store
+from service.db import devices_store
 from service.feeds.intake import not_future
 from service.phase_clock import phase
 from zones import explain, model
@@ -179,8 +179,6 @@ def check_sighting(
     ``verdicts=all``; ``judged_against`` counts everything in force either way.
     """
     now = datetime.now(UTC)
-    user.check(session, "subject_id", body.subject_id)
-    subject = orders_store.get_subject(session, body.subject_id)
     lon, lat, accuracy, given_as = _place(body)
     start, end = _span(body, now)
     middle = start + (end - start) / 2
@@ -201,10 +199,15 @@ def check_sighting(
         settings.api,
         reporter=user.username,
         now=now,
+        # A subject beyond the user's units is refused as one that does not exist, by the
+        # statement that locks it (not by reads of its own).
+        units=user.units,
         near_m=None if verdicts is VerdictList.ALL else NEAREST_M,
     )
     if rec.error is not None:
         raise rec.error
+    assert rec.subject is not None
+    subject = rec.subject
     session.commit()
     assert rec.observation_id is not None
     ranked = _ranked(rec.verdicts)

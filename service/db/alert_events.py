@@ -14,10 +14,8 @@ what webhooks are told is committed with the change, or not at all.
 from __future__ import annotations
 
 from sqlalchemy import event, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from service.db import tables
 from service.webhooks import outbox
 
 LOCK_KEY = 0x5A4F4E45  # any fixed number; "ZONE"
@@ -39,10 +37,16 @@ def _write_pending(session: Session) -> None:
     if not pending:
         return
     outbox.enqueue(session, pending)  # before the lock: the outbox needs no order
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    # The lock and the rows in one statement: a row is made (and its id drawn) only once
+    # the one-row lock side of the join has been evaluated, so the lock comes first.
+    alerts, kinds = zip(*sorted(pending.items()), strict=True)
     session.execute(
-        insert(tables.AlertEvent),
-        [{"alert_id": a, "kind": k} for a, k in sorted(pending.items())],
+        text(
+            "INSERT INTO alert_events (alert_id, kind) SELECT e.alert_id, e.kind"
+            " FROM (SELECT pg_advisory_xact_lock(:key)) AS locked,"
+            " unnest(CAST(:alerts AS bigint[]), CAST(:kinds AS text[])) AS e(alert_id, kind)"
+        ),
+        {"key": LOCK_KEY, "alerts": list(alerts), "kinds": list(kinds)},
     )
 
 

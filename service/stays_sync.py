@@ -125,27 +125,80 @@ def _windows(spans: Mapping[int, tuple[datetime, ...]], *, now: bool = False) ->
     )
 
 
-def fixes_of(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Fix]]:
-    """Each subject's stored fixes within its span ``(lo, hi)``, in time order, read in
-    one statement."""
+def fixes_and_verdicts(
+    session: Session, spans: dict[int, tuple[datetime, datetime]]
+) -> tuple[
+    dict[int, list[Fix]],
+    dict[int, list[model.Verdict]],
+    dict[tuple[int, int, int], VerdictRow],
+]:
+    """Each subject's stored fixes within its span ``(lo, hi)``, in time order, and their
+    stored verdicts as :func:`stored_verdicts` gives them, read in one statement."""
     out: dict[int, list[Fix]] = {sid: [] for sid in spans}
+    verdicts: dict[int, list[model.Verdict]] = defaultdict(list)
+    ids: dict[tuple[int, int, int], VerdictRow] = {}
     if not spans:
-        return out
-    o = tables.Observation
+        return out, verdicts, ids
+    o, v = tables.Observation, tables.Verdict
     w = _windows(spans)
     rows = plain.rows(
         session,
         select(
-            o.subject_id, o.id, o.observed_at, o.kind, func.ST_X(o.geom), func.ST_Y(o.geom), o.late
+            o.subject_id,
+            o.id,
+            o.observed_at,
+            o.kind,
+            func.ST_X(o.geom),
+            func.ST_Y(o.geom),
+            o.late,
+            *_VERDICT_COLUMNS,
         )
         .join(w, (o.subject_id == w.c.sid) & (o.observed_at >= w.c.lo) & (o.observed_at <= w.c.hi))
+        .outerjoin(v, v.observation_id == o.id)
         .where(o.valid)  # a fix its device marked invalid is no evidence of where one was
         .order_by(o.subject_id, o.observed_at, o.id),
     )
     sighting = model.ObservationKind.SIGHTING.value
+    last = None
     for r in rows:
-        out[r[0]].append(Fix(r[1], r[2], r[3] == sighting, float(r[4]), float(r[5]), r[6]))
-    return out
+        if r[1] != last:  # a fix's rows come together (one per verdict, or one without)
+            last = r[1]
+            out[r[0]].append(Fix(r[1], r[2], r[3] == sighting, float(r[4]), float(r[5]), r[6]))
+        if r.verdict_id is not None:
+            _add_verdict(r, verdicts, ids)
+    return out, verdicts, ids
+
+
+_VERDICT_COLUMNS = (
+    tables.Verdict.id.label("verdict_id"), tables.Verdict.alert_id, tables.Verdict.observation_id,
+    tables.Verdict.order_id, tables.Verdict.condition_id, tables.Verdict.zone_id,
+    tables.Verdict.zone_version, tables.Verdict.status, tables.Verdict.distance_m,
+    tables.Verdict.evidence, tables.Verdict.disc_fraction_inside, tables.Verdict.clause_id,
+    tables.Verdict.applies,
+)  # fmt: skip
+
+
+def _add_verdict(
+    r: Any,
+    verdicts: dict[int, list[model.Verdict]],
+    ids: dict[tuple[int, int, int], VerdictRow],
+) -> None:
+    """One stored verdict row (:data:`_VERDICT_COLUMNS`) into ``verdicts`` and ``ids``."""
+    verdicts[r.observation_id].append(
+        model.Verdict(
+            order_id=r.order_id,
+            condition_id=r.condition_id,
+            zone_id=r.zone_id,
+            zone_version=r.zone_version,
+            status=_STATUS[r.status],
+            distance_m=r.distance_m,
+            evidence=_EVIDENCE[r.evidence],
+            disc_fraction_inside=r.disc_fraction_inside,
+            clause_id=r.clause_id,
+            applies=r.applies,
+        )
+    )
+    ids[(r.observation_id, r.clause_id, r.zone_id)] = (r.verdict_id, r.alert_id)
 
 
 def stored_verdicts(
@@ -156,29 +209,13 @@ def stored_verdicts(
     v = tables.Verdict
     verdicts: dict[int, list[model.Verdict]] = defaultdict(list)
     ids: dict[tuple[int, int, int], VerdictRow] = {}
-    columns = (
-        v.id, v.alert_id, v.observation_id, v.order_id, v.condition_id, v.zone_id, v.zone_version,
-        v.status, v.distance_m, v.evidence, v.disc_fraction_inside, v.clause_id, v.applies,
-    )  # fmt: skip
     for start in range(0, len(observation_ids), 5_000):
         chunk = observation_ids[start : start + 5_000]
         # Plain rows, not ORM objects: a late burst can bring tens of thousands.
-        for r in plain.rows(session, select(*columns).where(among(v.observation_id, chunk))):
-            verdicts[r.observation_id].append(
-                model.Verdict(
-                    order_id=r.order_id,
-                    condition_id=r.condition_id,
-                    zone_id=r.zone_id,
-                    zone_version=r.zone_version,
-                    status=_STATUS[r.status],
-                    distance_m=r.distance_m,
-                    evidence=_EVIDENCE[r.evidence],
-                    disc_fraction_inside=r.disc_fraction_inside,
-                    clause_id=r.clause_id,
-                    applies=r.applies,
-                )
-            )
-            ids[(r.observation_id, r.clause_id, r.zone_id)] = (r.id, r.alert_id)
+        for r in plain.rows(
+            session, select(*_VERDICT_COLUMNS).where(among(v.observation_id, chunk))
+        ):
+            _add_verdict(r, verdicts, ids)
     return verdicts, ids
 
 
@@ -319,20 +356,15 @@ def _touches(stay: Stay, cut: datetime) -> bool:
 
 
 def _owned_fixes(
-    session: Session, alert_ids: list[int], among_fixes: list[int]
+    alert_ids: set[int], verdict_ids: Mapping[tuple[int, int, int], VerdictRow]
 ) -> dict[int, set[int]]:
-    """The fixes each stored stay counts, of ``among_fixes`` only (matching stays compares
-    their fixes with those of derived stays, which are all among them, and a long stay owns
-    thousands)."""
+    """The fixes each stored stay counts, of the fixes whose verdicts were read only
+    (matching stays compares their fixes with those of derived stays, which are all among
+    them, and a long stay owns thousands): from the verdicts already read, not read again."""
     owned: dict[int, set[int]] = defaultdict(set)
-    if alert_ids:
-        v = tables.Verdict
-        query = select(v.alert_id, v.observation_id).where(
-            among(v.alert_id, alert_ids), among(v.observation_id, among_fixes)
-        )
-        for alert_id, obs_id in plain.rows(session, query):
-            if alert_id is not None:
-                owned[alert_id].add(obs_id)
+    for (obs_id, _, _), (_, alert_id) in verdict_ids.items():
+        if alert_id is not None and alert_id in alert_ids:
+            owned[alert_id].add(obs_id)
     return owned
 
 
@@ -633,17 +665,15 @@ def rederive_many(
     ``full``: assign every stored row its stay's state even where it already says so (what
     tests compare the ordinary path with)."""
     r = reach(settings)
-    fixes = fixes_of(
+    fixes, verdicts, verdict_ids = fixes_and_verdicts(
         session, {sid: (span.lo - r, min(span.hi + r, now)) for sid, (span, now, _) in work.items()}
     )
-    fix_ids = [f.id for fs in fixes.values() for f in fs]
-    verdicts, verdict_ids = stored_verdicts(session, fix_ids)
     alert_of: dict[tuple[int, int, int], int | None] = {}
     for fix_id, found in (unsaved or {}).items():
         verdicts[fix_id].extend(found)
         alert_of.update(dict.fromkeys((fix_id, v.clause, v.zone_id) for v in found))
     owned = _owned_fixes(
-        session, [row.id for span, _, _ in work.values() for row in span.stored], fix_ids
+        {row.id for span, _, _ in work.values() for row in span.stored}, verdict_ids
     )
     plans: dict[int, _Plan] = {}
     for sid, (span, now, tracks) in work.items():

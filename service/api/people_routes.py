@@ -205,10 +205,26 @@ def create_order(body: OrderIn, session: SessionDep, user: SubjectWriter) -> Ord
     return out.order(stored)
 
 
-@router.get("/orders", response_model=list[OrderOut])
-def list_orders(session: SessionDep, user: SubjectReader) -> list[OrderOut]:
-    """Every order, at its current version."""
-    return [out.order(o) for o in orders_store.list_orders(session, user.units)]
+@router.get(
+    "/orders",
+    response_model=list[OrderOut],
+    responses={**ERRORS, **page_responses(list[OrderOut])},
+)
+def list_orders(
+    session: SessionDep,
+    user: SubjectReader,
+    pager: PagerDep,
+    limit: Annotated[int, Query(ge=1, le=5_000, description="The page size")] = 500,
+) -> list[OrderOut]:
+    """Every order of the subjects within reach, at its current version, by id.
+
+    Paged: at most ``limit`` orders; when there are more, the ``Link`` (``rel="next"``) and
+    ``Next-Cursor`` headers lead to the next page."""
+    after = pager.after("orders:id", (int,))
+    found = orders_store.list_orders(
+        session, user.units, limit=limit + 1, after=None if after is None else after[0]
+    )
+    return [out.order(o) for o in pager.page(found, limit, "orders:id", lambda o: (o.id,))]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=ERRORS)

@@ -327,9 +327,20 @@ def order_counts(
     return {subject_id: (total, live) for subject_id, total, live in rows}
 
 
-def list_orders(session: Session, units: frozenset[str] | None = None) -> list[model.Order]:
-    """Every order at its current version; of the subjects of ``units`` only when given."""
+def list_orders(
+    session: Session,
+    units: frozenset[str] | None = None,
+    *,
+    limit: int | None = None,
+    after: int | None = None,
+) -> list[model.Order]:
+    """Every order at its current version, by id; of the subjects of ``units`` only when
+    given; at most ``limit``, those with ids above ``after`` when given."""
     query = _current()
+    if after is not None:
+        query = query.where(tables.Order.id > after)
+    if limit is not None:
+        query = query.limit(limit)
     if units is not None:
         query = query.where(
             tables.Order.subject_id.in_(

@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.db import tables
-from tests.service.conftest import square, zone_feature
+from tests.service.conftest import OTHER_UNIT, square, zone_feature
 from zones.model import Role
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -267,11 +267,42 @@ def test_zones_page_through_in_the_order_of_one_page(officer: TestClient) -> Non
             assert {f["properties"]["category"] for f in page["features"]} == {"paging"}
 
 
+def test_orders_page_through_by_id_within_the_users_units(
+    officer: TestClient, session: Session, barred: dict[str, Any]
+) -> None:
+    park = {"text": "Not to enter Paging Park.", "zone_ids": [barred["zone"]]}
+    elsewhere = []
+    for n in range(8):
+        s = officer.post("/api/v1/subjects", json={"reference": f"PGO-{n}", "name": f"O {n}"})
+        assert s.status_code == 201, s.text
+        body = {"subject_id": s.json()["id"], "reference": f"SHPO/PGO/{n}",
+                "starts": "2020-01-01", "conditions": [park]}  # fmt: skip
+        assert officer.post("/api/v1/orders", json=body).status_code == 201
+        if n % 2:
+            elsewhere.append(s.json()["id"])
+    session.execute(  # half of them move to a unit the officer is not in
+        update(tables.Subject).where(tables.Subject.id.in_(elsewhere)).values(unit=OTHER_UNIT)
+    )
+    session.commit()
+    whole = officer.get("/api/v1/orders")
+    assert "link" not in whole.headers
+    mine = ids(whole.json())
+    assert len(mine) == 6 and mine == sorted(mine)  # the barred two and four of the eight
+    assert {o["subject_id"] for o in whole.json()}.isdisjoint(elsewhere)
+    pages = follow(officer, "/api/v1/orders", {"limit": 4})
+    assert [len(page) for page, _ in pages] == [4, 2]
+    assert [i for page, _ in pages for i in ids(page)] == mine
+    of_subjects = officer.get("/api/v1/subjects", params={"limit": 1}).headers["next-cursor"]
+    r = officer.get("/api/v1/orders", params={"cursor": of_subjects})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor", r.text
+    assert officer.get("/api/v1/orders", params={"limit": 0}).status_code == 422
+
+
 def test_the_openapi_document_names_the_cursor_and_the_headers(
     client_as: Callable[[Role], TestClient],
 ) -> None:
     paths = client_as(Role.ADMIN).get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/alerts", "/api/v1/subjects", "/api/v1/zones"):
+    for path in ("/api/v1/alerts", "/api/v1/subjects", "/api/v1/zones", "/api/v1/orders"):
         get = paths[path]["get"]
         assert "cursor" in {p["name"] for p in get["parameters"]}, path
         assert {"Link", "Next-Cursor"} <= set(get["responses"]["200"]["headers"]), path

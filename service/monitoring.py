@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from service import judging, stays_sync, transits
 from service.db import context_store, convert, devices_store, observation_copy, tables
-from service.db.arrays import among
+from service.db.arrays import among, any_of
 from service.phase_clock import phase
 from service.settings import ApiSettings
 from zones import model
@@ -181,20 +182,29 @@ def _lock_subjects(
     order keeps concurrent batches deadlock-free, and a batch's stays are re-derived by one
     writer at a time. With ``units``, a subject of another unit is neither locked nor
     returned."""
+    params: dict[str, Any] = {"ids": list(ids)}
+    if units is not None:  # a subject beyond the caller's reach is as unknown as none
+        params["units"] = list(units)
+    query = _locking(units is not None)
+    return {
+        row.id: (convert.subject(row), before, tuple(version))  # type: ignore[misc]
+        for row, before, *version in session.execute(query, params)
+    }
+
+
+@cache
+def _locking(of_units: bool) -> Any:
+    """The statement of :func:`_lock_subjects`, built once (``of_units``: with the
+    ``units`` parameter)."""
     s, m = tables.Subject, tables.RetentionMark
     query = (
         select(s, m.observations_before, *context_store.held_version(s.id))
         .outerjoin(m, m.subject_id == s.id)
-        .where(among(s.id, ids))
+        .where(any_of(s.id, "ids"))
         .order_by(s.id)
         .with_for_update(of=s)
     )
-    if units is not None:  # a subject beyond the caller's reach is as unknown as none
-        query = query.where(s.unit.in_(units))
-    return {
-        row.id: (convert.subject(row), before, tuple(version))  # type: ignore[misc]
-        for row, before, *version in session.execute(query)
-    }
+    return query.where(any_of(s.unit, "units")) if of_units else query
 
 
 def _resolve_subjects(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.auth import (
@@ -145,16 +145,19 @@ def read(token: str, settings: AuthSettings) -> Access:
         raise NotAuthenticated("invalid or expired token; log in again") from exc
 
 
+_LIVE = (  # built once: it runs on every request
+    select(
+        tables.User.username, tables.User.role, tables.User.disabled, tables.SignIn.ends_at,
+        tables.SignIn.ended_at, tables.SignIn.end_reason, units_column(tables.User.id),
+    )
+    .join(tables.User, tables.User.id == tables.SignIn.user_id)
+    .where(tables.SignIn.id == bindparam("sign_in"))
+)  # fmt: skip
+
+
 def check(session: Session, sign_in: str, username: str) -> tuple[User, datetime]:
     """The user of a live sign-in as the database knows them now, and the sign-in's end."""
-    s, u = tables.SignIn, tables.User
-    row = session.execute(
-        select(
-            u.username, u.role, u.disabled, s.ends_at, s.ended_at, s.end_reason, units_column(u.id)
-        )
-        .join(u, u.id == s.user_id)
-        .where(s.id == sign_in)
-    ).first()
+    row = session.execute(_LIVE, {"sign_in": sign_in}).first()
     if row is None or row.username != username:
         raise NotAuthenticated("invalid or expired token; log in again")
     if row.disabled:

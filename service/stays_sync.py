@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, column, func, select, text, update
@@ -69,31 +70,13 @@ def stored_stays_of(
     stored stay straddles its ends, locked against other writers of stays (the worker, a
     visit withdrawn) and of handling; returns them and the widened span. An open stay
     reaches ``now``. One statement a round for all the subjects."""
-    a = tables.Alert
     found: dict[int, tuple[list[tables.Alert], datetime, datetime]] = {}
     pending = dict(windows)
     for _ in range(20):  # stays do not chain far; this converges in two or three rounds
         if not pending:
             break
-        w = _windows(pending, now=True)
         rows_of: dict[int, list[tables.Alert]] = {sid: [] for sid in pending}
-        for row in session.scalars(
-            select(a)
-            .join(
-                w,
-                (a.subject_id == w.c.sid)
-                & (a.first_at <= w.c.hi)
-                & (func.coalesce(a.closed_at, w.c.now) >= w.c.lo),
-            )
-            .where(a.merged_into.is_(None))
-            .where(a.kind == model.AlertKind.ZONE.value)  # device alerts are no stays
-            .order_by(a.subject_id, a.first_at, a.id)
-            # Where the stay was first seen is written once, when it is made.
-            .options(defer(a.geom))
-            # FOR NO KEY UPDATE: their ids never change here, so rows that merely point at
-            # them (verdicts, events, notes of another writer) need not wait for this one.
-            .with_for_update(of=a, key_share=True)
-        ):
+        for row in session.scalars(_stored_stays(), _window_values(pending, now=True)):
             rows_of[row.subject_id].append(row)
         widened: dict[int, tuple[datetime, datetime, datetime]] = {}
         for sid, rows in rows_of.items():
@@ -107,21 +90,76 @@ def stored_stays_of(
     return found
 
 
-def _windows(spans: Mapping[int, tuple[datetime, ...]], *, now: bool = False) -> Any:
-    """The subjects' spans as a table ``w(sid, lo, hi[, now])`` to join with."""
+@cache
+def _windows(*, now: bool = False) -> Any:
+    """The subjects' spans as a table ``w(sid, lo, hi[, now])`` to join with, its arrays
+    the parameters ``sids``, ``los``, ``his`` (and ``nows``): see :func:`_window_values`."""
     names = ["sid", "lo", "hi", "now"] if now else ["sid", "lo", "hi"]
     casts = ", ".join(f"CAST(:{n}s AS {'int' if n == 'sid' else 'timestamptz'}[])" for n in names)
-    values: dict[str, list[Any]] = {f"{n}s": [] for n in names}
-    for sid, span in spans.items():
-        values["sids"].append(sid)
-        for n, t in zip(names[1:], span, strict=False):
-            values[f"{n}s"].append(t)
     columns = [column(n, Integer if n == "sid" else DateTime(timezone=True)) for n in names]
     return (
         text(f"SELECT * FROM unnest({casts}) AS w({', '.join(names)})")
-        .bindparams(**values)
         .columns(*columns)
         .subquery("w")
+    )
+
+
+def _window_values(
+    spans: Mapping[int, tuple[datetime, ...]], *, now: bool = False
+) -> dict[str, list[Any]]:
+    """The parameters of :func:`_windows` for ``subject -> (lo, hi[, now])``."""
+    names = ["los", "his", "nows"] if now else ["los", "his"]
+    values: dict[str, list[Any]] = {"sids": list(spans), **{n: [] for n in names}}
+    for span in spans.values():
+        for n, t in zip(names, span, strict=False):
+            values[n].append(t)
+    return values
+
+
+@cache
+def _stored_stays() -> Any:
+    """The stays (not merged) of :func:`stored_stays_of`, built once."""
+    a = tables.Alert
+    w = _windows(now=True)
+    return (
+        select(a)
+        .join(
+            w,
+            (a.subject_id == w.c.sid)
+            & (a.first_at <= w.c.hi)
+            & (func.coalesce(a.closed_at, w.c.now) >= w.c.lo),
+        )
+        .where(a.merged_into.is_(None))
+        .where(a.kind == model.AlertKind.ZONE.value)  # device alerts are no stays
+        .order_by(a.subject_id, a.first_at, a.id)
+        # Where the stay was first seen is written once, when it is made.
+        .options(defer(a.geom))
+        # FOR NO KEY UPDATE: their ids never change here, so rows that merely point at
+        # them (verdicts, events, notes of another writer) need not wait for this one.
+        .with_for_update(of=a, key_share=True)
+    )
+
+
+@cache
+def _fixes_and_verdicts() -> Any:
+    """The fixes and verdicts of :func:`fixes_and_verdicts`, built once."""
+    o, v = tables.Observation, tables.Verdict
+    w = _windows()
+    return (
+        select(
+            o.subject_id,
+            o.id,
+            o.observed_at,
+            o.kind,
+            func.ST_X(o.geom),
+            func.ST_Y(o.geom),
+            o.late,
+            *_VERDICT_COLUMNS,
+        )
+        .join(w, (o.subject_id == w.c.sid) & (o.observed_at >= w.c.lo) & (o.observed_at <= w.c.hi))
+        .outerjoin(v, v.observation_id == o.id)
+        .where(o.valid)  # a fix its device marked invalid is no evidence of where one was
+        .order_by(o.subject_id, o.observed_at, o.id)
     )
 
 
@@ -139,25 +177,7 @@ def fixes_and_verdicts(
     ids: dict[tuple[int, int, int], VerdictRow] = {}
     if not spans:
         return out, verdicts, ids
-    o, v = tables.Observation, tables.Verdict
-    w = _windows(spans)
-    rows = plain.rows(
-        session,
-        select(
-            o.subject_id,
-            o.id,
-            o.observed_at,
-            o.kind,
-            func.ST_X(o.geom),
-            func.ST_Y(o.geom),
-            o.late,
-            *_VERDICT_COLUMNS,
-        )
-        .join(w, (o.subject_id == w.c.sid) & (o.observed_at >= w.c.lo) & (o.observed_at <= w.c.hi))
-        .outerjoin(v, v.observation_id == o.id)
-        .where(o.valid)  # a fix its device marked invalid is no evidence of where one was
-        .order_by(o.subject_id, o.observed_at, o.id),
-    )
+    rows = plain.rows(session, _fixes_and_verdicts(), _window_values(spans))
     sighting = model.ObservationKind.SIGHTING.value
     last = None
     for r in rows:

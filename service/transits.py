@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from service import judging
 from service.db import tables
-from service.db.arrays import among
+from service.db.arrays import among, any_of
 from zones import model
 from zones.transit import transits_of_groups
 
@@ -84,12 +85,7 @@ def update(session: Session, changes: Sequence[Change], min_gap_s: float) -> int
         seen += ids
     pt = tables.PossibleTransit
     if seen:
-        stale = session.execute(
-            select(pt.id, pt.from_observation_id, pt.to_observation_id).where(
-                among(pt.subject_id, rows_of),
-                among(pt.from_observation_id, seen) | among(pt.to_observation_id, seen),
-            )
-        ).all()
+        stale = session.execute(_around(), {"sids": list(rows_of), "seen": seen}).all()
         gone = [s[0] for s in stale if (s[1], s[2]) not in consecutive]
         if gone:
             session.execute(delete(pt).where(among(pt.id, gone)))
@@ -98,6 +94,17 @@ def update(session: Session, changes: Sequence[Change], min_gap_s: float) -> int
     if values:
         session.execute(insert(pt).on_conflict_do_nothing(constraint="uq_transit"), values)
     return len(values)
+
+
+@cache
+def _around() -> Any:
+    """The stored transits of the subjects (``sids``) from or to any of the fixes
+    (``seen``), built once."""
+    pt = tables.PossibleTransit
+    return select(pt.id, pt.from_observation_id, pt.to_observation_id).where(
+        any_of(pt.subject_id, "sids"),
+        any_of(pt.from_observation_id, "seen") | any_of(pt.to_observation_id, "seen"),
+    )
 
 
 def _found(work: list[tuple[Change, list[Any]]], min_gap_s: float) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -171,6 +171,7 @@ def record(
             row["alert_id"] = alert_of.get(key)  # type: ignore[arg-type]
         observation_copy.copy_rows(session, "verdicts", verdict_rows)
     _count_repeats(session, results)
+    _answer_repeats(session, observations, results, subjects, outside=outside)
     return results
 
 
@@ -435,6 +436,63 @@ def _count_repeats(session: Session, results: list[Recorded]) -> None:
     for obs_id, alerts in _alerts_of(session, list(repeated)).items():
         for i in repeated[obs_id]:
             results[i].alert_ids = alerts
+
+
+def _answer_repeats(
+    session: Session,
+    observations: list[model.Observation],
+    results: list[Recorded],
+    subjects: Mapping[int, tuple[model.Subject, context_store.HeldVersion]],
+    *,
+    outside: bool,
+) -> None:
+    """A fix or sighting sent again (a retry, a double click) is answered as its first copy
+    was judged: with the verdicts stored for it, not with none; and, with ``outside``, with
+    what was in force at its time. Nothing is judged or stored again."""
+    repeats = [
+        (i, res.observation_id, res.subject.id)
+        for i, res in enumerate(results)
+        if res.duplicate
+        and res.observation_id is not None
+        and res.subject is not None
+        and res.subject.id is not None
+    ]
+    if not repeats:
+        return
+    stored, _ = stays_sync.stored_verdicts(session, sorted({obs for _, obs, _ in repeats}))
+    held = (
+        context_store.held_of(session, {sid: subjects[sid][1] for _, _, sid in repeats})
+        if outside
+        else {}
+    )
+    for i, obs, sid in repeats:
+        results[i].verdicts = list(stored.get(obs, []))
+        if sid in held:
+            context = judging.Context(sid, held[sid][0], [], 0.0, 0.0)
+            at = observations[i].time
+            results[i].in_force = context.targets(at)
+            # Stored verdicts hold the judgement; the names, buffer, ring and schedule
+            # window an answer gives come from the target judged, as in a first answer.
+            by_key = {(t.condition_id, t.zone_id, t.zone_version): t for t in context.targets()}
+            results[i].verdicts = [
+                _as_answered(v, by_key[judging.targets_key(v)], at)
+                for v in results[i].verdicts
+                if judging.targets_key(v) in by_key
+            ]
+
+
+def _as_answered(v: model.Verdict, target: model.Target, at: datetime) -> model.Verdict:
+    """A stored verdict with what a first answer says of its target besides."""
+    window = None
+    if target.schedule is not None:
+        window = target.schedule.window_at(at) if v.applies else target.schedule.describe()
+    return replace(
+        v,
+        names=target.names,
+        buffer_m=target.buffer_m,
+        warning_m=target.warning_m,
+        window=window,
+    )
 
 
 def _verdict_row(observation_id: int, v: model.Verdict) -> dict[str, object]:

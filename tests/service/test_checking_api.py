@@ -205,6 +205,11 @@ def test_a_resent_sighting_is_stored_once(
     again = check(control, park_order["subject"]["id"], *PARK, time=when(3))
     assert again["duplicate"] is True and again["observation_id"] == first["observation_id"]
     assert again["alert_ids"] == first["alert_ids"]
+    # Answered as it was judged the first time (a retry or a double click must not read
+    # "nothing to judge against"), from what was stored: nothing is judged or stored again.
+    for key in ("outcome", "breach", "possible_breach", "judged_against", "verdicts", "nearest"):
+        assert again[key] == first[key], key
+    assert first["outcome"] == "breach" and again["summary"] == first["summary"]
     assert session.scalar(select(func.count()).select_from(tables.Observation)) == 1
     assert session.scalar(select(tables.Alert.observation_count).limit(1)) == 1
 
@@ -438,6 +443,9 @@ def test_a_fix_sent_twice_in_one_batch_counts_once(
     assert [r["status"] for r in out["results"]] == ["stored", "duplicate"]
     assert out["results"][0]["observation_id"] == out["results"][1]["observation_id"]
     assert out["results"][0]["alert_ids"] == out["results"][1]["alert_ids"] != []
+    assert out["results"][0]["breach"] is out["results"][1]["breach"] is True
+    resent = control.post("/api/v1/observations", json=[fix(sid, *PARK, 4)]).json()["results"]
+    assert (resent[0]["status"], resent[0]["breach"]) == ("duplicate", True)
     counts = session.scalars(select(tables.Alert.observation_count)).all()
     assert counts == [1, 1, 1]
 

@@ -22,6 +22,7 @@ import numpy as np
 from service.db.context_store import Period, Visit
 from zones import judge as judging
 from zones import model
+from zones.schedule import Schedule
 from zones.stays import Mark, Rules, Segment, Stay, cut_by_visits, derive, merge_segments
 
 BREACH, WARNING = "breach", "warning"
@@ -139,9 +140,14 @@ def _in_force(
             kept.append(v)
             continue
         applies = schedule.active_at(o.time)
-        window = schedule.window_at(o.time) if applies else schedule.describe()
-        kept.append(replace(v, applies=applies, window=window))
+        kept.append(replace(v, applies=applies, window=window_said(schedule, o.time, applies)))
     return kept
+
+
+def window_said(schedule: Schedule, at: datetime, applies: bool) -> str | None:
+    """What a verdict says of its clause's schedule: the window the instant fell in, or,
+    when the schedule did not apply then, the schedule it missed."""
+    return schedule.window_at(at) if applies else schedule.describe()
 
 
 def track_of(v: model.Verdict) -> tuple[int, int, str] | None:

@@ -460,38 +460,39 @@ def _answer_repeats(
     if not repeats:
         return
     stored, _ = stays_sync.stored_verdicts(session, sorted({obs for _, obs, _ in repeats}))
-    held = (
-        context_store.held_of(session, {sid: subjects[sid][1] for _, _, sid in repeats})
-        if outside
-        else {}
-    )
+    if not outside:
+        for i, obs, _ in repeats:
+            results[i].verdicts = stored.get(obs, [])
+        return
+    held = context_store.held_of(session, {sid: subjects[sid][1] for _, _, sid in repeats})
+    contexts = {
+        sid: judging.Context(sid, periods, [], 0.0, 0.0) for sid, (periods, _) in held.items()
+    }
+    # Stored verdicts hold the judgement; the names, buffer, ring and schedule window an
+    # answer gives come from the target judged, as in a first answer.
+    targets = {
+        sid: {(t.condition_id, t.zone_id, t.zone_version): t for t in context.targets()}
+        for sid, context in contexts.items()
+    }
     for i, obs, sid in repeats:
-        results[i].verdicts = list(stored.get(obs, []))
-        if sid in held:
-            context = judging.Context(sid, held[sid][0], [], 0.0, 0.0)
-            at = observations[i].time
-            results[i].in_force = context.targets(at)
-            # Stored verdicts hold the judgement; the names, buffer, ring and schedule
-            # window an answer gives come from the target judged, as in a first answer.
-            by_key = {(t.condition_id, t.zone_id, t.zone_version): t for t in context.targets()}
-            results[i].verdicts = [
-                _as_answered(v, by_key[judging.targets_key(v)], at)
-                for v in results[i].verdicts
-                if judging.targets_key(v) in by_key
-            ]
+        at, judged = observations[i].time, targets[sid]
+        results[i].in_force = contexts[sid].targets(at)
+        results[i].verdicts = [
+            _as_answered(v, judged[key], at)
+            for v in stored.get(obs, [])
+            if (key := judging.targets_key(v)) in judged
+        ]
 
 
 def _as_answered(v: model.Verdict, target: model.Target, at: datetime) -> model.Verdict:
     """A stored verdict with what a first answer says of its target besides."""
-    window = None
-    if target.schedule is not None:
-        window = target.schedule.window_at(at) if v.applies else target.schedule.describe()
+    schedule = target.schedule
     return replace(
         v,
         names=target.names,
         buffer_m=target.buffer_m,
         warning_m=target.warning_m,
-        window=window,
+        window=None if schedule is None else judging.window_said(schedule, at, v.applies),
     )
 
 
